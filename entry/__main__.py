@@ -1,0 +1,5 @@
+import sys
+
+from perfaudit.server.cli import main
+
+sys.exit(main())

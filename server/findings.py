@@ -1,0 +1,82 @@
+"""What a rule reports: findings, fixes and edits, in byte offsets.
+
+Every range is (path, start byte, end byte) in the UTF-8 text of that file;
+front ends convert to LSP positions once, at the boundary.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.IntEnum):
+    # Ordered so that `>=` means "at least as severe".
+    HINT = 1
+    INFORMATION = 2
+    WARNING = 3
+    ERROR = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str) -> "Severity":
+        key = value.strip().upper()
+        aliases = {"INFO": "INFORMATION", "WARN": "WARNING"}
+        return cls[aliases.get(key, key)]
+
+
+class Applicability(str, enum.Enum):
+    """The fix contract, as Ruff states it.
+
+    SAFE keeps behaviour and is applied by fix-all and `--fix`; UNSAFE may
+    change what the code returns or does (the user must look), applied only
+    with `--unsafe-fixes` or one at a time; DISPLAY_ONLY is shown, never
+    applied in bulk.
+    """
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    DISPLAY_ONLY = "display-only"
+
+
+@dataclass(frozen=True)
+class Edit:
+    path: str
+    start: int
+    end: int
+    new_text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    title: str
+    applicability: Applicability
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True)
+class Related:
+    path: str
+    start: int
+    end: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    path: str
+    start: int
+    end: int
+    message: str
+    severity: Severity = Severity.WARNING
+    related: tuple[Related, ...] = ()
+    fixes: tuple[Fix, ...] = ()
+    # Filled by the engine from the rule's metadata.
+    name: str = ""
+
+    def sort_key(self):
+        return (self.path, self.start, self.code, self.message)

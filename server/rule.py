@@ -1,0 +1,110 @@
+"""The rule contract.
+
+A rule is a module in `perfaudit/rules/` that defines:
+
+- a module docstring with the sections `## What it does`, `## Why is this bad?`,
+  `## Example`, `## Use instead`, `## Fix safety` (the `ts` blocks under
+  *Example* must fire exactly once, those under *Use instead* never: they run
+  as tests; an optional `prisma` block gives the schema they run against);
+- `RULE = Rule(...)`: code, name, default severity, fix availability, scope,
+  options with defaults;
+- `check(ctx)`: yields `Finding`s. For scope "file" it runs once per
+  TypeScript/JavaScript file (`FileContext`); for "workspace" once per
+  workspace (`WorkspaceContext`), for rules over schemas, `.env` files or the
+  whole app.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from .findings import Finding, Fix, Related, Severity
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .workspace import SourceFile, Workspace
+
+
+class FixAvailability(str, enum.Enum):
+    ALWAYS = "always"
+    SOMETIMES = "sometimes"
+    NONE = "none"
+
+
+class Scope(str, enum.Enum):
+    FILE = "file"
+    WORKSPACE = "workspace"
+
+
+@dataclass
+class Rule:
+    code: str
+    name: str
+    summary: str
+    severity: Severity = Severity.WARNING
+    fix: FixAvailability = FixAvailability.NONE
+    scope: Scope = Scope.FILE
+    options: dict[str, Any] = field(default_factory=dict)
+    # Set by the registry from the module.
+    doc: str = ""
+    check: Callable[..., Iterable[Finding]] | None = None
+    module: str = ""
+
+    @property
+    def family(self) -> str:
+        return self.code[0]
+
+
+@dataclass
+class _BaseContext:
+    rule: Rule
+    workspace: "Workspace"
+    options: dict[str, Any]
+    severity: Severity
+
+    def finding(
+        self,
+        path: str,
+        start: int,
+        end: int,
+        message: str,
+        related: Iterable[Related] = (),
+        fixes: Iterable[Fix] = (),
+    ) -> Finding:
+        return Finding(
+            code=self.rule.code,
+            name=self.rule.name,
+            path=path,
+            start=start,
+            end=end,
+            message=message,
+            severity=self.severity,
+            related=tuple(related),
+            fixes=tuple(fixes),
+        )
+
+    @property
+    def index(self):
+        return self.workspace.index
+
+
+@dataclass
+class FileContext(_BaseContext):
+    file: "SourceFile" = None  # type: ignore[assignment]
+
+    def report(self, start: int, end: int, message: str, related=(), fixes=()) -> Finding:
+        return self.finding(self.file.path, start, end, message, related, fixes)
+
+    def report_node(self, node, message: str, related=(), fixes=()) -> Finding:
+        return self.report(node.start_byte, node.end_byte, message, related, fixes)
+
+    @property
+    def schema(self):
+        """The Prisma schema of this file's package, or None."""
+        return self.workspace.schema_for(self.file.path)
+
+
+@dataclass
+class WorkspaceContext(_BaseContext):
+    pass
