@@ -1,0 +1,1222 @@
+"""Prisma schema files: a tolerant parser and schema discovery.
+
+The parser never raises. A broken block (half-typed model, missing `}`,
+junk between blocks) is recorded in `SchemaFile.errors` and parsing goes on
+with the rest of the file.
+
+All offsets are UTF-8 byte offsets into `text.encode("utf-8")`. Internally the
+parser works on the bytes decoded as latin-1, where one character is one byte,
+so every index it computes is already a byte offset; extracted names and
+argument texts are decoded back to real strings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field as dc_field
+from typing import Callable, Iterable
+
+from .text import decode_source
+
+__all__ = [
+    "SchemaAttribute",
+    "SchemaField",
+    "IndexDef",
+    "Model",
+    "EnumDef",
+    "Datasource",
+    "Generator",
+    "SchemaFile",
+    "Schema",
+    "SchemaLocation",
+    "parse_schema_file",
+    "discover_schemas",
+    "load_schema",
+    "load_schemas",
+    "schema_for_path",
+]
+
+BLOCK_KINDS = ("model", "view", "type", "enum", "datasource", "generator")
+MODEL_KINDS = ("model", "view", "type")
+
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
+_IDENT_RE = re.compile(_IDENT)
+_ATTR_NAME_RE = re.compile(_IDENT + r"(?:\." + _IDENT + r")*")
+_HEADER_RE = re.compile(r"[ \t]*(model|view|type|enum|datasource|generator)[ \t]+(" + _IDENT + r")[ \t]*\{")
+_TOP_RE = re.compile(r"(model|view|type|enum|datasource|generator)\b[ \t]*(" + _IDENT + r")?[ \t]*(\{)?")
+# A continuation line of a multi-line attribute never looks like a field
+# (`name Type`), a block attribute or an assignment (`key = value`).
+_NOT_CONTINUATION_RE = re.compile(r"[ \t]*(?:@@|" + _IDENT + r"[ \t]+[A-Za-z_]|" + _IDENT + r"[ \t]*=)")
+_NAMED_ARG_RE = re.compile(r"\s*(" + _IDENT + r")\s*:(?!:)")
+_ASSIGN_RE = re.compile(r"(" + _IDENT + r")[ \t]*=[ \t]*")
+_WS = " \t\x0b\x0c"
+_OPEN = {"(": ")", "[": "]", "{": "}"}
+_CLOSE = {")", "]", "}"}
+
+
+def _u(s: str) -> str:
+    """Latin-1 view of UTF-8 bytes -> real text."""
+    return s.encode("latin-1").decode("utf-8", errors="replace")
+
+
+def _unquote(value: str | None) -> str | None:
+    if value is None:
+        return None
+    v = value.strip()
+    if len(v) >= 2 and v[0] == '"' and v[-1] == '"':
+        inner = v[1:-1]
+        try:
+            return json.loads(v)
+        except ValueError:
+            return inner
+    return v
+
+
+def _split_top(text: str, sep: str = ",") -> list[str]:
+    """Split at `sep` outside strings and brackets."""
+    parts: list[str] = []
+    depth = 0
+    in_str = False
+    cur = 0
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if in_str:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        elif ch == sep and depth == 0:
+            parts.append(text[cur:i])
+            cur = i + 1
+        i += 1
+    parts.append(text[cur:])
+    return parts
+
+
+def _parse_args(args: str) -> tuple[list[str], dict[str, str]]:
+    positional: list[str] = []
+    named: dict[str, str] = {}
+    if not args.strip():
+        return positional, named
+    for part in _split_top(args):
+        m = _NAMED_ARG_RE.match(part)
+        if m:
+            named.setdefault(m.group(1), part[m.end():].strip())
+        elif part.strip():
+            positional.append(part.strip())
+    return positional, named
+
+
+def _parse_list(value: str) -> tuple[str, ...]:
+    v = value.strip()
+    if not v.startswith("["):
+        return ()
+    # cut at the matching "]"
+    depth = 0
+    in_str = False
+    end = len(v)
+    i = 0
+    while i < len(v):
+        ch = v[i]
+        if in_str:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+            if depth == 0:
+                end = i
+                break
+        i += 1
+    items: list[str] = []
+    for item in _split_top(v[1:end]):
+        item = item.strip()
+        if not item:
+            continue
+        m = re.match(_IDENT + r"(?:\." + _IDENT + r")*", item)
+        if m:
+            items.append(m.group(0))
+        elif item.startswith('"'):
+            items.append(_unquote(item) or "")
+        else:
+            items.append(item)
+    return tuple(items)
+
+
+# --------------------------------------------------------------------------
+# Data model
+
+
+@dataclass(frozen=True)
+class SchemaAttribute:
+    name: str
+    args: str
+    start: int
+    end: int
+
+    def _parsed(self) -> tuple[list[str], dict[str, str]]:
+        return _parse_args(self.args)
+
+    @property
+    def positional_args(self) -> tuple[str, ...]:
+        return tuple(self._parsed()[0])
+
+    def named_arg(self, key: str) -> str | None:
+        return self._parsed()[1].get(key)
+
+    def list_arg(self, key: str | None = None) -> tuple[str, ...]:
+        positional, named = self._parsed()
+        if key is not None:
+            value = named.get(key)
+            return _parse_list(value) if value is not None else ()
+        for p in positional:
+            if p.startswith("["):
+                return _parse_list(p)
+        if "fields" in named:
+            return _parse_list(named["fields"])
+        return ()
+
+    def string_arg(self, key: str | None = None) -> str | None:
+        """Unquoted value of `key:`, or for None the first positional string."""
+        positional, named = self._parsed()
+        if key is not None:
+            v = named.get(key)
+            return _unquote(v) if v is not None and v.startswith('"') else None
+        for p in positional:
+            if p.startswith('"'):
+                return _unquote(p)
+        return None
+
+
+@dataclass(frozen=True)
+class SchemaField:
+    name: str
+    type: str
+    is_list: bool
+    is_optional: bool
+    attributes: tuple[SchemaAttribute, ...]
+    start: int
+    end: int
+    name_start: int
+    name_end: int
+    type_start: int = -1
+    type_end: int = -1
+    documentation: str = ""
+
+    def attribute(self, name: str) -> SchemaAttribute | None:
+        for a in self.attributes:
+            if a.name == name:
+                return a
+        return None
+
+    @property
+    def is_id(self) -> bool:
+        return self.attribute("id") is not None
+
+    @property
+    def is_unique(self) -> bool:
+        return self.attribute("unique") is not None
+
+    @property
+    def relation(self) -> SchemaAttribute | None:
+        return self.attribute("relation")
+
+    @property
+    def relation_fields(self) -> tuple[str, ...]:
+        rel = self.relation
+        return rel.list_arg("fields") if rel else ()
+
+    @property
+    def relation_references(self) -> tuple[str, ...]:
+        rel = self.relation
+        return rel.list_arg("references") if rel else ()
+
+    @property
+    def relation_name(self) -> str | None:
+        rel = self.relation
+        if rel is None:
+            return None
+        return rel.string_arg(None) or rel.string_arg("name")
+
+    @property
+    def db_name(self) -> str:
+        m = self.attribute("map")
+        if m is not None:
+            return m.string_arg(None) or m.string_arg("name") or self.name
+        return self.name
+
+    @property
+    def has_default(self) -> bool:
+        return self.attribute("default") is not None
+
+    @property
+    def default(self) -> str | None:
+        d = self.attribute("default")
+        return d.args if d is not None else None
+
+    @property
+    def is_updated_at(self) -> bool:
+        return self.attribute("updatedAt") is not None
+
+    @property
+    def is_ignored(self) -> bool:
+        return self.attribute("ignore") is not None
+
+    @property
+    def native_type(self) -> SchemaAttribute | None:
+        for a in self.attributes:
+            if a.name.startswith("db."):
+                return a
+        return None
+
+
+@dataclass(frozen=True)
+class IndexDef:
+    kind: str
+    fields: tuple[str, ...]
+    start: int
+    end: int
+    name: str | None
+
+    @property
+    def first_field(self) -> str | None:
+        return self.fields[0] if self.fields else None
+
+    def covers(self, fields: Iterable[str]) -> bool:
+        """True when this index starts with `fields` (in any order of that prefix)."""
+        wanted = list(fields)
+        return bool(wanted) and set(self.fields[: len(wanted)]) == set(wanted)
+
+
+@dataclass(frozen=True)
+class Model:
+    kind: str
+    name: str
+    path: str
+    start: int
+    end: int
+    name_start: int
+    name_end: int
+    body_start: int
+    body_end: int
+    fields: tuple[SchemaField, ...]
+    block_attributes: tuple[SchemaAttribute, ...]
+    indexes: tuple[IndexDef, ...]
+    db_name: str
+    field_indent: str = "  "
+    closed: bool = True
+    documentation: str = ""
+
+    @property
+    def delegate(self) -> str:
+        return self.name[:1].lower() + self.name[1:]
+
+    def field(self, name: str) -> SchemaField | None:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+    def block_attribute(self, name: str) -> SchemaAttribute | None:
+        for a in self.block_attributes:
+            if a.name == name:
+                return a
+        return None
+
+    @property
+    def id_fields(self) -> tuple[str, ...]:
+        for ix in self.indexes:
+            if ix.kind == "id":
+                return ix.fields
+        return ()
+
+    def has_index_starting_with(self, name: str) -> bool:
+        return any(ix.fields and ix.fields[0] == name for ix in self.indexes)
+
+
+@dataclass(frozen=True)
+class EnumDef:
+    name: str
+    values: tuple[str, ...]
+    path: str
+    start: int
+    end: int
+    name_start: int = -1
+    name_end: int = -1
+    db_name: str = ""
+
+
+@dataclass(frozen=True)
+class Datasource:
+    name: str
+    provider: str | None
+    url: str | None
+    relation_mode: str | None
+    path: str
+    start: int
+    end: int
+    direct_url: str | None = None
+    properties: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Generator:
+    name: str
+    provider: str | None
+    output: str | None
+    preview_features: tuple[str, ...]
+    path: str
+    start: int
+    end: int
+    engine_type: str | None = None
+    properties: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class SchemaFile:
+    path: str
+    text: str
+    models: list[Model] = dc_field(default_factory=list)
+    enums: list[EnumDef] = dc_field(default_factory=list)
+    datasources: list[Datasource] = dc_field(default_factory=list)
+    generators: list[Generator] = dc_field(default_factory=list)
+    errors: list[tuple[int, int, str]] = dc_field(default_factory=list)
+
+
+# --------------------------------------------------------------------------
+# Parser
+
+
+class _Parser:
+    def __init__(self, path: str, text: str):
+        self.path = path
+        self.src = text.encode("utf-8", errors="surrogatepass").decode("latin-1")
+        self.n = len(self.src)
+        self.out = SchemaFile(path=path, text=text)
+
+    # -- low-level helpers -------------------------------------------------
+
+    def error(self, start: int, end: int, message: str) -> None:
+        self.out.errors.append((start, max(start, end), message))
+
+    def line_end(self, pos: int, limit: int | None = None) -> tuple[int, int]:
+        """(end of line content, start of next line), both capped at limit."""
+        src = self.src
+        limit = self.n if limit is None else limit
+        i = pos
+        while i < limit:
+            ch = src[i]
+            if ch == "\n":
+                return i, i + 1
+            if ch == "\r":
+                if i + 1 < limit and src[i + 1] == "\n":
+                    return i, i + 2
+                return i, i + 1
+            i += 1
+        return limit, limit
+
+    def code_end(self, start: int, end: int) -> int:
+        """End of code on [start, end): before a `//` comment, trailing blanks dropped."""
+        src = self.src
+        i = start
+        in_str = False
+        while i < end:
+            ch = src[i]
+            if in_str:
+                if ch == "\\":
+                    i += 2
+                    continue
+                if ch == '"':
+                    in_str = False
+            elif ch == '"':
+                in_str = True
+            elif ch == "/" and i + 1 < end and src[i + 1] == "/":
+                end = i
+                break
+            i += 1
+        while end > start and src[end - 1] in _WS:
+            end -= 1
+        return end
+
+    def skip_ws(self, i: int, end: int) -> int:
+        src = self.src
+        while i < end and src[i] in _WS:
+            i += 1
+        return i
+
+    def scan_balanced(self, i: int, limit: int) -> int:
+        """Index after the bracket matching src[i], or -1 when not closed.
+
+        May cross lines (skipping `//` comments); gives up at a mismatched
+        closer or at a line that looks like a new field/attribute/assignment.
+        """
+        src = self.src
+        stack: list[str] = []
+        in_str = False
+        while i < limit:
+            ch = src[i]
+            if in_str:
+                if ch == "\\":
+                    i += 2
+                    continue
+                if ch == '"':
+                    in_str = False
+                elif ch in "\r\n":
+                    in_str = False  # strings are single-line
+                    continue
+                i += 1
+                continue
+            if ch == '"':
+                in_str = True
+            elif ch in _OPEN:
+                stack.append(_OPEN[ch])
+            elif ch in _CLOSE:
+                if not stack or stack[-1] != ch:
+                    return -1
+                stack.pop()
+                if not stack:
+                    return i + 1
+            elif ch == "/" and i + 1 < limit and src[i + 1] == "/":
+                _, i = self.line_end(i, limit)
+                if i < limit and _NOT_CONTINUATION_RE.match(src, i):
+                    return -1
+                continue
+            elif ch in "\r\n":
+                _, i = self.line_end(i, limit)
+                if i < limit and _NOT_CONTINUATION_RE.match(src, i):
+                    return -1
+                continue
+            i += 1
+        return -1
+
+    # -- top level -----------------------------------------------------------
+
+    def parse(self) -> SchemaFile:
+        src = self.src
+        pos = 3 if src.startswith("\xef\xbb\xbf") else 0
+        junk: list[int] | None = None  # [start, end] of a run of unparsable lines
+        docs: list[str] = []
+        while pos < self.n:
+            content_end, next_pos = self.line_end(pos)
+            i = self.skip_ws(pos, content_end)
+            code_end = self.code_end(i, content_end)
+            if i >= code_end:
+                if src.startswith("///", i):
+                    docs.append(_u(src[i + 3 : content_end]).strip())
+                elif i < content_end:
+                    docs = []
+                pos = next_pos
+                continue
+            m = _TOP_RE.match(src, i, code_end)
+            if m and m.group(2) and m.group(3):
+                if junk:
+                    self.error(junk[0], junk[1], "unexpected text outside of a block")
+                    junk = None
+                pos = self.parse_block(m.group(1), i, m.start(2), m.end(2), m.end(3), "\n".join(docs))
+                docs = []
+                continue
+            docs = []
+            if m and m.group(2):
+                self.error(i, code_end, f"expected '{{' after {m.group(1)} {_u(m.group(2))}")
+            elif m and m.end() == code_end:
+                self.error(i, code_end, f"{m.group(1)} block without a name")
+            elif src[i] == "}" and code_end == i + 1:
+                self.error(i, i + 1, "unmatched '}'")
+            elif junk and junk[1] >= 0 and not src[junk[1] : i].strip(_WS + "\r\n"):
+                junk[1] = code_end
+            else:
+                if junk:
+                    self.error(junk[0], junk[1], "unexpected text outside of a block")
+                junk = [i, code_end]
+            pos = next_pos
+        if junk:
+            self.error(junk[0], junk[1], "unexpected text outside of a block")
+        self.out.errors.sort(key=lambda e: (e[0], e[1]))
+        return self.out
+
+    def find_block_end(self, body_start: int) -> tuple[int, int, bool]:
+        """(body_end, block_end, closed) for a block whose `{` ends at body_start."""
+        src = self.src
+        pos = body_start
+        first = True
+        while pos < self.n:
+            if not first and _HEADER_RE.match(src, pos):
+                return pos, pos, False
+            content_end, next_pos = self.line_end(pos)
+            i = pos
+            in_str = False
+            depth = 0
+            leading = True
+            while i < content_end:
+                ch = src[i]
+                if in_str:
+                    if ch == "\\":
+                        i += 2
+                        continue
+                    if ch == '"':
+                        in_str = False
+                elif ch == '"':
+                    in_str = True
+                elif ch == "/" and i + 1 < content_end and src[i + 1] == "/":
+                    break
+                elif ch in "([":
+                    depth += 1
+                elif ch in ")]":
+                    depth = max(0, depth - 1)
+                elif ch == "}" and (depth == 0 or leading):
+                    return i, i + 1, True
+                if ch not in _WS:
+                    leading = False
+                i += 1
+            first = False
+            pos = next_pos
+        return self.n, self.n, False
+
+    def parse_block(self, kind: str, start: int, name_start: int, name_end: int, body_start: int, doc: str) -> int:
+        body_end, end, closed = self.find_block_end(body_start)
+        name = _u(self.src[name_start:name_end])
+        if not closed:
+            self.error(start, name_end, f"{kind} {name} is missing its closing '}}'")
+        try:
+            if kind in MODEL_KINDS:
+                self.parse_model(kind, name, start, end, name_start, name_end, body_start, body_end, closed, doc)
+            elif kind == "enum":
+                self.parse_enum(name, start, end, name_start, name_end, body_start, body_end)
+            else:
+                self.parse_config(kind, name, start, end, body_start, body_end)
+        except Exception as exc:  # never lose the rest of the file
+            self.error(start, end, f"internal error while parsing {kind} {name}: {exc!r}")
+        return end
+
+    # -- attributes ----------------------------------------------------------
+
+    def parse_attribute(self, i: int, line_code_end: int, limit: int) -> tuple[SchemaAttribute | None, int]:
+        """Parse `@name(args)` / `@@name(args)` at i. Returns (attribute, end)."""
+        src = self.src
+        j = i + 2 if src.startswith("@@", i) else i + 1
+        m = _ATTR_NAME_RE.match(src, j, line_code_end)
+        if not m:
+            k = j
+            while k < line_code_end and src[k] not in _WS:
+                k += 1
+            self.error(i, k, "attribute without a name")
+            return None, k
+        name = m.group(0)
+        k = m.end()
+        if k < limit and src[k] == "(":
+            close = self.scan_balanced(k, limit)
+            if close < 0:
+                self.error(i, line_code_end, f"unclosed '(' in attribute @{name}")
+                args = src[k + 1 : line_code_end]
+                return SchemaAttribute(name, _u(args).strip(), i, line_code_end), line_code_end
+            args = src[k + 1 : close - 1]
+            return SchemaAttribute(name, _u(args).strip(), i, close), close
+        return SchemaAttribute(name, "", i, k), k
+
+    def parse_attributes(self, i: int, code_end: int, limit: int, block: bool) -> tuple[list[SchemaAttribute], int, int]:
+        """Attributes from i to the end of the line (which moves when one spans lines).
+
+        Returns (attributes, end of the code on the last line, next line start).
+        """
+        src = self.src
+        attrs: list[SchemaAttribute] = []
+        while True:
+            i = self.skip_ws(i, code_end)
+            if i >= code_end:
+                break
+            is_block_attr = src.startswith("@@", i)
+            if src[i] != "@" or is_block_attr != block:
+                self.error(i, code_end, "unexpected text: " + _u(src[i:code_end])[:60])
+                break
+            attr, end = self.parse_attribute(i, code_end, limit)
+            if attr is not None:
+                attrs.append(attr)
+            if end > code_end:  # spanned lines: go on with the line where it ended
+                raw_end, _ = self.line_end(end, limit)
+                code_end = self.code_end(end, raw_end)
+            i = end
+        _, next_pos = self.line_end(code_end, limit)
+        return attrs, code_end, next_pos
+
+    # -- blocks ----------------------------------------------------------------
+
+    def parse_model(self, kind, name, start, end, name_start, name_end, body_start, body_end, closed, doc) -> None:
+        src = self.src
+        fields: list[SchemaField] = []
+        block_attrs: list[SchemaAttribute] = []
+        indexes: list[IndexDef] = []
+        indent: str | None = None
+        docs: list[str] = []
+        pos = body_start
+        first = True
+        while pos < body_end:
+            raw_end, next_pos = self.line_end(pos, body_end)
+            line_start = pos
+            i = self.skip_ws(pos, raw_end)
+            code_end = self.code_end(i, raw_end)
+            if i >= code_end:
+                if src.startswith("///", i):
+                    docs.append(_u(src[i + 3 : raw_end]).strip())
+                pos = next_pos
+                first = False
+                continue
+            if indent is None and not first:
+                indent = src[line_start:i]
+            first = False
+            if src.startswith("@@", i):
+                attrs, _, next_pos = self.parse_attributes(i, code_end, body_end, block=True)
+                block_attrs.extend(attrs)
+                docs = []
+                pos = next_pos
+                continue
+            m = _IDENT_RE.match(src, i, code_end)
+            if not m:
+                self.error(i, code_end, "unexpected text in " + kind + " " + name)
+                pos = next_pos
+                docs = []
+                continue
+            fname = m.group(0)
+            j = self.skip_ws(m.end(), code_end)
+            if j >= code_end or j == m.end():
+                if j >= code_end:
+                    self.error(i, code_end, f"field {fname} has no type")
+                else:
+                    self.error(i, code_end, f"expected whitespace after field name {fname}")
+                pos = next_pos
+                docs = []
+                continue
+            tm = _ATTR_NAME_RE.match(src, j, code_end)
+            if not tm:
+                self.error(j, code_end, f"field {fname} has an invalid type")
+                pos = next_pos
+                docs = []
+                continue
+            type_start = j
+            k = tm.end()
+            ftype = tm.group(0)
+            if ftype == "Unsupported" and k < code_end and src[k] == "(":
+                close = self.scan_balanced(k, code_end)
+                if close < 0:
+                    close = code_end
+                    self.error(j, code_end, "unclosed Unsupported(...) type")
+                ftype = _u(src[j:close])
+                k = close
+            type_end = k
+            is_list = is_optional = False
+            while k < code_end and src[k] in "[]?!":
+                if src.startswith("[]", k):
+                    is_list = True
+                    k += 2
+                elif src[k] == "?":
+                    is_optional = True
+                    k += 1
+                else:
+                    self.error(k, k + 1, f"unexpected '{src[k]}' in the type of field {fname}")
+                    k += 1
+            attrs, content_end, next_pos = self.parse_attributes(k, code_end, body_end, block=False)
+            content_end = max(content_end, k)
+            fields.append(
+                SchemaField(
+                    name=fname,
+                    type=ftype,
+                    is_list=is_list,
+                    is_optional=is_optional,
+                    attributes=tuple(attrs),
+                    start=i,
+                    end=content_end,
+                    name_start=i,
+                    name_end=m.end(),
+                    type_start=type_start,
+                    type_end=type_end,
+                    documentation="\n".join(docs),
+                )
+            )
+            docs = []
+            pos = next_pos
+        # indexes
+        for f in fields:
+            for a in f.attributes:
+                if a.name in ("id", "unique"):
+                    indexes.append(IndexDef(a.name, (f.name,), a.start, a.end, a.string_arg("map")))
+        db_name = name
+        for a in block_attrs:
+            if a.name in ("id", "unique", "index", "fulltext"):
+                nm = a.string_arg("name") or a.string_arg("map")
+                indexes.append(IndexDef(a.name, a.list_arg(None), a.start, a.end, nm))
+            elif a.name == "map":
+                db_name = a.string_arg(None) or a.string_arg("name") or name
+        self.out.models.append(
+            Model(
+                kind=kind,
+                name=name,
+                path=self.path,
+                start=start,
+                end=end,
+                name_start=name_start,
+                name_end=name_end,
+                body_start=body_start,
+                body_end=body_end,
+                fields=tuple(fields),
+                block_attributes=tuple(block_attrs),
+                indexes=tuple(indexes),
+                db_name=db_name,
+                field_indent=indent if indent else "  ",
+                closed=closed,
+                documentation=doc,
+            )
+        )
+
+    def parse_enum(self, name, start, end, name_start, name_end, body_start, body_end) -> None:
+        src = self.src
+        values: list[str] = []
+        db_name = name
+        pos = body_start
+        while pos < body_end:
+            raw_end, next_pos = self.line_end(pos, body_end)
+            i = self.skip_ws(pos, raw_end)
+            code_end = self.code_end(i, raw_end)
+            if i >= code_end:
+                pos = next_pos
+                continue
+            if src.startswith("@@", i):
+                attrs, _, next_pos = self.parse_attributes(i, code_end, body_end, block=True)
+                for a in attrs:
+                    if a.name == "map":
+                        db_name = a.string_arg(None) or db_name
+                pos = next_pos
+                continue
+            m = _IDENT_RE.match(src, i, code_end)
+            if not m:
+                self.error(i, code_end, f"unexpected text in enum {name}")
+                pos = next_pos
+                continue
+            values.append(m.group(0))
+            k = m.end()
+            _, _, next_pos = self.parse_attributes(k, code_end, body_end, block=False)
+            pos = next_pos
+        self.out.enums.append(EnumDef(name, tuple(values), self.path, start, end, name_start, name_end, db_name))
+
+    def parse_config(self, kind, name, start, end, body_start, body_end) -> None:
+        src = self.src
+        props: list[tuple[str, str]] = []
+        pos = body_start
+        while pos < body_end:
+            raw_end, next_pos = self.line_end(pos, body_end)
+            i = self.skip_ws(pos, raw_end)
+            code_end = self.code_end(i, raw_end)
+            if i >= code_end:
+                pos = next_pos
+                continue
+            m = _ASSIGN_RE.match(src, i, code_end)
+            if not m:
+                self.error(i, code_end, f"expected 'key = value' in {kind} {name}")
+                pos = next_pos
+                continue
+            v = m.end()
+            value_end = code_end
+            if v < code_end and src[v] in "([":
+                close = self.scan_balanced(v, body_end)
+                if close > code_end:
+                    value_end = close
+                    _, next_pos = self.line_end(close, body_end)
+            if v >= value_end:
+                self.error(i, code_end, f"{m.group(1)} has no value")
+            props.append((m.group(1), _u(src[v:value_end]).strip()))
+            pos = next_pos
+        d = {}
+        for k, val in props:
+            d.setdefault(k, val)
+        if kind == "datasource":
+            self.out.datasources.append(
+                Datasource(
+                    name=name,
+                    provider=_unquote(d.get("provider")),
+                    url=d.get("url"),
+                    relation_mode=_unquote(d.get("relationMode") or d.get("referentialIntegrity")),
+                    path=self.path,
+                    start=start,
+                    end=end,
+                    direct_url=d.get("directUrl"),
+                    properties=tuple(props),
+                )
+            )
+        else:
+            pf = d.get("previewFeatures")
+            self.out.generators.append(
+                Generator(
+                    name=name,
+                    provider=_unquote(d.get("provider")),
+                    output=_unquote(d.get("output")),
+                    preview_features=_parse_list(pf) if pf else (),
+                    path=self.path,
+                    start=start,
+                    end=end,
+                    engine_type=_unquote(d.get("engineType")),
+                    properties=tuple(props),
+                )
+            )
+
+
+def parse_schema_file(path: str, text: str) -> SchemaFile:
+    """Parse one .prisma file. Never raises; problems go to `errors`."""
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    parser = _Parser(path, text)
+    try:
+        return parser.parse()
+    except Exception as exc:  # pragma: no cover - last line of defence
+        parser.out.errors.append((0, parser.n, f"internal schema parser error: {exc!r}"))
+        return parser.out
+
+
+# --------------------------------------------------------------------------
+# Logical schema
+
+
+def _norm(path: str) -> str:
+    return os.path.normcase(os.path.abspath(path))
+
+
+class Schema:
+    """One logical schema: one file, or a folder of .prisma files."""
+
+    def __init__(self, root: str, files: list[SchemaFile]):
+        self.root = root
+        self.files = list(files)
+        self.models: dict[str, Model] = {}
+        self.types: dict[str, Model] = {}
+        self.enums: dict[str, EnumDef] = {}
+        self.datasources: list[Datasource] = []
+        self.generators: list[Generator] = []
+        for f in self.files:
+            for m in f.models:
+                target = self.types if m.kind == "type" else self.models
+                target.setdefault(m.name, m)
+            for e in f.enums:
+                self.enums.setdefault(e.name, e)
+            self.datasources.extend(f.datasources)
+            self.generators.extend(f.generators)
+        self._by_delegate = {m.delegate: m for m in reversed(list(self.models.values()))}
+        self._files_by_path = {_norm(f.path): f for f in self.files}
+
+    @classmethod
+    def from_files(cls, root: str, files: list[SchemaFile]) -> "Schema":
+        return cls(root, files)
+
+    def __repr__(self) -> str:
+        return f"Schema(root={self.root!r}, files={[f.path for f in self.files]!r}, models={list(self.models)!r})"
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(f.path for f in self.files)
+
+    @property
+    def datasource(self) -> Datasource | None:
+        return self.datasources[0] if self.datasources else None
+
+    @property
+    def errors(self) -> list[tuple[str, int, int, str]]:
+        return [(f.path, s, e, msg) for f in self.files for (s, e, msg) in f.errors]
+
+    def model_for_delegate(self, delegate: str) -> Model | None:
+        return self._by_delegate.get(delegate)
+
+    def is_model(self, type_name: str) -> bool:
+        return type_name in self.models
+
+    def is_enum(self, type_name: str) -> bool:
+        return type_name in self.enums
+
+    def scalar_fields(self, model: Model) -> list[SchemaField]:
+        return [f for f in model.fields if f.type not in self.models]
+
+    def relation_fields(self, model: Model) -> list[SchemaField]:
+        return [f for f in model.fields if f.type in self.models]
+
+    def file(self, path: str) -> SchemaFile | None:
+        return self._files_by_path.get(_norm(path))
+
+
+# --------------------------------------------------------------------------
+# Discovery
+
+
+@dataclass(frozen=True)
+class SchemaLocation:
+    root: str
+    paths: tuple[str, ...]
+
+
+_SKIP_DIRS = frozenset({"node_modules", ".git", "dist", "build", ".next", ".turbo", ".venv", "__pycache__", "coverage"})
+_CONFIG_NAMES = (
+    "prisma.config.ts",
+    "prisma.config.mts",
+    "prisma.config.cts",
+    "prisma.config.js",
+    "prisma.config.mjs",
+    "prisma.config.cjs",
+    os.path.join(".config", "prisma.ts"),
+    os.path.join(".config", "prisma.js"),
+)
+_MAX_CONFIG_BYTES = 512 * 1024
+_STRING_LIT = r"""(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`$]*`)"""
+_SCHEMA_KEY_RE = re.compile(r"""(?:^|[\s{,])(?:schema|"schema"|'schema')\s*:\s*""")
+_STRING_LIT_RE = re.compile(_STRING_LIT)
+_PATH_CALL_RE = re.compile(r"(?:path\s*\.\s*)?(?:join|resolve)\s*\(")
+
+
+def _read_text(path: str, limit: int = _MAX_CONFIG_BYTES) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(limit)
+    except OSError:
+        return None
+    return decode_source(raw)
+
+
+def _strip_js_comments(text: str) -> str:
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "\"'`":
+            j = i + 1
+            while j < n and text[j] != ch:
+                if text[j] == "\\":
+                    j += 1
+                elif text[j] == "\n" and ch != "`":
+                    break
+                j += 1
+            out.append(text[i : j + 1])
+            i = j + 1
+        elif text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+            out.append(" ")
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _lit_value(lit: str) -> str:
+    body = lit[1:-1]
+    return re.sub(r"\\(.)", r"\1", body)
+
+
+def _config_schema_value(text: str) -> str | None:
+    """The `schema` property of a prisma config, as a relative/absolute path, or None."""
+    code = _strip_js_comments(text)
+    for m in _SCHEMA_KEY_RE.finditer(code):
+        rest = code[m.end() :]
+        lit = _STRING_LIT_RE.match(rest)
+        if lit:
+            return _lit_value(lit.group(0))
+        call = _PATH_CALL_RE.match(rest)
+        if call:
+            depth = 1
+            j = call.end()
+            while j < len(rest) and depth:
+                if rest[j] == "(":
+                    depth += 1
+                elif rest[j] == ")":
+                    depth -= 1
+                j += 1
+            args = rest[call.end() : j - 1]
+            parts: list[str] = []
+            ok = True
+            for arg in _split_js_args(args):
+                arg = arg.strip()
+                if not arg:
+                    continue
+                if _STRING_LIT_RE.fullmatch(arg):
+                    parts.append(_lit_value(arg))
+                elif arg in ("__dirname", "import.meta.dirname", "process.cwd()", "dirname"):
+                    continue
+                else:
+                    ok = False
+            if ok and parts:
+                return os.path.join(*parts)
+    return None
+
+
+def _split_js_args(args: str) -> list[str]:
+    parts, depth, cur, quote = [], 0, 0, ""
+    i = 0
+    while i < len(args):
+        ch = args[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'`":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(args[cur:i])
+            cur = i + 1
+        i += 1
+    parts.append(args[cur:])
+    return parts
+
+
+def _prisma_files_in(folder: str, exclude_dir: Callable[[str], bool]) -> list[str]:
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not _safe_exclude(exclude_dir, os.path.join(dirpath, d)))
+        for fn in sorted(filenames):
+            if fn.endswith(".prisma"):
+                found.append(os.path.join(dirpath, fn))
+    return found
+
+
+def _safe_exclude(exclude_dir: Callable[[str], bool], path: str) -> bool:
+    try:
+        return bool(exclude_dir(path))
+    except Exception:
+        return False
+
+
+def _resolve_target(base: str, value: str, exclude_dir) -> list[str]:
+    target = os.path.normpath(os.path.join(base, value))
+    if os.path.isfile(target):
+        return [target]
+    if os.path.isdir(target):
+        return _prisma_files_in(target, exclude_dir)
+    return []
+
+
+def _schema_paths_for_package(pkg: str, filenames: list[str], exclude_dir) -> list[str]:
+    # 1. prisma.config.*
+    for name in _CONFIG_NAMES:
+        cfg = os.path.join(pkg, name)
+        if not os.path.isfile(cfg):
+            continue
+        text = _read_text(cfg)
+        value = _config_schema_value(text) if text else None
+        if value:
+            paths = _resolve_target(os.path.dirname(cfg), value, exclude_dir)
+            if paths:
+                return paths
+    # 2. package.json "prisma": {"schema": ...}
+    if "package.json" in filenames:
+        text = _read_text(os.path.join(pkg, "package.json"))
+        value = None
+        if text:
+            try:
+                data = json.loads(text)
+                prisma = data.get("prisma") if isinstance(data, dict) else None
+                if isinstance(prisma, dict) and isinstance(prisma.get("schema"), str):
+                    value = prisma["schema"]
+            except ValueError:
+                m = re.search(r'"prisma"\s*:\s*\{[^{}]*?"schema"\s*:\s*"((?:[^"\\]|\\.)*)"', text)
+                value = m.group(1) if m else None
+        if value:
+            paths = _resolve_target(pkg, value, exclude_dir)
+            if paths:
+                return paths
+    # 3. prisma/schema.prisma
+    candidate = os.path.join(pkg, "prisma", "schema.prisma")
+    if os.path.isfile(candidate):
+        return [candidate]
+    # 4. prisma/schema/ folder
+    folder = os.path.join(pkg, "prisma", "schema")
+    if os.path.isdir(folder):
+        paths = _prisma_files_in(folder, exclude_dir)
+        if paths:
+            return paths
+    # 5. schema.prisma at the package root
+    candidate = os.path.join(pkg, "schema.prisma")
+    if os.path.isfile(candidate):
+        return [candidate]
+    return []
+
+
+def discover_schemas(root: str, exclude_dir: Callable[[str], bool] = lambda path: False) -> list[SchemaLocation]:
+    """Find every package's Prisma schema under root, the way Prisma resolves it."""
+    root = os.path.normpath(root)
+    results: list[SchemaLocation] = []
+    claimed: set[str] = set()
+    if not os.path.isdir(root):
+        return results
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in _SKIP_DIRS and not _safe_exclude(exclude_dir, os.path.join(dirpath, d))
+        )
+        if dirpath != root and "package.json" not in filenames:
+            continue
+        try:
+            paths = _schema_paths_for_package(dirpath, filenames, exclude_dir)
+        except OSError:
+            continue
+        fresh = tuple(p for p in paths if _norm(p) not in claimed)
+        if not fresh:
+            continue
+        claimed.update(_norm(p) for p in fresh)
+        results.append(SchemaLocation(dirpath, fresh))
+    return results
+
+
+def load_schema(location: SchemaLocation, overrides: dict[str, str] | None = None) -> Schema:
+    """Read and parse the files of a location (`overrides`: path -> unsaved text)."""
+    over = {_norm(k): v for k, v in (overrides or {}).items()}
+    files: list[SchemaFile] = []
+    for p in location.paths:
+        text = over.get(_norm(p))
+        if text is None:
+            raw_text = _read_text(p, limit=1 << 30)
+            if raw_text is None:
+                sf = SchemaFile(path=p, text="")
+                sf.errors.append((0, 0, "schema file is not readable UTF-8 text"))
+                files.append(sf)
+                continue
+            text = raw_text
+        files.append(parse_schema_file(p, text))
+    return Schema.from_files(location.root, files)
+
+
+def load_schemas(root: str, exclude_dir: Callable[[str], bool] = lambda path: False) -> list[Schema]:
+    return [load_schema(loc) for loc in discover_schemas(root, exclude_dir)]
+
+
+def schema_for_path(schemas: list[Schema], path: str) -> Schema | None:
+    """The schema whose root is the deepest ancestor directory of path."""
+    target = _norm(path)
+    best: Schema | None = None
+    best_len = -1
+    for s in schemas:
+        r = _norm(s.root)
+        if target == r or target.startswith(r.rstrip(os.sep) + os.sep):
+            if len(r) > best_len:
+                best, best_len = s, len(r)
+    if best is None:
+        for s in schemas:
+            if s.file(path) is not None:
+                return s
+        if len(schemas) == 1:
+            return schemas[0]
+    return best
