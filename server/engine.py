@@ -1,0 +1,149 @@
+"""Runs the rules over a workspace and applies config and suppressions."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+
+from .findings import Finding, Severity
+from .registry import UNKNOWN_SUPPRESSION, all_rules
+from .rule import FileContext, Rule, Scope, WorkspaceContext
+from .workspace import Workspace, norm
+
+log = logging.getLogger("perfaudit")
+
+
+@dataclass
+class AnalysisResult:
+    root: str
+    findings: list[Finding]
+    skipped: list[tuple[str, str]]
+    workspace: Workspace
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (rule code, message) of rules that raised
+
+
+def _default_config():
+    try:
+        from .config import Config
+
+        return Config()
+    except ImportError:  # pragma: no cover - config module always present in a release
+        return None
+
+
+class Engine:
+    """Rule execution over one workspace; shared by the CLI and the server."""
+
+    def __init__(self, workspace: Workspace, config=None, on_rule_error=None):
+        self.ws = workspace
+        self.config = config if config is not None else (workspace.config or _default_config())
+        self.on_rule_error = on_rule_error or (lambda code, exc: log.exception("rule %s failed", code))
+        self.errors: list[tuple[str, str]] = []
+
+    def enabled_rules(self) -> list[Rule]:
+        rules = [r for r in all_rules().values() if r.check is not None]
+        if self.config is None:
+            return rules
+        return [r for r in rules if self.config.enabled(r.code)]
+
+    def _context_args(self, rule: Rule) -> dict:
+        if self.config is None:
+            return {"options": dict(rule.options), "severity": rule.severity}
+        return {"options": self.config.options_for(rule), "severity": self.config.severity_for(rule)}
+
+    def _run(self, rule: Rule, ctx) -> list[Finding]:
+        try:
+            return list(rule.check(ctx) or ())
+        except Exception as exc:  # one rule failing never stops the others
+            self.errors.append((rule.code, f"{type(exc).__name__}: {exc}"))
+            self.on_rule_error(rule.code, exc)
+            return []
+
+    def check_file(self, path: str) -> list[Finding]:
+        """Findings of the file-scoped rules for one source file (unsuppressed)."""
+        path = norm(path)
+        source = self.ws.files.get(path)
+        if source is None:
+            return []
+        out: list[Finding] = []
+        for rule in self.enabled_rules():
+            if rule.scope != Scope.FILE:
+                continue
+            ctx = FileContext(rule=rule, workspace=self.ws, file=source, **self._context_args(rule))
+            out.extend(self._run(rule, ctx))
+        return out
+
+    def check_workspace_rules(self) -> list[Finding]:
+        out: list[Finding] = []
+        for rule in self.enabled_rules():
+            if rule.scope != Scope.WORKSPACE:
+                continue
+            ctx = WorkspaceContext(rule=rule, workspace=self.ws, **self._context_args(rule))
+            out.extend(self._run(rule, ctx))
+        return out
+
+    def check(self, paths: list[str] | None = None, drop_trees: bool = True) -> list[Finding]:
+        """Every finding in the workspace (or in `paths`), filtered and sorted."""
+        wanted = {norm(p) for p in paths} if paths else None
+        findings: list[Finding] = []
+        for path in sorted(self.ws.files):
+            if wanted is not None and not _under(path, wanted):
+                continue
+            findings.extend(self.check_file(path))
+            if drop_trees:
+                self.ws.drop_tree(path)
+        for f in self.check_workspace_rules():
+            if wanted is None or _under(f.path, wanted):
+                findings.append(f)
+        return self.postprocess(findings)
+
+    def postprocess(self, findings: list[Finding], only_paths: set[str] | None = None) -> list[Finding]:
+        """Apply suppressions (and report unknown codes in them), dedupe, sort."""
+        from .suppress import parse_suppressions
+
+        known = set(all_rules())
+        by_path: dict[str, object] = {}
+
+        def suppressions(path):
+            if path not in by_path:
+                text = self.ws.text_of(path)
+                by_path[path] = parse_suppressions(text) if text is not None else None
+            return by_path[path]
+
+        out: list[Finding] = []
+        for f in findings:
+            sup = suppressions(f.path)
+            if sup is not None:
+                line = self.ws.line_index(f.path).line_of(f.start)
+                if sup.is_suppressed(f.code, line):
+                    continue
+            out.append(f)
+        if self.config is None or self.config.enabled(UNKNOWN_SUPPRESSION.code):
+            paths = only_paths if only_paths is not None else set(self.ws.files) | set(self.ws.schema_texts)
+            for path in sorted(paths):
+                sup = suppressions(path)
+                if sup is None:
+                    continue
+                for start, end, code in sup.codes_with_ranges:
+                    if code.upper() not in known:
+                        severity = self.config.severity_for(UNKNOWN_SUPPRESSION) if self.config else Severity.WARNING
+                        out.append(Finding(UNKNOWN_SUPPRESSION.code, path, start, end,
+                                           f"Unknown rule code `{code}` in a perfaudit suppression comment",
+                                           severity, name=UNKNOWN_SUPPRESSION.name))
+        return sorted(set(out), key=Finding.sort_key)
+
+
+def _under(path: str, wanted: set[str]) -> bool:
+    return any(path == w or path.startswith(w.rstrip("/") + "/") for w in wanted)
+
+
+def analyze(root: str, paths: list[str] | None = None, config=None) -> AnalysisResult:
+    """Load the workspace under `root` and check it (or only `paths`)."""
+    root = norm(root)
+    ws = Workspace(root, config if config is not None else _default_config())
+    targets = [norm(p) for p in paths] if paths else None
+    ws.load(targets)
+    engine = Engine(ws)
+    findings = engine.check(targets)
+    return AnalysisResult(root=root, findings=findings, skipped=list(ws.skipped), workspace=ws, errors=engine.errors)

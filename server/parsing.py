@@ -1,0 +1,50 @@
+"""tree-sitter parsing of TypeScript and JavaScript, with incremental re-parse."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import tree_sitter
+import tree_sitter_typescript
+
+TYPESCRIPT_EXTENSIONS = {".ts", ".mts", ".cts"}
+TSX_EXTENSIONS = {".tsx"}
+# Plain JavaScript (and JSX) parses with the TSX grammar, a superset of it
+# that understands JSX; the TypeScript grammar would misread `<div>`.
+JAVASCRIPT_EXTENSIONS = {".js", ".mjs", ".cjs", ".jsx"}
+SOURCE_EXTENSIONS = TYPESCRIPT_EXTENSIONS | TSX_EXTENSIONS | JAVASCRIPT_EXTENSIONS
+
+
+def language_for(path: str) -> str | None:
+    ext = os.path.splitext(path)[1].lower()
+    if path.endswith(".d.ts"):
+        return None  # declarations only: nothing runs there
+    if ext in TYPESCRIPT_EXTENSIONS:
+        return "typescript"
+    if ext in TSX_EXTENSIONS or ext in JAVASCRIPT_EXTENSIONS:
+        return "tsx"
+    return None
+
+
+@lru_cache(maxsize=None)
+def grammar(name: str) -> tree_sitter.Language:
+    if name == "typescript":
+        return tree_sitter.Language(tree_sitter_typescript.language_typescript())
+    return tree_sitter.Language(tree_sitter_typescript.language_tsx())
+
+
+@lru_cache(maxsize=None)
+def _parser(name: str) -> tree_sitter.Parser:
+    return tree_sitter.Parser(grammar(name))
+
+
+def parse(data: bytes, language: str, old_tree: tree_sitter.Tree | None = None) -> tree_sitter.Tree:
+    parser = _parser(language)
+    if old_tree is not None:
+        return parser.parse(data, old_tree)
+    return parser.parse(data)
+
+
+def node_text(node: tree_sitter.Node) -> str:
+    return node.text.decode("utf-8", errors="replace") if node.text is not None else ""

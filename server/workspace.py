@@ -1,0 +1,361 @@
+"""The workspace: every source file's text and facts, the schemas, `.env` files.
+
+Files are found under the root, skipping `node_modules`, build output, `.git`,
+what `.gitignore` ignores, config `exclude` globs, and files that are too
+large, binary or not UTF-8 (each skip is recorded with its reason). Trees are
+kept only when asked (open editor documents); closed files keep facts.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+from dataclasses import dataclass, field
+
+import tree_sitter
+
+from .facts import FileFacts, extract_facts
+from .parsing import SOURCE_EXTENSIONS, language_for, parse
+from .text import LineIndex, decode_source
+
+SKIP_DIRS = {"node_modules", ".git", "dist", "build", "out", "coverage", ".next", ".nuxt", ".turbo", ".cache", ".venv", "__pycache__"}
+MAX_FILE_BYTES = 1_000_000
+# A line longer than this in a file over MINIFIED_MIN_BYTES marks a bundle.
+MINIFIED_LINE = 2_000
+MINIFIED_MIN_BYTES = 50_000
+
+
+def norm(path: str) -> str:
+    return os.path.abspath(path).replace(os.sep, "/")
+
+
+@dataclass
+class SourceFile:
+    path: str
+    text: str
+    data: bytes
+    language: str
+    facts: FileFacts
+    tree: tree_sitter.Tree | None = None
+    version: int | None = None
+    _line_index: LineIndex | None = field(default=None, repr=False)
+
+    @property
+    def line_index(self) -> LineIndex:
+        if self._line_index is None:
+            self._line_index = LineIndex(self.data)
+        return self._line_index
+
+    def ensure_tree(self) -> tree_sitter.Tree:
+        """The syntax tree, re-parsed on demand for files kept as facts only."""
+        if self.tree is None:
+            self.tree = parse(self.data, self.language)
+        return self.tree
+
+
+class _GitIgnore:
+    """The subset of .gitignore that real repos use: globs, `dir/`, `/anchored`, `!negation`."""
+
+    def __init__(self, base: str, lines: list[str]):
+        self.base = base
+        self.rules: list[tuple[bool, bool, bool, str]] = []  # (negate, dir_only, anchored, pattern)
+        for raw in lines:
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            negate = line.startswith("!")
+            line = line[1:] if negate else line
+            dir_only = line.endswith("/")
+            line = line.rstrip("/")
+            anchored = "/" in line
+            self.rules.append((negate, dir_only, anchored, line.lstrip("/")))
+
+    def ignored(self, path: str, is_dir: bool) -> bool | None:
+        rel = os.path.relpath(path, self.base).replace(os.sep, "/")
+        if rel.startswith(".."):
+            return None
+        verdict = None
+        name = rel.rsplit("/", 1)[-1]
+        for negate, dir_only, anchored, pattern in self.rules:
+            if dir_only and not is_dir:
+                continue
+            target = rel if anchored else name
+            if fnmatch.fnmatch(target, pattern) or (anchored and fnmatch.fnmatch(rel, pattern + "/**")):
+                verdict = not negate
+        return verdict
+
+
+def is_env_file(name: str) -> bool:
+    return name == ".env" or name.startswith(".env.")
+
+
+class Workspace:
+    def __init__(self, root: str, config=None):
+        from .index import Index
+
+        self.root = norm(root)
+        self.config = config
+        self.files: dict[str, SourceFile] = {}
+        self.schema_texts: dict[str, str] = {}  # .prisma path -> text
+        self.env_files: dict[str, str] = {}
+        self.package_jsons: dict[str, dict] = {}
+        self.tsconfigs: dict[str, dict] = {}
+        self.prisma_configs: dict[str, str] = {}
+        self.skipped: list[tuple[str, str]] = []
+        self._schemas = None
+        self.index = Index(self)
+
+    # ------------------------------------------------------------ reading
+
+    def data_of(self, path: str) -> bytes:
+        path = norm(path)
+        if path in self.files:
+            return self.files[path].data
+        text = self.text_of(path)
+        return text.encode("utf-8") if text is not None else b""
+
+    def text_of(self, path: str) -> str | None:
+        path = norm(path)
+        if path in self.files:
+            return self.files[path].text
+        for table in (self.schema_texts, self.env_files):
+            if path in table:
+                return table[path]
+        try:
+            with open(path, "rb") as fh:
+                return decode_source(fh.read())
+        except OSError:
+            return None
+
+    def line_index(self, path: str) -> LineIndex:
+        path = norm(path)
+        if path in self.files:
+            return self.files[path].line_index
+        return LineIndex(self.data_of(path))
+
+    def relpath(self, path: str) -> str:
+        return os.path.relpath(path, self.root).replace(os.sep, "/")
+
+    # ------------------------------------------------------------ loading
+
+    def load(self, paths: list[str] | None = None) -> None:
+        """Read every relevant file under the root (or under `paths`)."""
+        targets = [norm(p) for p in (paths or [self.root])]
+        for target in targets:
+            if os.path.isfile(target):
+                self._load_file(target)
+            else:
+                self._walk(target)
+        # Schemas and project files are always read from the whole root,
+        # so checking one file still sees its package's schema.
+        if any(t != self.root for t in targets):
+            self._walk(self.root, sources=False)
+        self._schemas = None
+
+    def _excluded(self, path: str) -> bool:
+        if self.config is None or not hasattr(self.config, "is_excluded"):
+            return False
+        rel = self.relpath(path)
+        return not rel.startswith("..") and self.config.is_excluded(rel)
+
+    def _walk(self, top: str, sources: bool = True) -> None:
+        ignores: list[_GitIgnore] = []
+        # .gitignore files of the directories above `top`, inside the root.
+        here = top
+        chain = []
+        while here.startswith(self.root):
+            chain.append(here)
+            if here == self.root:
+                break
+            here = os.path.dirname(here)
+        for d in reversed(chain[1:]):
+            self._read_gitignore(d, ignores)
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirpath = dirpath.replace(os.sep, "/")
+            local = list(ignores)
+            self._read_gitignore(dirpath, local)
+
+            def ignored(p: str, is_dir: bool) -> bool:
+                verdict = None
+                for gi in local:
+                    v = gi.ignored(p, is_dir)
+                    if v is not None:
+                        verdict = v
+                return bool(verdict)
+
+            dirnames[:] = sorted(
+                d for d in dirnames
+                if d not in SKIP_DIRS and not ignored(f"{dirpath}/{d}", True) and not self._excluded(f"{dirpath}/{d}")
+            )
+            for name in sorted(filenames):
+                path = f"{dirpath}/{name}"
+                if ignored(path, False) and not is_env_file(name):
+                    continue
+                if not sources and language_for(name) is not None:
+                    continue
+                self._load_file(path)
+
+    def _read_gitignore(self, directory: str, into: list) -> None:
+        path = os.path.join(directory, ".gitignore")
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                into.append(_GitIgnore(directory, fh.read().splitlines()))
+        except OSError:
+            pass
+
+    def _read_text(self, path: str, limit: int | None = MAX_FILE_BYTES) -> str | None:
+        try:
+            size = os.path.getsize(path)
+            if limit is not None and size > limit:
+                self.skipped.append((path, f"larger than {limit // 1_000_000} MB ({size:,} bytes)"))
+                return None
+            with open(path, "rb") as fh:
+                raw = fh.read()
+        except OSError as exc:
+            self.skipped.append((path, f"unreadable: {exc.strerror or exc}"))
+            return None
+        text = decode_source(raw)
+        if text is None:
+            self.skipped.append((path, "binary or not UTF-8"))
+        return text
+
+    def _load_file(self, path: str) -> None:
+        path = norm(path)
+        name = os.path.basename(path)
+        if self._excluded(path):
+            return
+        if language_for(name) is not None:
+            text = self._read_text(path)
+            if text is None:
+                return
+            if len(text) > MINIFIED_MIN_BYTES and max((len(l) for l in text.splitlines()), default=0) > MINIFIED_LINE:
+                self.skipped.append((path, "minified (very long lines)"))
+                return
+            self.set_source(path, text)
+        elif name.endswith(".prisma"):
+            text = self._read_text(path)
+            if text is not None:
+                self.schema_texts[path] = text
+        elif is_env_file(name):
+            text = self._read_text(path, 100_000)
+            if text is not None:
+                self.env_files[path] = text
+        elif name == "package.json":
+            self.package_jsons[path] = _read_json(self._read_text(path) or "")
+        elif name.startswith("tsconfig") and name.endswith(".json") or name == "jsconfig.json":
+            self.tsconfigs[path] = _read_json(self._read_text(path) or "")
+        elif re.fullmatch(r"prisma\.config\.(ts|mts|js|mjs|cts|cjs)", name):
+            text = self._read_text(path)
+            if text is not None:
+                self.prisma_configs[path] = text
+
+    # ------------------------------------------------------------ updating
+
+    def set_source(self, path: str, text: str, tree: tree_sitter.Tree | None = None, keep_tree: bool = False, version=None) -> bool:
+        """Set a source file's text (and tree, when the caller parsed it
+        incrementally). Returns True when its facts changed."""
+        path = norm(path)
+        language = language_for(path) or "typescript"
+        data = text.encode("utf-8")
+        if tree is None:
+            tree = parse(data, language)
+        facts = extract_facts(tree, language)
+        old = self.files.get(path)
+        self.files[path] = SourceFile(path, text, data, language, facts, tree if keep_tree else None, version)
+        changed = old is None or old.facts != facts
+        if changed:
+            self.index.invalidate(path)
+        return changed
+
+    def drop_tree(self, path: str) -> None:
+        f = self.files.get(norm(path))
+        if f is not None:
+            f.tree = None
+
+    def remove(self, path: str) -> None:
+        path = norm(path)
+        if self.files.pop(path, None) is not None:
+            self.index.invalidate(path)
+        if self.schema_texts.pop(path, None) is not None:
+            self.schemas_changed()
+        self.env_files.pop(path, None)
+        self.package_jsons.pop(path, None)
+        self.tsconfigs.pop(path, None)
+        self.prisma_configs.pop(path, None)
+
+    def set_schema_text(self, path: str, text: str) -> None:
+        self.schema_texts[norm(path)] = text
+        self.schemas_changed()
+
+    def schemas_changed(self) -> None:
+        self._schemas = None
+        self.index.invalidate_all()
+
+    # ------------------------------------------------------------ schemas
+
+    @property
+    def schemas(self):
+        if self._schemas is None:
+            self._schemas = self._build_schemas()
+        return self._schemas
+
+    def _build_schemas(self):
+        from . import schema as schema_mod
+
+        locations = schema_mod.discover_schemas(self.root, exclude_dir=lambda p: os.path.basename(p) in SKIP_DIRS or self._excluded(p))
+        schemas = []
+        seen: set[str] = set()
+        for loc in locations:
+            files = []
+            for p in loc.paths:
+                p = norm(p)
+                seen.add(p)
+                text = self.schema_texts.get(p)
+                if text is None:
+                    text = self._read_text(p)
+                    if text is None:
+                        continue
+                    self.schema_texts[p] = text
+                files.append(schema_mod.parse_schema_file(p, text))
+            if files:
+                schemas.append(schema_mod.Schema.from_files(norm(loc.root), files))
+        # Open schema documents that discovery does not know still count.
+        for p, text in self.schema_texts.items():
+            if p not in seen:
+                schemas.append(schema_mod.Schema.from_files(os.path.dirname(os.path.dirname(p)) if os.path.basename(os.path.dirname(p)) == "prisma" else os.path.dirname(p), [schema_mod.parse_schema_file(p, text)]))
+        return schemas
+
+    def schema_for(self, path: str):
+        from .schema import schema_for_path
+
+        return schema_for_path(self.schemas, norm(path))
+
+    def schema_file(self, path: str):
+        path = norm(path)
+        for schema in self.schemas:
+            f = schema.file(path)
+            if f is not None:
+                return schema, f
+        return None, None
+
+
+def _read_json(text: str) -> dict:
+    """JSON, or JSONC as tsconfig files are (comments, trailing commas)."""
+    try:
+        value = json.loads(text)
+        return value if isinstance(value, dict) else {}
+    except ValueError:
+        pass
+    stripped = re.sub(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/', lambda m: m.group(0) if m.group(0).startswith('"') else "", text, flags=re.S)
+    stripped = re.sub(r",(\s*[}\]])", r"\1", stripped)
+    try:
+        value = json.loads(stripped)
+        return value if isinstance(value, dict) else {}
+    except ValueError:
+        return {}
+
+
+def is_source_path(path: str) -> bool:
+    return os.path.splitext(path)[1].lower() in SOURCE_EXTENSIONS
