@@ -508,3 +508,17 @@ def test_load_schema_binary_file(tmp_path):
     assert schema.models == {} and schema.errors and schema.files[0].text == ""
     schema = load_schema(loc, overrides={str(p): MINI})
     assert list(schema.models) == ["User"]
+
+
+def test_bom_and_lone_cr():
+    text = "\ufeff// café\rmodel Café {\r  id Int @id // ✨\r  nom String @map(\"prénom\")\r}\r"
+    sf = parse_schema_file("bom.prisma", text)
+    # `Café` is not a valid identifier: the header is reported, the file still parses
+    assert sf.errors
+    text = "\ufeff// café\rmodel Person {\r  id Int @id // ✨\r  nom String @map(\"prénom\")\r}\r"
+    sf = parse_schema_file("bom.prisma", text)
+    assert sf.errors == []
+    (m,) = sf.models
+    assert sl(text, m.name_start, m.name_end) == "Person"
+    assert [sl(text, f.start, f.end) for f in m.fields] == ["id Int @id", 'nom String @map("prénom")']
+    assert m.field("nom").db_name == "prénom"
