@@ -94,7 +94,11 @@ def is_env_file(name: str) -> bool:
 class Workspace:
     def __init__(self, root: str, config=None):
         from .index import Index
+        from .registry import all_rules
 
+        # Importing the rules registers their fact extractors and call
+        # classifiers, which must be in place before any file is read.
+        all_rules()
         self.root = norm(root)
         self.config = config
         self.files: dict[str, SourceFile] = {}
