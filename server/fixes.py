@@ -3,8 +3,9 @@
 Each finding contributes its first applicable fix: safe ones always, unsafe
 ones only when asked, display-only never. Edits are UTF-8 byte offsets into
 each file's text. A fix whose edits overlap (or touch) an edit already
-accepted in this pass is left for the next pass, when the analysis has been
-re-run on the new text; an edit identical to an accepted one (two findings
+accepted in this pass (or inserts at its edge: the order would be
+undefined) is left for the next pass, when the analysis has been re-run on
+the new text; an edit identical to an accepted one (two findings
 proposing the same `@@index`) is applied once. Optionally a validator rejects
 fixes that would break a file's syntax.
 """
@@ -46,8 +47,12 @@ def _overlaps(a: Edit, b: Edit) -> bool:
         return False
     if a == b:
         return False
-    # Touching counts: two edits at one point have no defined order.
-    return a.start <= b.end and b.start <= a.end
+    if a.start < b.end and b.start < a.end:
+        return True
+    # An insertion at the edge of another edit has no defined order with it.
+    if a.start == a.end and b.start <= a.start <= b.end:
+        return True
+    return b.start == b.end and a.start <= b.start <= a.end
 
 
 def _splice(data: bytes, edits: Iterable[Edit]) -> bytes:
