@@ -1,0 +1,12 @@
+export { authService } from './auth.service';
+export { bookService } from './book.service';
+export { cache } from './cache.service';
+export { dashboardService } from './dashboard.service';
+export { exportService } from './export.service';
+export { notificationService } from './notification.service';
+export { readListItemService } from './readListItem.service';
+export { readListService } from './readList.service';
+export { reportService } from './report.service';
+export { sessionService } from './session.service';
+export { statsService } from './stats.service';
+export { userService } from './user.service';
