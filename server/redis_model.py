@@ -256,3 +256,54 @@ def _classify(index, path: str, fn, call):
 
 
 register_classifier(_classify)
+
+
+# ---------------------------------------------------------------- helpers for the R2xx rules
+
+
+def find_call(tree, start: int, end: int):
+    """The call_expression node spanning exactly [start, end), or None."""
+    node = tree.root_node.descendant_for_byte_range(start, end)
+    while node is not None and not (node.type == "call_expression" and node.start_byte == start and node.end_byte == end):
+        node = node.parent
+    return node
+
+
+def arguments(call_node) -> list:
+    args = call_node.child_by_field_name("arguments") if call_node is not None else None
+    if args is None or args.type != "arguments":
+        return []
+    return [a for a in args.named_children if a.type != "comment"]
+
+
+def key_text(call_node) -> str | None:
+    """The source text of a command's first argument (its key)."""
+    args = arguments(call_node)
+    if not args or args[0].type == "spread_element":
+        return None
+    return node_text(unwrap(args[0]))
+
+
+def redis_calls(index, path: str, facts):
+    """(function or None, call, direct Redis effect) for every command in a file."""
+    scopes = [(None, facts.module_calls)] + [(fn, fn.calls) for fn in facts.functions]
+    for fn, calls in scopes:
+        for call in calls:
+            for effect in _classify(index, path, fn, call):
+                yield fn, call, effect
+
+
+def function_node(tree, fn):
+    """The syntax node of a FunctionFact."""
+    node = tree.root_node.descendant_for_byte_range(fn.start, fn.end)
+    while node is not None and not (node.start_byte == fn.start and node.end_byte == fn.end):
+        node = node.parent
+    return node
+
+
+def walk(node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.named_children))

@@ -1,0 +1,280 @@
+"""## What it does
+Finds Redis writes that create a key (`set`, `hset`, `lpush`, `sadd`, `zadd`,
+`incr`, `mset`...) with no expiry: no `EX`/`PX`/`EXAT`/`PXAT`/`KEEPTTL`
+option (`{ EX: n }` with node-redis), not `setex`/`psetex`, and no
+`expire`/`pexpire` (or `del`) of the same key in the same function. It also
+finds the call sites of a workspace wrapper (`cache.set(key, value, ttl?)`)
+that omit its optional TTL argument when the wrapper then writes without
+expiry; the finding is at the call site, with the write as related
+information.
+
+## Why is this bad?
+A key with no TTL stays until it is deleted or evicted. Cache entries,
+sessions and counters that nobody deletes grow Redis' memory without bound,
+and once `maxmemory` is reached the eviction policy drops keys you still
+need (or, with `noeviction`, writes start failing).
+
+## Example
+```ts
+import Redis from 'ioredis';
+
+const redis = new Redis(process.env.REDIS_URL!);
+
+export async function cacheProfile(userId: string, profile: object) {
+  await redis.set(`profile:${userId}`, JSON.stringify(profile));
+}
+```
+
+## Use instead
+```ts
+import Redis from 'ioredis';
+
+const redis = new Redis(process.env.REDIS_URL!);
+
+export async function cacheProfile(userId: string, profile: object) {
+  await redis.set(`profile:${userId}`, JSON.stringify(profile), 'EX', 300);
+}
+
+export async function countHit(key: string) {
+  await redis.zadd(key, Date.now(), String(Date.now()));
+  await redis.expire(key, 60);
+}
+```
+
+## Fix safety
+"Add TTL" adds `'EX', <default-ttl>` (`{ EX: <default-ttl> }` for node-redis)
+to a `set`, an `expire` after other writes, or the TTL argument to a wrapper
+call. It is unsafe: the key now disappears after `default-ttl` seconds (300
+by default), which code that expects it to persist must be ready for.
+"""
+
+from __future__ import annotations
+
+from perfaudit.server.findings import Applicability, Edit, Fix, Related
+from perfaudit.server.parsing import node_text
+from perfaudit.server.redis_commands import DELETE_COMMANDS, EXPIRE_COMMANDS, EXPIRING, KEY_CREATING, command_name
+from perfaudit.server.redis_model import (
+    NODE_REDIS, UPSTASH, arguments, client_of_call, find_call, function_node, key_text, redis_calls, walk,
+)
+from perfaudit.server.rule import FixAvailability, Rule
+from perfaudit.server.facts import string_value, unwrap
+
+RULE = Rule(
+    code="R201",
+    name="redis-set-without-ttl",
+    summary="A Redis write creates a key that never expires.",
+    fix=FixAvailability.SOMETIMES,
+    options={"default-ttl": 300},
+)
+
+EXPIRY_TOKENS = {"ex", "px", "exat", "pxat", "keepttl"}
+EXPIRY_KEYS = EXPIRY_TOKENS | {"expiration"}
+
+
+def has_expiry(call_node, command: str) -> bool | None:
+    """True: the write sets an expiry; False: surely not; None: cannot tell."""
+    if command in EXPIRING:
+        return True
+    args = arguments(call_node)
+    if any(a.type == "spread_element" for a in args):
+        return None if command == "set" else False
+    if command != "set":
+        return False
+    if len(args) < 2:
+        return None  # half-typed
+    unknown = False
+    for arg in args[2:]:
+        arg = unwrap(arg)
+        text = string_value(arg)
+        if text is not None:
+            if text.lower() in EXPIRY_TOKENS:
+                return True
+            continue
+        if arg.type == "object":
+            for prop in arg.named_children:
+                if prop.type == "pair":
+                    key = node_text(prop.child_by_field_name("key")).strip("'\"").lower()
+                    if key in EXPIRY_KEYS:
+                        return True
+                elif prop.type != "comment":
+                    unknown = True  # spread or shorthand: may carry EX
+            continue
+        if arg.type not in ("number", "true", "false", "null", "undefined"):
+            unknown = True  # a variable holding options
+    return None if unknown else False
+
+
+def expired_in(scope_node, key: str) -> bool:
+    """Whether `scope_node` expires or deletes `key` (also in chains and wrappers named so)."""
+    for node in walk(scope_node):
+        if node.type != "call_expression":
+            continue
+        fn = node.child_by_field_name("function")
+        if fn is None or fn.type != "member_expression":
+            continue
+        name = command_name(node_text(fn.child_by_field_name("property")))
+        if name in EXPIRE_COMMANDS or name in DELETE_COMMANDS or name in EXPIRING:
+            if key_text(node) == key or any(node_text(unwrap(a)) == key for a in arguments(node)[:1]):
+                return True
+    return False
+
+
+def _show(key: str | None) -> str:
+    key = (key or "?").replace("\n", " ")
+    return key if len(key) <= 60 else key[:57] + "..."
+
+
+def _identifiers(node) -> set[str]:
+    return {node_text(n) for n in walk(node) if n.type == "identifier"}
+
+
+def bare_writes(index, path, tree, facts):
+    """(fn, call, effect, call node, client) of writes that create a key with no expiry."""
+    for fn, call, effect in redis_calls(index, path, facts):
+        if effect.op not in KEY_CREATING:
+            continue
+        node = find_call(tree, call.start, call.end)
+        if node is None or has_expiry(node, effect.op) is not False:
+            continue
+        key = key_text(node)
+        scope = function_node(tree, fn) if fn is not None else tree.root_node
+        if key is None or scope is None or expired_in(scope, key):
+            continue
+        yield fn, call, effect, node
+
+
+_WRAPPERS: dict = {}
+
+
+def ttl_wrapper(index, path: str, fn):
+    """(TTL parameter index, write node range) when `fn` takes an optional TTL
+    and writes without expiry when it is omitted; else None."""
+    source = index.ws.files.get(path)
+    if source is None:
+        return None
+    key = (path, fn, len(source.data), hash(source.data))
+    if key not in _WRAPPERS:
+        if len(_WRAPPERS) > 2000:
+            _WRAPPERS.clear()
+        _WRAPPERS[key] = _ttl_wrapper(index, path, fn, source)
+    return _WRAPPERS[key]
+
+
+def _ttl_wrapper(index, path, fn, source):
+    tree = source.ensure_tree()
+    node = function_node(tree, fn)
+    params = node.child_by_field_name("parameters") if node is not None else None
+    if params is None:
+        return None
+    optional = {}
+    for i, p in enumerate(params.named_children):
+        pattern = p.child_by_field_name("pattern")
+        if p.type == "optional_parameter" and pattern is not None and pattern.type == "identifier":
+            optional[node_text(pattern)] = i
+    if not optional:
+        return None
+    bare = None
+    ttl_names: set[str] = set()
+    for f, call, effect in redis_calls(index, path, source.facts):
+        if not (fn.start <= call.start < fn.end):
+            continue
+        call_node = find_call(tree, call.start, call.end)
+        if call_node is None:
+            continue
+        if effect.op in EXPIRE_COMMANDS or effect.op in EXPIRING or has_expiry(call_node, effect.op) is True:
+            for arg in arguments(call_node)[1:]:
+                ttl_names |= _identifiers(arg) & set(optional)
+        elif effect.op in KEY_CREATING and has_expiry(call_node, effect.op) is False and bare is None:
+            bare = call_node
+    if bare is None or not ttl_names:
+        return None
+    return min(optional[n] for n in ttl_names), (bare.start_byte, bare.end_byte)
+
+
+def _indent_of(data: bytes, offset: int) -> str:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    prefix = data[line_start:offset]
+    return prefix[: len(prefix) - len(prefix.lstrip())].decode("utf-8", "replace")
+
+
+def _write_fix(ctx, node, command: str, library: str, ttl: int) -> Fix | None:
+    args = arguments(node)
+    path = ctx.file.path
+    if command == "set":
+        if library == NODE_REDIS or library == UPSTASH:
+            if len(args) != 2:
+                return None
+            option = "{ EX: %d }" % ttl if library == NODE_REDIS else "{ ex: %d }" % ttl
+            edit = Edit(path, args[1].end_byte, args[1].end_byte, f", {option}")
+        else:
+            edit = Edit(path, args[1].end_byte, args[1].end_byte, f", 'EX', {ttl}")
+        return Fix(f"Add TTL ({ttl} s)", Applicability.UNSAFE, (edit,))
+    # Other writes: an `expire` of the key right after the statement.
+    statement = node.parent
+    if statement is not None and statement.type == "await_expression":
+        statement = statement.parent
+    if statement is None or statement.type != "expression_statement":
+        return None
+    receiver = node.child_by_field_name("function").child_by_field_name("object")
+    key = key_text(node)
+    if receiver is None or key is None:
+        return None
+    indent = _indent_of(ctx.file.data, statement.start_byte)
+    awaited = "await " if node.parent.type == "await_expression" else ""
+    text = f"\n{indent}{awaited}{node_text(receiver)}.expire({key}, {ttl});"
+    return Fix(f"Add TTL: expire after {ttl} s", Applicability.UNSAFE, (Edit(path, statement.end_byte, statement.end_byte, text),))
+
+
+def check(ctx):
+    index, path, facts = ctx.index, ctx.file.path, ctx.file.facts
+    tree = ctx.file.ensure_tree()
+    ttl = int(ctx.options.get("default-ttl", 300))
+    for fn, call, effect, node in bare_writes(index, path, tree, facts):
+        wrapper = ttl_wrapper(index, path, fn) if fn is not None else None
+        if wrapper is not None and wrapper[1] == (node.start_byte, node.end_byte):
+            continue  # reported where the wrapper is called without its TTL
+        client = client_of_call(index, path, fn, call)
+        fix = _write_fix(ctx, node, effect.op, client.library if client else "", ttl)
+        yield ctx.report(
+            node.start_byte, node.end_byte,
+            f"`{effect.op}` creates key {_show(key_text(node))} with no expiry: it stays in Redis until deleted or evicted. "
+            f"Set a TTL (`'EX', seconds`, `setex`) or `expire` the key.",
+            fixes=(fix,) if fix else (),
+        )
+    yield from _wrapper_call_sites(ctx, tree, ttl)
+
+
+def _wrapper_call_sites(ctx, tree, ttl):
+    index, path, facts = ctx.index, ctx.file.path, ctx.file.facts
+    scopes = [(None, facts.module_calls)] + [(fn, fn.calls) for fn in facts.functions]
+    for fn, calls in scopes:
+        for call in calls:
+            resolved = index.resolve_call(path, fn, call)
+            if resolved is None:
+                continue
+            wrapper = ttl_wrapper(index, resolved[0], resolved[1])
+            if wrapper is None:
+                continue
+            ttl_index, write = wrapper
+            node = find_call(tree, call.start, call.end)
+            args = arguments(node) if node is not None else []
+            if node is None or any(a.type == "spread_element" for a in args):
+                continue
+            if len(args) > ttl_index and node_text(unwrap(args[ttl_index])) != "undefined":
+                continue
+            key = key_text(node)
+            scope = function_node(tree, fn) if fn is not None else tree.root_node
+            if key is not None and scope is not None and expired_in(scope, key):
+                continue
+            name = resolved[1].name
+            fixes = ()
+            if len(args) == ttl_index and args:
+                edit = Edit(path, args[-1].end_byte, args[-1].end_byte, f", {ttl}")
+                fixes = (Fix(f"Pass a TTL ({ttl} s)", Applicability.UNSAFE, (edit,)),)
+            yield ctx.report(
+                call.start, call.end,
+                f"`{name}` is called without its TTL argument, so it writes the key with no expiry: "
+                f"it stays in Redis until deleted or evicted. Pass a TTL in seconds.",
+                related=(Related(resolved[0], write[0], write[1], "the write without expiry"),),
+                fixes=fixes,
+            )
