@@ -1,0 +1,388 @@
+"""The CLI: exit codes, formats, config handling, --fix, rules/rule, serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import APP_SCHEMA, write_files
+from perfaudit.server import engine, registry
+from perfaudit.server.cli import main
+from perfaudit.server.findings import Applicability, Edit, Fix
+from perfaudit.server.parsing import parse
+from perfaudit.server.rule import FixAvailability, Rule
+
+SERVICE = """\
+import { prisma } from '../db';
+
+export class ReadListService {
+  async list(ownerId: string) {
+    return prisma.readList.findMany({ where: { ownerId } });
+  }
+}
+"""
+
+# X001 needs no rule module: a suppression naming an unknown code.
+SERVICE_WITH_TYPO = """\
+import { prisma } from '../db';
+
+export async function items(listId: string) {
+  // perfaudit-ignore-next-line P1O1
+  return prisma.readListItem.findMany({ where: { readListId: listId } });
+}
+"""
+
+
+def workspace(tmp_path: Path, files: dict[str, str]) -> Path:
+    write_files(tmp_path, {"prisma/schema.prisma": APP_SCHEMA, **files})
+    return tmp_path
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- a fake rule with fixes, for --fix before the real rules land ------------------------
+
+_CALL = re.compile(rb"\.(findMany)\(\)")
+
+
+def _fake_check(ctx):
+    """P102 look-alike: `findMany()` gets `{ take: 100 }` (safe, for the test)."""
+    data = ctx.file.data
+    for m in _CALL.finditer(data):
+        at = m.end() - 1
+        yield ctx.report(m.start(1), m.end(1), "findMany without take", fixes=[
+            Fix("Add take", Applicability.SAFE, (Edit(ctx.file.path, at, at, "{ take: 100 }"),)),
+        ])
+
+
+def _fake_unsafe_check(ctx):
+    """A rule whose fix is unsafe: `.keys(` -> `.scan(`."""
+    data = ctx.file.data
+    for m in re.finditer(rb"\.keys\(", data):
+        yield ctx.report(m.start() + 1, m.end() - 1, "KEYS blocks the server", fixes=[
+            Fix("Use scan", Applicability.UNSAFE, (Edit(ctx.file.path, m.start() + 1, m.end() - 1, "scan"),)),
+        ])
+
+
+@pytest.fixture
+def fake_rules(monkeypatch):
+    rules = dict(registry.all_rules())
+    p = Rule("P102", "prisma-unbounded-find-many", "findMany with no take.", fix=FixAvailability.SOMETIMES,
+             options={"default-take": 100})
+    p.check, p.doc = _fake_check, "## What it does\nFinds findMany with no take.\n"
+    r = Rule("R202", "redis-keys-command", "KEYS is O(N).", fix=FixAvailability.SOMETIMES)
+    r.check, r.doc = _fake_unsafe_check, "## What it does\nFinds KEYS.\n"
+    rules.update({"P102": p, "R202": r})
+    rules = dict(sorted(rules.items()))
+    monkeypatch.setattr(registry, "all_rules", lambda: rules)
+    monkeypatch.setattr(engine, "all_rules", lambda: rules)
+    return rules
+
+
+# --- exit codes ---------------------------------------------------------------------
+
+
+def test_clean_workspace_exits_0(tmp_path, capsys):
+    root = workspace(tmp_path, {"src/a.service.ts": "export const a = 1;\n"})
+    code, out, err = run(capsys, "check", str(root))
+    assert code == 0, err
+    assert out == "No findings.\n"
+
+
+def test_findings_exit_1_and_fail_on(tmp_path, capsys):
+    root = workspace(tmp_path, {"src/items.service.ts": SERVICE_WITH_TYPO})
+    code, out, _ = run(capsys, "check", str(root))
+    assert code == 1
+    assert re.search(r"items\.service\.ts:4:33: X001 Unknown rule code `P1O1`", out)
+    # X001 is a warning: --fail-on error lets it pass
+    assert run(capsys, "check", str(root), "--fail-on", "error")[0] == 0
+    assert run(capsys, "check", str(root), "--fail-on", "info")[0] == 1
+    # its severity is configurable
+    (root / "perfaudit.toml").write_text('[severity]\nX001 = "error"\n')
+    assert run(capsys, "check", str(root), "--fail-on", "error")[0] == 1
+    (root / "perfaudit.toml").write_text('[severity]\nX001 = "hint"\n')
+    assert run(capsys, "check", str(root), "--fail-on", "info")[0] == 0
+
+
+def test_ignore_flag_and_config(tmp_path, capsys):
+    root = workspace(tmp_path, {"src/items.service.ts": SERVICE_WITH_TYPO})
+    assert run(capsys, "check", str(root), "--ignore", "X001")[0] == 0
+    assert run(capsys, "check", str(root), "--ignore", "X")[0] == 0
+    (root / "perfaudit.toml").write_text('ignore = ["X001"]\n')
+    assert run(capsys, "check", str(root))[0] == 0
+    assert run(capsys, "check", str(root), "--no-config")[0] == 1
+
+
+def test_exclude_globs_from_config(tmp_path, capsys):
+    root = workspace(tmp_path, {"src/generated/items.service.ts": SERVICE_WITH_TYPO})
+    assert run(capsys, "check", str(root))[0] == 1
+    (root / "perfaudit.toml").write_text('exclude = ["src/generated/**"]\n')
+    assert run(capsys, "check", str(root))[0] == 0
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["check", "--format", "xml"], "invalid choice: 'xml'"),
+        (["check", "--fail-on", "fatal"], "invalid choice: 'fatal'"),
+        (["check", "--select", "NOPE!"], "--select: unknown rule code, prefix or name 'NOPE!'"),
+        (["check", "does-not-exist"], "no such file or directory: does-not-exist"),
+        (["check", "--config", "a.toml", "--no-config"], "not allowed with argument"),
+        (["check", "--statistics", "--format", "sarif"], "--statistics cannot be combined with --format sarif"),
+        (["rule", "P999"], "unknown rule 'P999'"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        ([], "required: COMMAND"),
+        (["serve", "--tcp", "localhost"], "--tcp: expected HOST:PORT"),
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_config_error_exits_2_naming_file_and_key(tmp_path, monkeypatch, capsys):
+    root = workspace(tmp_path, {"src/a.service.ts": SERVICE})
+    (root / "perfaudit.toml").write_text('[severity]\nP102 = "loud"\n')
+    monkeypatch.chdir(root)
+    code, out, err = run(capsys, "check", ".")
+    assert code == 2 and out == ""
+    assert err.strip() == ('perfaudit: error: perfaudit.toml: severity.P102: '
+                           'expected one of error|warning|information|hint, got "loud"')
+    # --no-config ignores the broken file
+    assert run(capsys, "check", ".", "--no-config")[0] == 0
+
+
+def test_explicit_config_file(tmp_path, monkeypatch, capsys):
+    root = workspace(tmp_path, {"src/items.service.ts": SERVICE_WITH_TYPO})
+    (tmp_path / "ci.toml").write_text('ignore = ["X001"]\n')
+    monkeypatch.chdir(root)
+    assert run(capsys, "check", "--config", "ci.toml")[0] == 0
+    code, _, err = run(capsys, "check", "--config", "missing.toml")
+    assert code == 2 and "missing.toml: cannot read" in err
+
+
+def test_help_exits_0(capsys):
+    assert run(capsys, "--help")[0] == 0
+    assert run(capsys, "check", "--help")[0] == 0
+
+
+# --- formats --------------------------------------------------------------------------
+
+
+def test_json_format(tmp_path, capsys):
+    root = workspace(tmp_path, {"src/items.service.ts": SERVICE_WITH_TYPO})
+    code, out, _ = run(capsys, "check", str(root), "--format", "json")
+    assert code == 1
+    data = json.loads(out)
+    assert data["version"] == 1 and data["root"] == str(root).replace(os.sep, "/")
+    (finding,) = data["findings"]
+    assert finding["code"] == "X001" and finding["name"] == "unknown-rule-in-suppression"
+    assert finding["path"] == "src/items.service.ts"
+    assert finding["range"] == {"start": {"line": 3, "character": 32}, "end": {"line": 3, "character": 36}}
+
+
+def test_sarif_format_validates(tmp_path, capsys):
+    import jsonschema
+    from importlib import resources
+
+    root = workspace(tmp_path, {"src/items.service.ts": SERVICE_WITH_TYPO})
+    code, out, _ = run(capsys, "check", str(root), "--format", "sarif")
+    assert code == 1
+    log = json.loads(out)
+    schema = json.loads(resources.files("perfaudit.server").joinpath("data/sarif-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(log)
+    assert log["runs"][0]["results"][0]["ruleId"] == "X001"
+
+
+def test_statistics(tmp_path, capsys, fake_rules):
+    root = workspace(tmp_path, {"src/a.service.ts": "prisma.user.findMany();\nprisma.post.findMany();\n",
+                                "src/items.service.ts": SERVICE_WITH_TYPO})
+    code, out, _ = run(capsys, "check", str(root), "--statistics")
+    assert code == 1
+    assert out.splitlines()[:2] == ["2  P102  [*] prisma-unbounded-find-many", "1  X001      unknown-rule-in-suppression"]
+    data = json.loads(run(capsys, "check", str(root), "--statistics", "--format", "json")[1])
+    assert data[0] == {"code": "P102", "name": "prisma-unbounded-find-many", "count": 2, "fixable": 2}
+
+
+# --- bad input: the run finishes and says what it skipped -------------------------------------
+
+
+def test_bad_input_is_skipped_and_reported(tmp_path, capsys):
+    root = workspace(tmp_path, {
+        "src/items.service.ts": SERVICE_WITH_TYPO,
+        "src/broken.ts": "export async function f( {\n  return prisma.user.findMany(\n",
+    })
+    (root / "src" / "binary.ts").write_bytes(b"\x00\x01\x02garbage\xff")
+    (root / "src" / "latin1.ts").write_bytes("const s = 'caf\xe9';\n".encode("latin-1"))
+    code, out, err = run(capsys, "check", str(root))
+    assert code == 1, err
+    assert "X001" in out
+    assert re.search(r"skipped 2 files: .*binary\.ts \(binary or not UTF-8\).*latin1\.ts \(binary or not UTF-8\)", out)
+    data = json.loads(run(capsys, "check", str(root), "--format", "json")[1])
+    assert {s["path"] for s in data["skipped"]} == {"src/binary.ts", "src/latin1.ts"}
+    # only skipped files and nothing else: exit 0
+    (root / "src" / "items.service.ts").unlink()
+    assert run(capsys, "check", str(root))[0] == 0
+
+
+# --- --fix ----------------------------------------------------------------------------
+
+
+def error_nodes(text: str) -> int:
+    tree = parse(text.encode(), "typescript")
+    count, stack = 0, [tree.root_node]
+    while stack:
+        n = stack.pop()
+        count += n.is_error or n.is_missing
+        stack.extend(n.children)
+    return count
+
+
+def test_fix_applies_safe_fixes_and_converges(tmp_path, capsys, fake_rules):
+    original = ("// Überprüfung 😀\r\n"
+                "export async function f() {\r\n"
+                "  const a = await prisma.user.findMany();\r\n"
+                "  const keys = await redis.keys('user:*');\r\n"
+                "  return [a, keys];\r\n"
+                "}\r\n")
+    root = workspace(tmp_path, {"src/a.service.ts": original})
+    path = root / "src" / "a.service.ts"
+    code, out, _ = run(capsys, "check", str(root), "--fix")
+    fixed = path.read_bytes().decode("utf-8")
+    assert fixed == original.replace("findMany()", "findMany({ take: 100 })")  # CRLF kept, unsafe fix not applied
+    assert error_nodes(fixed) == 0
+    assert out.splitlines()[0].endswith("R202 KEYS blocks the server")
+    assert "Fixed 1 finding." in out
+    assert code == 1  # R202 remains
+
+    # a second --fix changes nothing
+    mtime = path.stat().st_mtime_ns
+    code, out, _ = run(capsys, "check", str(root), "--fix")
+    assert path.read_bytes().decode("utf-8") == fixed and path.stat().st_mtime_ns == mtime
+    assert "Fixed" not in out
+
+    # unsafe fixes only when asked
+    code, out, _ = run(capsys, "check", str(root), "--fix", "--unsafe-fixes")
+    assert code == 0
+    assert "redis.scan('user:*')" in path.read_text(encoding="utf-8")
+    assert "Fixed 1 finding." in out and "No findings remain." in out
+
+
+def test_fix_keeps_a_bom_and_json_stays_clean(tmp_path, capsys, fake_rules):
+    root = workspace(tmp_path, {})
+    path = root / "src" / "b.service.ts"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\xef\xbb\xbfexport const q = () => prisma.post.findMany();\n")
+    code, out, err = run(capsys, "check", str(root), "--fix", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["findings"] == []
+    assert "fixed 1 finding in 1 file" in err
+    assert path.read_bytes() == b"\xef\xbb\xbfexport const q = () => prisma.post.findMany({ take: 100 });\n"
+
+
+def test_fix_never_breaks_the_syntax(tmp_path, capsys, monkeypatch, fake_rules):
+    def breaking_check(ctx):
+        for m in _CALL.finditer(ctx.file.data):
+            yield ctx.report(m.start(1), m.end(1), "bad fix", fixes=[
+                Fix("Break it", Applicability.SAFE, (Edit(ctx.file.path, m.end() - 1, m.end(), "(("),)),
+            ])
+
+    fake_rules["P102"].check = breaking_check
+    root = workspace(tmp_path, {"src/a.service.ts": "export const q = () => prisma.post.findMany();\n"})
+    before = (root / "src" / "a.service.ts").read_text()
+    code, out, _ = run(capsys, "check", str(root), "--fix")
+    assert code == 1
+    assert (root / "src" / "a.service.ts").read_text() == before
+
+
+# --- rules / rule / serve -------------------------------------------------------------------
+
+
+def test_rules_lists_codes_names_and_fixes(capsys, fake_rules):
+    code, out, _ = run(capsys, "rules")
+    assert code == 0
+    lines = out.splitlines()
+    assert any(re.match(r"P102\s+prisma-unbounded-find-many\s+fix\?\s+findMany with no take\.", l) for l in lines)
+    assert any(l.startswith("X001  unknown-rule-in-suppression") for l in lines)
+    data = json.loads(run(capsys, "rules", "--format", "json")[1])
+    assert {"code": "P102", "fix": "sometimes"}.items() <= data[[d["code"] for d in data].index("P102")].items()
+
+
+def test_rule_prints_docs_by_code_or_name(capsys, fake_rules):
+    code, out, _ = run(capsys, "rule", "p102")
+    assert code == 0
+    assert out.startswith("# P102 prisma-unbounded-find-many\n")
+    assert "## What it does" in out and "default-take = 100" in out
+    assert "https://perfaudit.dev/rules/P102" in out
+    assert run(capsys, "rule", "prisma-unbounded-find-many")[1] == out
+    code, _, err = run(capsys, "rule", "prisma-unbounded-find-mny")
+    assert code == 2 and "did you mean prisma-unbounded-find-many" in err
+
+
+def test_serve_calls_the_language_server(monkeypatch, capsys):
+    import types
+
+    calls = []
+    fake = types.ModuleType("perfaudit.server.lsp.server")
+    fake.run_server = lambda tcp=None: calls.append(tcp)
+    monkeypatch.setitem(sys.modules, "perfaudit.server.lsp.server", fake)
+    assert main(["serve"]) == 0
+    assert main(["serve", "--tcp", "127.0.0.1:2087"]) == 0
+    assert calls == [None, ("127.0.0.1", 2087)]
+
+
+# --- as a process -------------------------------------------------------------------------
+
+
+def test_python_m_perfaudit(tmp_path):
+    root = workspace(tmp_path, {"src/items.service.ts": SERVICE_WITH_TYPO})
+    env = {**os.environ, "NO_COLOR": "1"}
+    proc = subprocess.run([sys.executable, "-m", "perfaudit", "check", str(root), "--format", "json"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["findings"][0]["code"] == "X001"
+    proc = subprocess.run([sys.executable, "-m", "perfaudit", "check", "--format", "yaml"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr
+    (root / "perfaudit.toml").write_text("select = 1\n")
+    proc = subprocess.run([sys.executable, "-m", "perfaudit", "check", "."], cwd=root,
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "perfaudit: error: perfaudit.toml: select: expected a list of strings, got 1"
+
+
+# --- with the real rules, once they are registered ---------------------------------------------
+
+
+def _require_rule(code: str) -> None:
+    rule = registry.all_rules().get(code)
+    if rule is None or rule.check is None:
+        pytest.skip(f"{code} not registered yet")
+
+
+def test_real_rules_json_and_fix(tmp_path, capsys):
+    _require_rule("P102")
+    root = workspace(tmp_path, {"src/readlist.service.ts": SERVICE})
+    code, out, _ = run(capsys, "check", str(root), "--format", "json", "--select", "P102")
+    assert code == 1
+    (finding,) = json.loads(out)["findings"]
+    assert finding["code"] == "P102" and finding["range"]["start"]["line"] == 4
+    run(capsys, "check", str(root), "--select", "P102", "--fix", "--unsafe-fixes")
+    text = (root / "src" / "readlist.service.ts").read_text()
+    assert error_nodes(text) == 0
+    before = text
+    run(capsys, "check", str(root), "--select", "P102", "--fix", "--unsafe-fixes")
+    assert (root / "src" / "readlist.service.ts").read_text() == before
