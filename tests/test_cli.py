@@ -386,3 +386,46 @@ def test_real_rules_json_and_fix(tmp_path, capsys):
     before = text
     run(capsys, "check", str(root), "--select", "P102", "--fix", "--unsafe-fixes")
     assert (root / "src" / "readlist.service.ts").read_text() == before
+
+
+CACHE_SERVICE = """\
+import Redis from 'ioredis';
+
+const redis = new Redis(process.env.REDIS_URL!);
+
+// Caché des profils — 😀
+export async function cacheProfile(userId: string, profile: object) {
+  await redis.set(`profile:${userId}`, JSON.stringify(profile));
+}
+
+export async function cacheSession(id: string, data: string) {
+  // perfaudit-ignore-next-line R201 -- sessions are deleted on logout
+  await redis.set(`session:${id}`, data);
+}
+"""
+
+
+def test_real_rule_r201_end_to_end(tmp_path, capsys):
+    _require_rule("R201")
+    root = workspace(tmp_path, {"src/cache.service.ts": CACHE_SERVICE})
+    path = root / "src" / "cache.service.ts"
+    code, out, _ = run(capsys, "check", str(root), "--format", "json")
+    assert code == 1
+    (finding,) = json.loads(out)["findings"]  # the suppressed one is not reported
+    assert finding["code"] == "R201" and finding["path"] == "src/cache.service.ts"
+    assert finding["range"]["start"]["line"] == 6
+    assert finding["fixes"] and finding["fixes"][0]["applicability"] == "unsafe"
+    # the unsafe fix is not applied by --fix alone
+    assert run(capsys, "check", str(root), "--fix")[0] == 1
+    assert path.read_text(encoding="utf-8") == CACHE_SERVICE
+    code, out, _ = run(capsys, "check", str(root), "--fix", "--unsafe-fixes", "--select", "R")
+    fixed = path.read_text(encoding="utf-8")
+    assert code == 0, out
+    assert "'EX', 300" in fixed and error_nodes(fixed) == 0
+    # the configured option is used, and a second --fix changes nothing
+    run(capsys, "check", str(root), "--fix", "--unsafe-fixes")
+    assert path.read_text(encoding="utf-8") == fixed
+    (root / "perfaudit.toml").write_text("[rules.redis-set-without-ttl]\ndefault-ttl = 60\n")
+    path.write_text(CACHE_SERVICE, encoding="utf-8")
+    run(capsys, "check", str(root), "--fix", "--unsafe-fixes")
+    assert "'EX', 60" in path.read_text(encoding="utf-8")
