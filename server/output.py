@@ -130,8 +130,6 @@ def summary_lines(result, color: bool = False, base: str | None = None, fixed: i
     counts = _counts(result)
     lines = []
     n = counts["findings"]
-    if fixed:
-        lines.append(f"Fixed {_plural(fixed, 'finding')}.")
     if n == 0:
         lines.append("No findings." if not fixed else "No findings remain.")
     else:
@@ -153,10 +151,14 @@ def summary_lines(result, color: bool = False, base: str | None = None, fixed: i
 
 
 def to_text(result, color: bool = False, base: str | None = None, fixed: int | None = None) -> str:
-    """`path:line:col: CODE message` per finding (1-based, UTF-16 columns), then a summary."""
+    """`path:line:col: CODE message` per finding (1-based, UTF-16 columns), then a summary.
+
+    With `fixed` (after `--fix`), the number of fixes applied comes first.
+    """
     positions = _Positions(result)
-    lines = [format_finding_line(f, positions, color, base) for f in result.findings]
-    if lines:
+    lines = [f"Fixed {_plural(fixed, 'finding')}."] if fixed else []
+    lines += [format_finding_line(f, positions, color, base) for f in result.findings]
+    if result.findings:
         lines.append("")
     lines.extend(summary_lines(result, color, base, fixed))
     return "\n".join(lines) + "\n"

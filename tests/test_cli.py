@@ -264,8 +264,8 @@ def test_fix_applies_safe_fixes_and_converges(tmp_path, capsys, fake_rules):
     fixed = path.read_bytes().decode("utf-8")
     assert fixed == original.replace("findMany()", "findMany({ take: 100 })")  # CRLF kept, unsafe fix not applied
     assert error_nodes(fixed) == 0
-    assert out.splitlines()[0].endswith("R202 KEYS blocks the server")
-    assert "Fixed 1 finding." in out
+    assert out.splitlines()[0] == "Fixed 1 finding."
+    assert out.splitlines()[1].endswith("R202 KEYS blocks the server")
     assert code == 1  # R202 remains
 
     # a second --fix changes nothing
@@ -278,7 +278,7 @@ def test_fix_applies_safe_fixes_and_converges(tmp_path, capsys, fake_rules):
     code, out, _ = run(capsys, "check", str(root), "--fix", "--unsafe-fixes")
     assert code == 0
     assert "redis.scan('user:*')" in path.read_text(encoding="utf-8")
-    assert "Fixed 1 finding." in out and "No findings remain." in out
+    assert out.splitlines() == ["Fixed 1 finding.", "No findings remain."]
 
 
 def test_fix_keeps_a_bom_and_json_stays_clean(tmp_path, capsys, fake_rules):
