@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import APP_SCHEMA, write_files
+from helpers import write_files
 from perfaudit.server import engine, registry
 from perfaudit.server.cli import main
 from perfaudit.server.findings import Applicability, Edit, Fix
@@ -28,19 +28,35 @@ export class ReadListService {
 }
 """
 
-# X001 needs no rule module: a suppression naming an unknown code.
-SERVICE_WITH_TYPO = """\
-import { prisma } from '../db';
+# A schema no rule objects to, so that only what a test plants is found.
+SCHEMA = """\
+datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
 
-export async function items(listId: string) {
+model ReadList {
+  id      String @id @default(cuid())
+  name    String
+  ownerId String
+
+  @@index([ownerId])
+}
+"""
+
+# X001 needs no rule module: a suppression naming an unknown code, above a
+# line that no rule reports.
+SERVICE_WITH_TYPO = """\
+export function titles(items: { title: string }[]) {
+  // Überschriften
   // perfaudit-ignore-next-line P1O1
-  return prisma.readListItem.findMany({ where: { readListId: listId } });
+  return items.map((item) => item.title);
 }
 """
 
 
 def workspace(tmp_path: Path, files: dict[str, str]) -> Path:
-    write_files(tmp_path, {"prisma/schema.prisma": APP_SCHEMA, **files})
+    write_files(tmp_path, {"prisma/schema.prisma": SCHEMA, **files})
     return tmp_path
 
 
@@ -103,7 +119,7 @@ def test_findings_exit_1_and_fail_on(tmp_path, capsys):
     root = workspace(tmp_path, {"src/items.service.ts": SERVICE_WITH_TYPO})
     code, out, _ = run(capsys, "check", str(root))
     assert code == 1
-    assert re.search(r"items\.service\.ts:4:33: X001 Unknown rule code `P1O1`", out)
+    assert re.search(r"items\.service\.ts:3:33: X001 Unknown rule code `P1O1`", out)
     # X001 is a warning: --fail-on error lets it pass
     assert run(capsys, "check", str(root), "--fail-on", "error")[0] == 0
     assert run(capsys, "check", str(root), "--fail-on", "info")[0] == 1
@@ -191,7 +207,7 @@ def test_json_format(tmp_path, capsys):
     (finding,) = data["findings"]
     assert finding["code"] == "X001" and finding["name"] == "unknown-rule-in-suppression"
     assert finding["path"] == "src/items.service.ts"
-    assert finding["range"] == {"start": {"line": 3, "character": 32}, "end": {"line": 3, "character": 36}}
+    assert finding["range"] == {"start": {"line": 2, "character": 32}, "end": {"line": 2, "character": 36}}
 
 
 def test_sarif_format_validates(tmp_path, capsys):
@@ -409,23 +425,23 @@ def test_real_rule_r201_end_to_end(tmp_path, capsys):
     _require_rule("R201")
     root = workspace(tmp_path, {"src/cache.service.ts": CACHE_SERVICE})
     path = root / "src" / "cache.service.ts"
-    code, out, _ = run(capsys, "check", str(root), "--format", "json")
+    code, out, _ = run(capsys, "check", str(root), "--format", "json", "--select", "R201")
     assert code == 1
     (finding,) = json.loads(out)["findings"]  # the suppressed one is not reported
     assert finding["code"] == "R201" and finding["path"] == "src/cache.service.ts"
     assert finding["range"]["start"]["line"] == 6
     assert finding["fixes"] and finding["fixes"][0]["applicability"] == "unsafe"
     # the unsafe fix is not applied by --fix alone
-    assert run(capsys, "check", str(root), "--fix")[0] == 1
+    assert run(capsys, "check", str(root), "--fix", "--select", "R201")[0] == 1
     assert path.read_text(encoding="utf-8") == CACHE_SERVICE
-    code, out, _ = run(capsys, "check", str(root), "--fix", "--unsafe-fixes", "--select", "R")
+    code, out, _ = run(capsys, "check", str(root), "--fix", "--unsafe-fixes", "--select", "R201")
     fixed = path.read_text(encoding="utf-8")
     assert code == 0, out
     assert "'EX', 300" in fixed and error_nodes(fixed) == 0
     # the configured option is used, and a second --fix changes nothing
-    run(capsys, "check", str(root), "--fix", "--unsafe-fixes")
+    run(capsys, "check", str(root), "--fix", "--unsafe-fixes", "--select", "R201")
     assert path.read_text(encoding="utf-8") == fixed
     (root / "perfaudit.toml").write_text("[rules.redis-set-without-ttl]\ndefault-ttl = 60\n")
     path.write_text(CACHE_SERVICE, encoding="utf-8")
-    run(capsys, "check", str(root), "--fix", "--unsafe-fixes")
+    run(capsys, "check", str(root), "--fix", "--unsafe-fixes", "--select", "R201")
     assert "'EX', 60" in path.read_text(encoding="utf-8")
