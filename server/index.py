@@ -40,6 +40,10 @@ class Target:
     kind: str
     path: str = ""
     name: str = ""  # function id, class name, or external module/name
+    # For a method reached through an instance: the instance's class
+    # (path, name), which is what `this` means inside it, also when the
+    # method is inherited from a base class.
+    receiver: tuple[str, str] | None = None
 
 
 CallClassifier = Callable[["Index", str, "FunctionFact | None", CallFact], Iterable[Effect]]
@@ -54,8 +58,9 @@ def register_classifier(classifier: CallClassifier) -> None:
 class Index:
     def __init__(self, workspace):
         self.ws = workspace
-        self._summaries: dict[tuple[str, str], tuple[Effect, ...]] = {}
-        self._deps: dict[tuple[str, str], set[str]] = {}
+        # (path, function id, receiver class) -> effects, and the files read.
+        self._summaries: dict[tuple, tuple[Effect, ...]] = {}
+        self._deps: dict[tuple, set[str]] = {}
         self._module_cache: dict[tuple[str, str], str | None] = {}
         self._active: list[set[str]] = []
 
@@ -280,7 +285,7 @@ class Index:
             self._touch(found.path)
         return found
 
-    def resolve_path(self, path: str, parts: tuple[str, ...], fn: FunctionFact | None, depth: int = 0) -> Target | None:
+    def resolve_path(self, path: str, parts: tuple[str, ...], fn: FunctionFact | None, depth: int = 0, receiver=None) -> Target | None:
         if not parts or depth > MAX_DEPTH:
             return None
         head, rest = parts[0], parts[1:]
@@ -293,7 +298,9 @@ class Index:
                 base = self.base_class(path, cls, depth + 1) if cls else None
                 if base is None:
                     return None
-                target = Target("instance", base[0], base[1].name)
+                target = Target("instance", base[0], base[1].name, receiver or (path, cls_name))
+            elif receiver is not None:
+                target = Target("instance", receiver[0], receiver[1])
             else:
                 target = Target("instance", path, cls_name)
         else:
@@ -324,11 +331,12 @@ class Index:
             return self.export(target.path, name, depth + 1)
         if target.kind in ("instance", "class"):
             path, cls = target.path, self.klass(target.path, target.name)
+            this = target.receiver or (target.path, target.name) if target.kind == "instance" else None
             seen = 0
             while cls is not None and seen < MAX_DEPTH:
                 fid = cls.method(name)
                 if fid is not None:
-                    return Target("function", path, fid)
+                    return Target("function", path, fid, this)
                 if target.kind == "instance":
                     ref = cls.member(name)
                     if ref is not None:
@@ -343,17 +351,23 @@ class Index:
         return None
 
     def function(self, target: Target | None) -> tuple[str, FunctionFact] | None:
+        found = self._function(target)
+        return found[:2] if found is not None else None
+
+    def _function(self, target: Target | None):
+        """(path, function, receiver class) of a function target."""
         if target is None or target.kind != "function":
             return None
         facts = self.facts(target.path)
         fn = facts.function(target.name) if facts is not None else None
-        return (target.path, fn) if fn is not None else None
+        return (target.path, fn, target.receiver) if fn is not None else None
 
-    def resolve_call(self, path: str, fn: FunctionFact | None, call: CallFact) -> tuple[str, FunctionFact] | None:
-        """The workspace function a call runs, if the index can see it."""
+    def resolve_call(self, path: str, fn: FunctionFact | None, call: CallFact, receiver=None):
+        """(path, function, receiver class) of the workspace function a call
+        runs, if the index can see it."""
         if not call.callee or call.is_new:
             return None
-        return self.function(self.resolve_path(path, call.callee, fn))
+        return self._function(self.resolve_path(path, call.callee, fn, 0, receiver))
 
     # ------------------------------------------------------------ effects
 
@@ -378,28 +392,29 @@ class Index:
                 continue
         return out
 
-    def effects_of_call(self, path: str, fn: FunctionFact | None, call: CallFact, _stack: tuple = ()) -> tuple[Effect, ...]:
+    def effects_of_call(self, path: str, fn: FunctionFact | None, call: CallFact, _stack: tuple = (), receiver=None) -> tuple[Effect, ...]:
         """What a call reaches: its own effect, the function it runs, and
-        the callbacks that function (or an external library) invokes."""
+        the callbacks that function (or an external library) invokes.
+        `receiver` is the class `this` stands for in `fn`."""
         out = list(self.direct_effects(path, fn, call))
-        resolved = self.resolve_call(path, fn, call)
+        resolved = self.resolve_call(path, fn, call, receiver)
         if resolved is not None:
-            callee_path, callee_fn = resolved
-            out.extend(e.through(callee_fn.name) for e in self._summary(callee_path, callee_fn, _stack))
+            callee_path, callee_fn, callee_receiver = resolved
+            out.extend(e.through(callee_fn.name) for e in self._summary(callee_path, callee_fn, _stack, callee_receiver))
         facts = self.facts(path)
         for arg_index, cb_id in call.callbacks:
             if not self._invokes_callback(call, resolved, arg_index):
                 continue
             cb = facts.function(cb_id) if facts is not None else None
             if cb is not None:
-                out.extend(self._summary(path, cb, _stack))
+                out.extend(self._summary(path, cb, _stack, receiver))
         # A function passed by name (`items.forEach(this.save)`, `$transaction(work)`).
         for arg_index, name in enumerate(call.arg_names):
             if not name or not self._invokes_callback(call, resolved, arg_index):
                 continue
-            target = self.function(self.resolve_path(path, tuple(name.split(".")), fn))
+            target = self._function(self.resolve_path(path, tuple(name.split(".")), fn, 0, receiver))
             if target is not None:
-                out.extend(e.through(target[1].name) for e in self._summary(target[0], target[1], _stack))
+                out.extend(e.through(target[1].name) for e in self._summary(target[0], target[1], _stack, target[2]))
         return tuple(out)
 
     def _invokes_callback(self, call: CallFact, resolved, arg_index: int) -> bool:
@@ -407,7 +422,7 @@ class Index:
             # Library code: array methods, $transaction, .then run what they get;
             # listeners, timers and route registrations only store it.
             return call.method not in REGISTERS_CALLBACK and not call.is_new
-        callee_path, callee_fn = resolved
+        callee_path, callee_fn, _ = resolved
         return self._calls_param(callee_path, callee_fn, arg_index, 0)
 
     def _calls_param(self, path: str, fn: FunctionFact, index: int, depth: int) -> bool:
@@ -436,8 +451,10 @@ class Index:
                 out.append(f)
         return out
 
-    def _summary(self, path: str, fn: FunctionFact, stack: tuple) -> tuple[Effect, ...]:
-        key = (path, fn.id)
+    def _summary(self, path: str, fn: FunctionFact, stack: tuple, receiver=None) -> tuple[Effect, ...]:
+        if receiver is not None and receiver == (path, fn.class_name):
+            receiver = None  # `this` is the defining class: share the plain summary
+        key = (path, fn.id, receiver)
         if key in self._summaries:
             deps = self._deps.get(key, set())
             for active in self._active:
@@ -450,7 +467,7 @@ class Index:
         try:
             out: list[Effect] = []
             for call in fn.calls:
-                out.extend(self.effects_of_call(path, fn, call, stack + (key,)))
+                out.extend(self.effects_of_call(path, fn, call, stack + (key,), receiver))
         finally:
             self._active.pop()
         for active in self._active:

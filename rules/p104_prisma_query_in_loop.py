@@ -1,0 +1,111 @@
+"""## What it does
+Finds a Prisma query reached once per item of a loop: directly, or through
+the services, base classes, repositories and transaction callbacks a call in
+the loop goes through (`for`, `for..of`, `for await`, `for..in`, `while`,
+`do`, and `forEach`/`map`/`reduce` callbacks). It is reported at the call in
+the loop body that leads to the query, with the path to it.
+
+## Why is this bad?
+This is the N+1 query: 500 items make 500 round trips to PostgreSQL, each
+waiting for the previous one. It is invisible where the loop calls a service
+three layers above the query, which is where it usually hides.
+
+## Example
+```ts
+import { PrismaClient } from '@prisma/client';
+const prisma = new PrismaClient();
+
+export async function addItems(readListId: string, urls: string[]) {
+  for (const url of urls) {
+    await prisma.readListItem.create({ data: { readListId, url, title: url, position: 0 } });
+  }
+}
+```
+
+## Use instead
+```ts
+import { PrismaClient } from '@prisma/client';
+const prisma = new PrismaClient();
+
+export async function addItems(readListId: string, urls: string[]) {
+  await prisma.readListItem.createMany({
+    data: urls.map((url) => ({ readListId, url, title: url, position: 0 })),
+  });
+}
+```
+
+## Fix safety
+Unsafe. Where the loop body is one query, the fix batches it: `create` ->
+`createMany` (keeping each iteration's data), `delete` per id -> one
+`deleteMany` with `in`, `findUnique` per id -> one `findMany` with `in`
+before the loop plus a `Map` lookup. Batching changes behaviour: `createMany`
+skips nested relation writes and returns a count, and the lookup gives `null`
+where a row is missing, as `findUnique` did, but runs before the loop.
+Loops that must stay sequential (each query depending on the last) need a
+different shape; the message names the batched API to use.
+"""
+
+from perfaudit.server.batching import batched_api, callee_text, describe, queries, related_sites
+from perfaudit.server.findings import Severity
+from perfaudit.server.loops import calls_in, is_awaited_within, loop_bodies, outermost
+from perfaudit.server.p104_fixes import batch_fix
+from perfaudit.server.rule import FixAvailability, Rule
+
+RULE = Rule(
+    code="P104",
+    name="prisma-query-in-loop",
+    summary="A Prisma query runs once per item of a loop (N+1).",
+    severity=Severity.WARNING,
+    fix=FixAvailability.SOMETIMES,
+)
+
+
+def check(ctx):
+    facts = ctx.file.facts
+    if not any(fn.calls for fn in facts.functions):
+        return
+    tree = ctx.file.ensure_tree()
+    per_loop = []
+    for loop in loop_bodies(tree):
+        if loop.fan_out is not None or loop.constant_size:
+            continue  # fan-outs are A404's; a literal array is a fixed few items
+        sequential = loop.callback is None
+        found = []
+        for call in calls_in(loop.body):
+            if sequential and not is_awaited_within(call, loop.body):
+                continue  # not awaited per item: collected and awaited elsewhere
+            effects = queries(ctx.index.effects_at(ctx.file.path, call.start_byte, call.end_byte))
+            if effects:
+                found.append((call, effects))
+        if found:
+            per_loop.append((loop, found))
+    # Inner loops first, so a query is reported in the loop closest to it.
+    per_loop.sort(key=lambda entry: -_depth(entry[0], per_loop))
+    seen_sites = set()
+    for loop, found in per_loop:
+        effects_of = {call.id: effects for call, effects in found}
+        for call in outermost([call for call, _ in found]):
+            effects = [e for e in effects_of[call.id] if (e.path, e.start) not in seen_sites]
+            if not effects:
+                continue
+            seen_sites.update((e.path, e.start) for e in effects)
+            message = (
+                f"`{callee_text(call)}(...)` runs a query once per item of this loop "
+                f"({describe(effects[0])}): N+1 round trips. Batch it: {batched_api(effects)}."
+            )
+            fix = batch_fix(ctx, loop, call, effects)
+            yield ctx.report(
+                call.start_byte,
+                call.end_byte,
+                message,
+                related=related_sites(effects, ctx.file.path, call),
+                fixes=[fix] if fix is not None else [],
+            )
+
+
+def _depth(loop, per_loop) -> int:
+    return sum(
+        1
+        for other, _ in per_loop
+        if other is not loop and other.body.start_byte <= loop.loop.start_byte and loop.loop.end_byte <= other.body.end_byte
+    )
