@@ -1,0 +1,48 @@
+"""Hover on a finding: the rule's documentation."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from perfaudit.server.output import docs_url
+from perfaudit.server.registry import all_rules
+
+SECTIONS = ("What it does", "Why is this bad?", "Example", "Fix safety")
+
+
+def _section(doc: str, title: str) -> str:
+    out: list[str] = []
+    inside = False
+    for line in doc.splitlines():
+        if line.startswith("## "):
+            if inside:
+                break
+            inside = line[3:].strip().lower() == title.lower()
+            continue
+        if inside:
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+def rule_markdown(code: str, message: str) -> str:
+    rule = all_rules().get(code)
+    head = f"**{code}** `{rule.name}`: {message}" if rule else f"**{code}**: {message}"
+    parts = [head]
+    if rule is not None:
+        for title in SECTIONS:
+            body = _section(rule.doc, title)
+            if body:
+                parts.append(f"### {title}\n{body}")
+    parts.append(f"[{code} documentation]({docs_url(code)})")
+    return "\n\n".join(parts)
+
+
+def hover(session, uri: str, position: types.Position) -> types.Hover | None:
+    found = session.finding_at(uri, position.line, position.character)
+    if not found:
+        return None
+    text = "\n\n---\n\n".join(rule_markdown(f.code, f.message) for f, _ in found)
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
+        range=found[0][1].range,
+    )

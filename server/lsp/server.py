@@ -1,0 +1,303 @@
+"""The perfaudit language server: LSP in, engine calls, LSP out.
+
+This module only wires protocol messages to `Session` (state and analysis),
+`actions`, `hover`, `scan` and `settings`; no rule logic lives here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from perfaudit.server.registry import all_rules
+from perfaudit.server.workspace import norm
+
+from . import actions, convert, hover
+from .extra_rules import load_extra_rules
+from .logs import ClientLogHandler
+from .progress import Progress
+from .scan import scan_root
+from .session import Session
+from .settings import parse_settings
+
+NAME = "perfaudit"
+CONFIG_SECTION = "perfaudit"
+WATCHED = ("**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}", "**/*.prisma", "**/.env*", "**/package.json", "**/perfaudit.toml")
+
+log = logging.getLogger("perfaudit.lsp")
+
+
+def _version() -> str:
+    try:
+        from perfaudit import __version__
+
+        return __version__
+    except ImportError:  # pragma: no cover
+        return "0.0.0"
+
+
+class _Client:
+    """What the session may send to the editor."""
+
+    def __init__(self, server: "PerfauditServer"):
+        self.server = server
+
+    def publish(self, uri: str, version: int | None, diagnostics) -> None:
+        self.server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=list(diagnostics))
+        )
+
+    def refresh(self) -> None:
+        caps = self.server.client_capabilities.workspace
+        if caps and caps.diagnostics and caps.diagnostics.refresh_support:
+            self.server.workspace_diagnostic_refresh(None)
+
+    def log(self, level: types.MessageType, message: str) -> None:
+        self.server.window_log_message(types.LogMessageParams(type=level, message=message))
+
+    def show(self, level: types.MessageType, message: str) -> None:
+        self.server.window_show_message(types.ShowMessageParams(type=level, message=message))
+
+
+class PerfauditServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(NAME, _version(), text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.session = Session(_Client(self))
+        self.scan_task: asyncio.Task | None = None
+        self.log_handler: ClientLogHandler | None = None
+
+    def report_server_error(self, error, source):
+        # Out-of-band errors go to the log, never as a popup per keystroke.
+        try:
+            self.window_log_message(types.LogMessageParams(type=types.MessageType.Error, message=f"perfaudit: {error}"))
+        except Exception:
+            pass
+
+    # ------------------------------------------------------------ settings
+
+    def apply_settings(self, raw, root=None) -> None:
+        settings, problems = parse_settings(raw)
+        for problem in problems:
+            self.session.client.show(types.MessageType.Warning, f"perfaudit: invalid setting {problem}; using the default")
+        targets = [root] if root is not None else [*self.session.roots, *self.session.loose.values()]
+        if root is None:
+            self.session.settings = settings
+        for r in targets:
+            r.settings = settings
+            r.configure()
+        if self.log_handler is not None:
+            self.log_handler.set_trace(settings.trace)
+
+    async def fetch_configuration(self) -> None:
+        caps = self.client_capabilities.workspace
+        if not (caps and caps.configuration) or not self.session.roots:
+            return
+        items = [types.ConfigurationItem(scope_uri=convert.path_to_uri(r.path), section=CONFIG_SECTION) for r in self.session.roots]
+        try:
+            values = await self.workspace_configuration_async(types.ConfigurationParams(items=items))
+        except Exception as exc:
+            log.warning("workspace/configuration failed: %s", exc)
+            return
+        for root, value in zip(list(self.session.roots), values or []):
+            if value is not None:
+                self.apply_settings(value, root)
+        if values and values[0] is not None:
+            self.session.settings = self.session.roots[0].settings
+        if self.log_handler is not None:
+            self.log_handler.set_trace(self.session.settings.trace)
+
+    # ------------------------------------------------------------ workspace scan
+
+    async def scan_all(self) -> None:
+        check_closed = not self.session.push
+        for root in list(self.session.roots):
+            progress = Progress(self, f"perfaudit: analysing {os.path.basename(root.path) or root.path}")
+            await progress.begin("finding files")
+            try:
+                finished = await scan_root(self.session, root, progress, check_closed=check_closed)
+            except asyncio.CancelledError:
+                progress.end("stopped")
+                raise
+            except Exception as exc:
+                log.exception("workspace scan failed")
+                self.session.client.log(types.MessageType.Error, f"perfaudit: workspace scan failed: {exc}")
+                finished = False
+            progress.end("done" if finished else "cancelled")
+            # Cross-file facts are complete now: re-check what is open.
+            self.session.recheck(root, None)
+
+
+server = PerfauditServer()
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: PerfauditServer, params: types.InitializeParams) -> None:
+    session = ls.session
+    session.encoding = str(ls.workspace.position_encoding or "utf-16")
+    session.push = params.capabilities.text_document is None or params.capabilities.text_document.diagnostic is None
+    ls.apply_settings(params.initialization_options)
+    folders = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
+    if not folders and params.root_path:
+        folders = [convert.path_to_uri(params.root_path)]
+    for uri in folders:
+        path = convert.uri_to_path(uri)
+        if path is not None:
+            session.add_root(path, session.settings)
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: PerfauditServer, params: types.InitializedParams) -> None:
+    await ls.fetch_configuration()
+    session = ls.session
+    for doc in session.documents:
+        session.analyse_now(doc)  # with the fetched settings
+    caps = ls.client_capabilities.workspace
+    if caps and caps.did_change_watched_files and caps.did_change_watched_files.dynamic_registration:
+        watchers = [types.FileSystemWatcher(glob_pattern=g) for g in WATCHED]
+        try:
+            await ls.client_register_capability_async(types.RegistrationParams(registrations=[
+                types.Registration(
+                    id="perfaudit-watched-files",
+                    method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                    register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers),
+                )
+            ]))
+        except Exception as exc:
+            log.warning("could not register file watchers: %s", exc)
+    ls.scan_task = asyncio.ensure_future(ls.scan_all())
+
+
+@server.feature(types.SHUTDOWN)
+def shutdown(ls: PerfauditServer, params) -> None:
+    if ls.scan_task is not None and not ls.scan_task.done():
+        ls.scan_task.cancel()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: PerfauditServer, params: types.DidOpenTextDocumentParams) -> None:
+    doc = params.text_document
+    ls.session.open(doc.uri, doc.version, doc.text)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: PerfauditServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.session.change(params.text_document.uri, params.text_document.version, params.content_changes)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: PerfauditServer, params: types.DidCloseTextDocumentParams) -> None:
+    ls.session.close(params.text_document.uri)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched_files(ls: PerfauditServer, params: types.DidChangeWatchedFilesParams) -> None:
+    changes = []
+    for event in params.changes:
+        path = convert.uri_to_path(event.uri)
+        if path is not None:
+            changes.append((path, event.type == types.FileChangeType.Deleted))
+    ls.session.files_changed(changes)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def did_change_configuration(ls: PerfauditServer, params: types.DidChangeConfigurationParams) -> None:
+    caps = ls.client_capabilities.workspace
+    if caps and caps.configuration:
+        await ls.fetch_configuration()
+    else:
+        ls.apply_settings(params.settings)
+    ls.session.recheck_all()
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+def did_change_workspace_folders(ls: PerfauditServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+    for folder in params.event.removed:
+        path = convert.uri_to_path(folder.uri)
+        if path is not None:
+            ls.session.remove_root(path)
+    added = []
+    for folder in params.event.added:
+        path = convert.uri_to_path(folder.uri)
+        if path is not None:
+            added.append(ls.session.add_root(path, ls.session.settings))
+    if added:
+        asyncio.ensure_future(_scan_added(ls, added))
+
+
+async def _scan_added(ls: PerfauditServer, roots) -> None:
+    await ls.fetch_configuration()
+    for root in roots:
+        progress = Progress(ls, f"perfaudit: analysing {os.path.basename(root.path)}")
+        await progress.begin()
+        await scan_root(ls.session, root, progress, check_closed=not ls.session.push)
+        progress.end()
+        ls.session.recheck(root, None)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, actions.FIX_ALL_KIND],
+        resolve_provider=False,
+    ),
+)
+def code_action(ls: PerfauditServer, params: types.CodeActionParams):
+    caps = ls.client_capabilities.workspace
+    document_changes = bool(caps and caps.workspace_edit and caps.workspace_edit.document_changes)
+    return actions.code_actions(ls.session, params, document_changes) or None
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def on_hover(ls: PerfauditServer, params: types.HoverParams):
+    return hover.hover(ls.session, params.text_document.uri, params.position)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_DIAGNOSTIC,
+    types.DiagnosticOptions(identifier=NAME, inter_file_dependencies=True, workspace_diagnostics=True),
+)
+def document_diagnostic(ls: PerfauditServer, params: types.DocumentDiagnosticParams):
+    session = ls.session
+    uri = params.text_document.uri
+    report = session.reports.get(uri)
+    if report is None:
+        path = convert.uri_to_path(uri)
+        report = session.closed_reports().get(uri) if path is not None else None
+    if report is None:
+        return types.RelatedFullDocumentDiagnosticReport(items=[], result_id="empty")
+    if params.previous_result_id == report.result_id:
+        return types.RelatedUnchangedDocumentDiagnosticReport(result_id=report.result_id)
+    return types.RelatedFullDocumentDiagnosticReport(items=report.diagnostics, result_id=report.result_id)
+
+
+@server.feature(types.WORKSPACE_DIAGNOSTIC)
+def workspace_diagnostic(ls: PerfauditServer, params: types.WorkspaceDiagnosticParams):
+    session = ls.session
+    previous = {p.uri: p.value for p in params.previous_result_ids}
+    reports = dict(session.closed_reports())
+    reports.update(session.reports)
+    items = []
+    for uri, report in sorted(reports.items()):
+        if previous.get(uri) == report.result_id:
+            items.append(types.WorkspaceUnchangedDocumentDiagnosticReport(uri=uri, version=report.version, result_id=report.result_id))
+        else:
+            items.append(types.WorkspaceFullDocumentDiagnosticReport(uri=uri, version=report.version, items=report.diagnostics, result_id=report.result_id))
+    return types.WorkspaceDiagnosticReport(items=items)
+
+
+def run_server(tcp: str | None = None) -> None:
+    """Serve on stdio, or on `HOST:PORT` (for debugging)."""
+    handler = ClientLogHandler(server)
+    server.log_handler = handler
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    all_rules()  # import the rules (and their fact extractors) before any file is read
+    load_extra_rules()
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()

@@ -1,0 +1,122 @@
+"""Editor settings (initialization options, `workspace/configuration` section
+`perfaudit`), validated with cattrs and layered over the project's
+`perfaudit.toml`.
+
+A setting with a wrong type or an unknown rule code is reported with its key
+and ignored; the other settings and the defaults still apply.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import attrs
+import cattrs
+
+from perfaudit.server.config import Config, ConfigError, config_from_dict
+
+TRACE_LEVELS = ("off", "messages", "verbose")
+SOURCE = "settings"
+
+
+@attrs.define
+class EditorSettings:
+    enable: bool = True
+    select: list[str] | None = None
+    ignore: list[str] | None = None
+    exclude: list[str] | None = None
+    severity: dict[str, str] | None = None
+    rules: dict[str, dict[str, Any]] | None = None
+    unsafe_fixes: bool = False
+    trace: str = "off"
+    # Delay before analysing after a keystroke. Changes that arrive while an
+    # analysis runs are coalesced whatever the delay, so 0 adds no latency and
+    # still never queues one analysis per keystroke.
+    debounce_ms: int = 0
+
+
+def _strict(kind):
+    def hook(value, _type):
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise TypeError(f"expected {kind.__name__}, got {value!r}")
+        return value
+
+    return hook
+
+
+_converter = cattrs.Converter(forbid_extra_keys=True)
+for _kind in (bool, int, str):
+    _converter.register_structure_hook(_kind, _strict(_kind))
+
+_FIELDS = {f.name: f for f in attrs.fields(attrs.resolve_types(EditorSettings))}
+# Keys the project config validates too (rule codes, severities, options).
+_CONFIG_KEYS = {"select", "ignore", "exclude", "severity", "rules", "unsafe_fixes"}
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).replace("-", "_").lower()
+
+
+def parse_settings(raw: Any) -> tuple[EditorSettings, list[str]]:
+    """Valid settings and the problems found (each names its key)."""
+    if raw is None:
+        return EditorSettings(), []
+    if not isinstance(raw, dict):
+        return EditorSettings(), [f"perfaudit: expected an object of settings, got {raw!r}"]
+    # Some clients nest them: {"perfaudit": {...}} or {"settings": {...}}.
+    for wrapper in ("perfaudit", "settings"):
+        if set(raw) == {wrapper} and isinstance(raw[wrapper], dict):
+            raw = raw[wrapper]
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in raw.items():
+        name = _snake(str(key))
+        where = f"perfaudit.{key}"
+        field = _FIELDS.get(name)
+        if field is None:
+            problems.append(f"{where}: unknown setting")
+            continue
+        if value is None:
+            continue
+        try:
+            value = _converter.structure(value, field.type)
+        except Exception as exc:  # cattrs raises several kinds; all mean "wrong type"
+            problems.append(f"{where}: {_describe(exc)}")
+            continue
+        if name == "trace" and value not in TRACE_LEVELS:
+            problems.append(f"{where}: expected one of {', '.join(TRACE_LEVELS)}, got {value!r}")
+            continue
+        if name == "debounce_ms" and not 0 <= value <= 5000:
+            problems.append(f"{where}: expected 0 to 5000 milliseconds, got {value!r}")
+            continue
+        if name in _CONFIG_KEYS:
+            try:
+                config_from_dict({name.replace("_", "-"): value}, SOURCE, "perfaudit.")
+            except ConfigError as exc:
+                problems.append(f"{exc.key or where}: {exc.problem}")
+                continue
+        values[name] = value
+    return EditorSettings(**values), problems
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, cattrs.BaseValidationError):
+        messages = cattrs.transform_error(exc)
+        return "; ".join(messages) if messages else str(exc)
+    return str(exc)
+
+
+def apply_settings(base: Config, settings: EditorSettings) -> Config:
+    """The project config with the editor's settings on top."""
+    given = {k: getattr(settings, k) for k in ("select", "ignore", "exclude", "severity", "rules")}
+    given = {k: v for k, v in given.items() if v is not None}
+    editor = config_from_dict({k: v for k, v in given.items()}, SOURCE, "perfaudit.") if given else Config()
+    return base.merged(
+        select=editor.select if "select" in given else None,
+        ignore=editor.ignore if "ignore" in given else None,
+        exclude=editor.exclude if "exclude" in given else None,
+        severity=editor.severity if "severity" in given else None,
+        options=editor.options if "rules" in given else None,
+        unsafe_fixes=True if settings.unsafe_fixes else None,
+    )
