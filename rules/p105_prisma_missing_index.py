@@ -1,0 +1,179 @@
+"""## What it does
+Compares how the code filters and sorts each model (the fields of `where`,
+including `AND`/`OR`, relation filters `some`/`every`/`none`/`is`, and the
+`orderBy` of paginated reads) with the indexes the schema declares (`@id`,
+`@unique`, `@@id`, `@@unique`, `@@index`). A query is served when some index
+starts with one of its equality fields (or its range field); when none does,
+it reads the whole table. The finding is on each such field in the schema
+(with the query sites as related information) and at the `where`/`orderBy`
+key of each query.
+
+A composite where-clause gets one composite suggestion, equality fields first,
+then the range or sort field (`@@index([authorId, createdAt])`), the order
+PostgreSQL's B-tree leftmost-prefix rule needs. An `OR` of two fields needs
+two single indexes, not one composite, and gets both. Unique lookups
+(`id`, `@unique` fields, compound uniques) never fire; a `where` built from an
+object the analyzer cannot see (an unknown spread, a computed key, a
+parameter) gives no finding. `contains`/`endsWith`/`not` filters and array or
+JSON fields are not served by a B-tree index and are not suggested. Small
+enum-like tables are not special-cased: on a table of ten rows a scan is
+fine, so suppress the finding there.
+
+Option `min-sites` (default 1): how many query sites must need an index before
+it is reported; reads that scan (`findMany`, `findFirst`, `count`,
+`aggregate`, `groupBy`, `updateMany`, `deleteMany`) count 1, lookups 0.5.
+
+## Why is this bad?
+Without an index PostgreSQL runs a sequential scan: every row of the table is
+read for each query. It is fast in development with a hundred rows and
+collapses in production with millions, usually on the most used screen.
+
+## Example
+```prisma
+datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model Order {
+  id         String   @id @default(cuid())
+  customerId String
+  status     String
+  total      Int
+  createdAt  DateTime @default(now())
+}
+```
+```ts
+import { prisma } from './db';
+
+export async function customerOrders(customerId: string) {
+  return prisma.order.findMany({
+    where: { customerId, status: 'PAID' },
+    orderBy: { createdAt: 'desc' },
+    take: 20,
+  });
+}
+```
+
+## Use instead
+```prisma
+datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model Order {
+  id         String   @id @default(cuid())
+  customerId String
+  status     String
+  total      Int
+  createdAt  DateTime @default(now())
+
+  @@index([customerId, status, createdAt])
+}
+```
+```ts
+import { prisma } from './db';
+
+export async function customerOrders(customerId: string) {
+  return prisma.order.findMany({
+    where: { customerId, status: 'PAID' },
+    orderBy: { createdAt: 'desc' },
+    take: 20,
+  });
+}
+```
+
+## Fix safety
+"Add @@index([...])" inserts the index line into the model in the schema
+file, from the schema finding or from any query site; it is safe (an index
+changes no result). Then create the migration:
+`npx prisma migrate dev --name add_performance_indexes`. On a large table,
+edit the generated migration to `CREATE INDEX CONCURRENTLY ...` (outside a
+transaction) so the build does not block writes.
+"""
+
+from __future__ import annotations
+
+from perfaudit.server.findings import Related, Severity
+from perfaudit.server.index_advisor import MIGRATE_HINT, advisor_for, index_fix, unindexed_fields
+from perfaudit.server.rule import FixAvailability, Rule, Scope
+
+RULE = Rule(
+    code="P105",
+    name="prisma-missing-index",
+    summary="A field the code filters or sorts on has no index that starts with it.",
+    severity=Severity.WARNING,
+    fix=FixAvailability.SOMETIMES,
+    scope=Scope.WORKSPACE,
+    options={"min-sites": 1},
+)
+
+MAX_RELATED = 20
+
+
+def check(ctx):
+    advisor = advisor_for(ctx.workspace)
+    min_sites = ctx.options.get("min-sites", 1)
+    for schema in ctx.workspace.schemas:
+        usage = advisor.usage(schema)
+        fields = unindexed_fields(usage, min_sites)
+        if not fields:
+            continue
+        yield from _schema_findings(ctx, schema, fields)
+        yield from _site_findings(ctx, schema, fields)
+
+
+def _site_label(ws, site) -> str:
+    line = ws.line_index(site.path).line_of(site.start) + 1
+    return f"{site.model}.{site.op} in {ws.relpath(site.path)}:{line}"
+
+
+def _schema_findings(ctx, schema, fields):
+    ws = ctx.workspace
+    for (model_name, column), needs in sorted(fields.items()):
+        model = schema.models[model_name]
+        f = model.field(column)
+        sites = {}
+        for need in needs:
+            for site, key in need.sites:
+                sites.setdefault((site.path, site.start), (site, key))
+        related = [Related(s.path, *s.anchor(key), f"filtered or sorted here: {_site_label(ws, s)}")
+                   for s, key in list(sites.values())[:MAX_RELATED]]
+        fixes = [fx for fx in (index_fix(schema, model, n.columns) for n in needs) if fx is not None]
+        suggestion = ", ".join(f"@@index([{', '.join(n.columns)}])" for n in needs)
+        count = len(sites)
+        yield ctx.finding(
+            model.path, f.name_start, f.name_end,
+            f"`{model_name}.{column}` is filtered or sorted on by {count} query site{'s' if count != 1 else ''} "
+            f"that no index serves: add {suggestion}. {MIGRATE_HINT}",
+            related=related, fixes=fixes,
+        )
+
+
+def _site_findings(ctx, schema, fields):
+    by_anchor: dict[tuple, list] = {}
+    for (model_name, column), needs in fields.items():
+        for need in needs:
+            for site, key in need.sites:
+                entry = by_anchor.setdefault((site.path, site.anchor(key)), [site, key, []])
+                if need not in entry[2]:
+                    entry[2].append(need)
+    for (path, (start, end)), (site, key, needs) in sorted(by_anchor.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        related, fixes, parts = [], [], []
+        for need in needs:
+            model = schema.models[need.model]
+            first = next((model.field(c) for c in need.columns if (need.model, c) in fields), None) or model.field(need.columns[0])
+            if first is not None:
+                related.append(Related(model.path, first.name_start, first.name_end,
+                                       f"`{need.model}.{first.name}` has no index that starts with it"))
+            fix = index_fix(schema, model, need.columns)
+            if fix is not None:
+                fixes.append(fix)
+            parts.append(f"@@index([{', '.join(need.columns)}]) to {need.model}")
+        yield ctx.finding(
+            path, start, end,
+            f"No index serves this `{key}` ({site.model}.{site.op}): PostgreSQL scans the table. "
+            f"Add {' and '.join(parts)} in the schema.",
+            related=related, fixes=fixes,
+        )
