@@ -197,7 +197,7 @@ def resolve_expression(node, depth: int = 0):
         return None
     if node.type == "await_expression" and node.named_children:
         return resolve_expression(node.named_children[0], depth + 1)
-    if node.type == "identifier":
+    if node.type in ("identifier", "shorthand_property_identifier"):  # `{ where }` names a variable
         found = _declaration_in_scope(node_text(node), node)
         if found is None or found[0] == "param" or found[0] is None:
             return None
@@ -267,7 +267,7 @@ def resolve_object(node, depth: int = 0) -> ResolvedObject | None:
         if len(returns) != 1:
             return None
         return resolve_object(returns[0], depth + 1)
-    if node.type in ("identifier", "member_expression"):
+    if node.type in ("identifier", "shorthand_property_identifier", "member_expression"):
         value = resolve_expression(node, depth + 1)
         if value is None or value is node:
             return None
