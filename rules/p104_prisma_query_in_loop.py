@@ -81,14 +81,14 @@ def check(ctx):
             per_loop.append((loop, found))
     # Inner loops first, so a query is reported in the loop closest to it.
     per_loop.sort(key=lambda entry: -_depth(entry[0], per_loop))
-    seen_sites = set()
+    reported = []  # (loop, query site) already reported by an inner loop
     for loop, found in per_loop:
         effects_of = {call.id: effects for call, effects in found}
         for call in outermost([call for call, _ in found]):
-            effects = [e for e in effects_of[call.id] if (e.path, e.start) not in seen_sites]
+            effects = [e for e in effects_of[call.id] if not _reported_inside(loop, e, reported)]
             if not effects:
                 continue
-            seen_sites.update((e.path, e.start) for e in effects)
+            reported.extend((loop, (e.path, e.start)) for e in effects)
             message = (
                 f"`{callee_text(call)}(...)` runs a query once per item of this loop "
                 f"({describe(effects[0])}): N+1 round trips. Batch it: {batched_api(effects)}."
@@ -103,9 +103,14 @@ def check(ctx):
             )
 
 
+def _inside(inner, outer) -> bool:
+    return inner is not outer and outer.body.start_byte <= inner.loop.start_byte and inner.loop.end_byte <= outer.body.end_byte
+
+
+def _reported_inside(loop, effect, reported) -> bool:
+    site = (effect.path, effect.start)
+    return any(s == site and _inside(other, loop) for other, s in reported)
+
+
 def _depth(loop, per_loop) -> int:
-    return sum(
-        1
-        for other, _ in per_loop
-        if other is not loop and other.body.start_byte <= loop.loop.start_byte and loop.loop.end_byte <= other.body.end_byte
-    )
+    return sum(1 for other, _ in per_loop if _inside(loop, other))

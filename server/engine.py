@@ -67,11 +67,12 @@ class Engine:
         if source is None:
             return []
         out: list[Finding] = []
-        for rule in self.enabled_rules():
-            if rule.scope != Scope.FILE:
-                continue
-            ctx = FileContext(rule=rule, workspace=self.ws, file=source, **self._context_args(rule))
-            out.extend(self._run(rule, ctx))
+        with self.ws.index.tracking(path):
+            for rule in self.enabled_rules():
+                if rule.scope != Scope.FILE:
+                    continue
+                ctx = FileContext(rule=rule, workspace=self.ws, file=source, **self._context_args(rule))
+                out.extend(self._run(rule, ctx))
         return out
 
     def check_workspace_rules(self) -> list[Finding]:

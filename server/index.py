@@ -15,8 +15,8 @@ they read, so an edit drops only the summaries that depended on that file.
 
 from __future__ import annotations
 
-import os
 import posixpath
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -63,6 +63,7 @@ class Index:
         self._deps: dict[tuple, set[str]] = {}
         self._module_cache: dict[tuple[str, str], str | None] = {}
         self._active: list[set[str]] = []
+        self._file_deps: dict[str, set[str]] = {}
 
     # ------------------------------------------------------------ invalidation
 
@@ -79,8 +80,20 @@ class Index:
         self._module_cache.clear()
 
     def dependents(self, path: str) -> set[str]:
-        """Files whose memoised summaries read `path`."""
-        return {key[0] for key, deps in self._deps.items() if path in deps and key[0] != path}
+        """Files whose last check read `path` (so an edit of `path` can
+        change their findings)."""
+        return {f for f, deps in self._file_deps.items() if path in deps and f != path}
+
+    @contextmanager
+    def tracking(self, path: str):
+        """Record which files the check of `path` reads."""
+        deps: set[str] = {path}
+        self._active.append(deps)
+        try:
+            yield
+        finally:
+            self._active.pop()
+            self._file_deps[path] = deps
 
     def _touch(self, path: str) -> None:
         for deps in self._active:

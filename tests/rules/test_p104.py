@@ -1,0 +1,319 @@
+"""P104 prisma-query-in-loop across the layers real backends have."""
+
+import textwrap
+
+from helpers import lines_of, run_rules
+from perfaudit.server.engine import Engine
+from perfaudit.server.parsing import parse
+from perfaudit.server.workspace import Workspace
+
+TSCONFIG = '{ "compilerOptions": { "baseUrl": ".", "paths": { "@/*": ["src/*"] } } }'
+
+# routes -> controller -> service -> base service -> repository -> prisma
+LAYERED = {
+    "tsconfig.json": TSCONFIG,
+    "src/lib/prisma.ts": """\
+        import { PrismaClient } from '@prisma/client';
+        export const prisma = new PrismaClient();
+        """,
+    "src/repositories/readListItem.repository.ts": """\
+        import type { PrismaClient } from '@prisma/client';
+        export class PrismaReadListItemRepository {
+          constructor(private readonly db: PrismaClient) {}
+          async create(data: { readListId: string; url: string; title: string; position: number }) {
+            return this.db.readListItem.create({ data, select: { id: true } });
+          }
+          toRow(x: unknown) { return x; }
+        }
+        """,
+    "src/repositories/index.ts": "export * from './readListItem.repository';\n",
+    "src/services/base.service.ts": """\
+        export interface Repository<T> { create(data: unknown): Promise<T>; }
+        export abstract class BaseService<T> {
+          protected abstract readonly repository: Repository<T>;
+          async create(data: unknown): Promise<T> {
+            // Validation happens here in real code (é, ü: non-ASCII comment)
+            return this.repository.create(data);
+          }
+        }
+        """,
+    "src/services/readListItem.service.ts": """\
+        import { prisma } from '@/lib/prisma';
+        import { PrismaReadListItemRepository } from '@/repositories';
+        import { BaseService } from './base.service';
+        export class ReadListItemService extends BaseService<{ id: string }> {
+          protected readonly repository = new PrismaReadListItemRepository(prisma);
+        }
+        export const readListItemService = new ReadListItemService();
+        """,
+    "src/services/index.ts": "export { readListItemService } from './readListItem.service';\n",
+    "src/controllers/readList.controller.ts": """\
+        import type { Request, Response } from 'express';
+        import { readListItemService } from '@/services';
+
+        export class ReadListController {
+          addItems = async (req: Request, res: Response) => {
+            const urls: string[] = req.body.urls;
+            const created = [];
+            for (const [position, url] of urls.entries()) {
+              created.push(await readListItemService.create({ readListId: req.params.id, url, title: url, position }));
+            }
+            res.status(201).json(created);
+          };
+
+          preview = async (req: Request, res: Response) => {
+            const urls: string[] = req.body.urls;
+            const pages = [];
+            for (const url of urls) {
+              const response = await fetch(url); // HTTP per item: not a query
+              pages.push(await response.text());
+            }
+            res.json(pages);
+          };
+        }
+        """,
+}
+
+
+def test_n_plus_one_four_calls_deep_through_barrels_aliases_and_base_class(tmp_path):
+    findings = run_rules(tmp_path, LAYERED, "P104")
+    assert lines_of(tmp_path, findings) == [("src/controllers/readList.controller.ts", 9, "P104")]
+    message = findings[0].message
+    assert "ReadListItem.create via BaseService.create -> PrismaReadListItemRepository.create" in message
+    assert "createMany" in message
+    # The query site is given as related information.
+    assert findings[0].related[0].path.endswith("readListItem.repository.ts")
+
+
+def test_direct_and_transaction_loops_with_fixes(tmp_path):
+    files = {
+        "src/services/import.service.ts": """\
+            import { PrismaClient } from '@prisma/client';
+            const prisma = new PrismaClient();
+
+            export async function importItems(readListId: string, urls: string[]) {
+              await prisma.$transaction(async (tx) => {
+                for (const url of urls) {
+                  await tx.readListItem.create({ data: { readListId, url, title: url, position: 0 } });
+                }
+              });
+            }
+
+            export async function removeAll(ids: string[]) {
+              for (const id of ids) {
+                await prisma.readListItem.delete({ where: { id } });
+              }
+            }
+
+            export async function authorsOf(posts: { authorId: string }[]) {
+              const out = [];
+              for (const post of posts) {
+                const author = await prisma.user.findUnique({ where: { id: post.authorId }, select: { id: true, name: true } });
+                out.push(author);
+              }
+              return out;
+            }
+            """,
+    }
+    findings = run_rules(tmp_path, files, "P104")
+    assert lines_of(tmp_path, findings) == [
+        ("src/services/import.service.ts", 7, "P104"),
+        ("src/services/import.service.ts", 14, "P104"),
+        ("src/services/import.service.ts", 21, "P104"),
+    ]
+    source = (tmp_path / "src/services/import.service.ts").read_bytes()
+    for finding in findings:
+        assert finding.fixes, finding.message
+        fixed = source
+        for edit in sorted(finding.fixes[0].edits, key=lambda e: -e.start):
+            fixed = fixed[: edit.start] + edit.new_text.encode() + fixed[edit.end :]
+        tree = parse(fixed, "typescript")
+        assert not tree.root_node.has_error, fixed.decode()
+    create_fix = findings[0].fixes[0].edits[0].new_text
+    # createMany keeps what each iteration created.
+    assert create_fix == "await tx.readListItem.createMany({ data: urls.map((url) => ({ readListId, url, title: url, position: 0 })) });"
+    assert findings[1].fixes[0].edits[0].new_text == "await prisma.readListItem.deleteMany({ where: { id: { in: ids } } });"
+    prelude, lookup = findings[2].fixes[0].edits
+    assert "findMany({ where: { id: { in: posts.map((post) => post.authorId) } }, select: { id: true, name: true } })" in prelude.new_text
+    assert lookup.new_text == "(userById.get(post.authorId) ?? null)"
+
+
+def test_loops_that_must_not_fire(tmp_path):
+    files = {
+        "src/services/feed.service.ts": """\
+            import { PrismaClient } from '@prisma/client';
+            const prisma = new PrismaClient();
+
+            export class FeedService {
+              private listeners: Array<() => Promise<unknown>> = [];
+
+              async build(userIds: string[]) {
+                // A query before and after the loop, not inside it.
+                const users = await prisma.user.findMany({ where: { id: { in: userIds } }, select: { id: true } });
+                const names = [];
+                for (const user of users) {
+                  names.push(user.id.toUpperCase());
+                }
+                // Prisma batches same-tick findUnique calls into one query.
+                const posts = await Promise.all(userIds.map((id) => prisma.post.findUnique({ where: { id } })));
+                // A fixed, literal list of a few items.
+                for (const role of ['USER', 'ADMIN']) {
+                  await prisma.user.count({ where: { role: role as any } });
+                }
+                // A callback stored for later, never called here.
+                for (const id of userIds) {
+                  this.listeners.push(() => prisma.user.delete({ where: { id } }));
+                }
+                // Promises collected, then awaited together (A404's business, not N+1).
+                const pending = [];
+                for (const id of userIds) {
+                  pending.push(prisma.comment.count({ where: { userId: id } }));
+                }
+                await Promise.all(pending);
+                // Lazy queries handed to one $transaction batch.
+                await prisma.$transaction(userIds.map((id) => prisma.user.update({ where: { id }, data: { name: 'x' } })));
+                return { names, posts, total: await prisma.post.count() };
+              }
+            }
+            """,
+    }
+    assert run_rules(tmp_path, files, "P104") == []
+
+
+NEST = {
+    "src/prisma/prisma.service.ts": """\
+        import { Injectable, OnModuleInit } from '@nestjs/common';
+        import { PrismaClient } from '@prisma/client';
+        @Injectable()
+        export class PrismaService extends PrismaClient implements OnModuleInit {
+          async onModuleInit() { await this.$connect(); }
+        }
+        """,
+    "src/users/users.repository.ts": """\
+        import { Injectable } from '@nestjs/common';
+        import { PrismaService } from '../prisma/prisma.service';
+        @Injectable()
+        export class UsersRepository {
+          constructor(private readonly prisma: PrismaService) {}
+          findById(id: string) {
+            return this.prisma.user.findUnique({ where: { id }, select: { id: true, email: true } });
+          }
+        }
+        """,
+    "src/users/users.service.ts": """\
+        import { Injectable } from '@nestjs/common';
+        import { UsersRepository } from './users.repository';
+        @Injectable()
+        export class UsersService {
+          constructor(private readonly usersRepository: UsersRepository) {}
+          async findOne(id: string) {
+            return this.usersRepository.findById(id);
+          }
+        }
+        """,
+    "src/posts/posts.service.ts": """\
+        import { Injectable } from '@nestjs/common';
+        import { UsersService } from '../users/users.service';
+        @Injectable()
+        export class PostsService {
+          constructor(private readonly usersService: UsersService) {}
+          async withAuthors(posts: { authorId: string }[]) {
+            const result = [];
+            for (const post of posts) {
+              result.push({ ...post, author: await this.usersService.findOne(post.authorId) });
+            }
+            return result;
+          }
+          async notify(posts: { authorId: string }[]) {
+            posts.forEach(async (post) => {
+              await this.usersService.findOne(post.authorId);
+            });
+          }
+        }
+        """,
+}
+
+
+def test_nestjs_injected_services(tmp_path):
+    findings = run_rules(tmp_path, NEST, "P104")
+    assert lines_of(tmp_path, findings) == [
+        ("src/posts/posts.service.ts", 9, "P104"),
+        ("src/posts/posts.service.ts", 15, "P104"),
+    ]
+    assert "via UsersService.findOne -> UsersRepository.findById" in findings[0].message
+
+
+COMMONJS = {
+    "lib/db.js": """\
+        const { PrismaClient } = require('@prisma/client');
+        const prisma = new PrismaClient();
+        module.exports = { prisma };
+        """,
+    "lib/orders.js": """\
+        const { prisma } = require('./db');
+        async function markShipped(orderId) {
+          return prisma.post.update({ where: { id: orderId }, data: { published: true } });
+        }
+        module.exports = { markShipped };
+        """,
+    "routes/orders.js": """\
+        const express = require('express');
+        const orders = require('../lib/orders');
+        const router = express.Router();
+        router.post('/ship', async (req, res) => {
+          let i = 0;
+          while (i < req.body.ids.length) {
+            await orders.markShipped(req.body.ids[i]);
+            i += 1;
+          }
+          res.sendStatus(204);
+        });
+        module.exports = router;
+        """,
+}
+
+
+def test_commonjs_app(tmp_path):
+    findings = run_rules(tmp_path, COMMONJS, "P104")
+    assert lines_of(tmp_path, findings) == [("routes/orders.js", 7, "P104")]
+    assert "via markShipped" in findings[0].message
+
+
+def test_editing_the_repository_clears_the_finding_in_the_service(tmp_path):
+    """Only the repository changes; the loop's file is re-checked from the index."""
+    from helpers import write_files, with_schema
+
+    write_files(tmp_path, with_schema(LAYERED))
+    ws = Workspace(str(tmp_path))
+    ws.load()
+    engine = Engine(ws)
+    controller = str(tmp_path / "src/controllers/readList.controller.ts")
+    repo = str(tmp_path / "src/repositories/readListItem.repository.ts")
+    assert [f.code for f in engine.check_file(controller) if f.code == "P104"] == ["P104"]
+
+    text = ws.files[repo].text.replace(
+        "return this.db.readListItem.create({ data, select: { id: true } });",
+        "return { id: data.url }; // kept in memory now",
+    )
+    # The controller's last check read the repository: an editor re-checks it.
+    assert ws.files[controller].path in ws.index.dependents(ws.files[repo].path)
+    assert ws.set_source(repo, text)  # the repository's facts changed
+    assert [f.code for f in engine.check_file(controller) if f.code == "P104"] == []
+
+
+def test_half_typed_file_still_reports_the_rest(tmp_path):
+    files = {
+        "src/jobs/sync.ts": """\
+            import { PrismaClient } from '@prisma/client';
+            const prisma = new PrismaClient();
+            export async function sync(ids: string[]) {
+              for (const id of ids) {
+                await prisma.user.delete({ where: { id } });
+              }
+            }
+            export function broken( {
+              const x = prisma.user.
+            """,
+    }
+    findings = run_rules(tmp_path, files, "P104")
+    assert lines_of(tmp_path, findings) == [("src/jobs/sync.ts", 5, "P104")]
