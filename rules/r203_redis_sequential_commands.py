@@ -64,7 +64,7 @@ from perfaudit.server.parsing import node_text
 from perfaudit.server.redis_model import IOREDIS, NODE_REDIS, client_of_call, walk
 from perfaudit.server.rule import FixAvailability, Rule
 
-ATOMIC_HINT = re.compile(r"\batomic|transaction|\.watch\(", re.I)
+ATOMIC_HINT = re.compile(r"atomic|transaction|\.watch\(", re.I)
 
 RULE = Rule(
     code="R203",
