@@ -1,0 +1,216 @@
+"""## What it does
+Reports a `new PrismaClient(` that makes the application hold more than one
+client: a second one anywhere in the same package (the first one, preferring
+a file named like `lib/prisma` or `db`, is the one to import), or one inside
+a function or constructor that can run more than once with no singleton
+guard (`globalThis.prisma ?? new PrismaClient()`, `if (!global.prisma)`).
+
+Tests, seeds and scripts are not the application and are skipped (paths
+under `test`, `tests`, `__tests__`, `spec`, `e2e`, `scripts`, files named
+`*.test.ts`, `*.spec.ts`, `seed*`). A NestJS `PrismaService extends
+PrismaClient` provider is the singleton pattern and is not reported; so is a
+constructor of a class that is only instantiated once, at module level, when
+it holds the package's only client.
+
+## Why is this bad?
+Each `PrismaClient` opens its own connection pool (by default `num_cpus * 2 +
+1` connections). Two clients double the connections to PostgreSQL; a client
+per request or per call exhausts `max_connections` under load and every
+request then waits for a connection.
+
+## Example
+```ts
+import { PrismaClient } from '@prisma/client';
+
+export async function findUser(id: string) {
+  const prisma = new PrismaClient();
+  return prisma.user.findUnique({ where: { id }, select: { id: true, name: true } });
+}
+```
+
+## Use instead
+```ts
+import { PrismaClient } from '@prisma/client';
+
+const globalForPrisma = globalThis as unknown as { prisma?: PrismaClient };
+
+export const prisma = globalForPrisma.prisma ?? new PrismaClient();
+
+if (process.env.NODE_ENV !== 'production') globalForPrisma.prisma = prisma;
+```
+
+## Fix safety
+No fix: which client the code should share is for the user to decide. The
+message points at the existing instance to import.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+
+from perfaudit.server.facts import FUNCTION_KINDS
+from perfaudit.server.findings import Related
+from perfaudit.server.parsing import node_text
+from perfaudit.server.prisma_calls import find_node
+from perfaudit.server.rule import Rule, Scope
+
+RULE = Rule(
+    code="P107",
+    name="prisma-client-not-singleton",
+    summary="More than one PrismaClient, or one created per call: each opens its own connection pool.",
+    scope=Scope.WORKSPACE,
+)
+
+NOT_APP_DIRS = {"test", "tests", "__tests__", "__mocks__", "spec", "specs", "e2e", "scripts", "seed", "seeds", "fixtures"}
+NOT_APP_FILE = re.compile(r"(\.(test|spec|e2e-spec|e2e)\.[cm]?[jt]sx?$)|^seed")
+CANONICAL_STEMS = {"prisma", "db", "database", "prismaclient", "prisma-client", "prisma.client", "client"}
+
+
+def is_app_path(rel: str) -> bool:
+    parts = rel.split("/")
+    return not any(p in NOT_APP_DIRS for p in parts[:-1]) and not NOT_APP_FILE.search(parts[-1])
+
+
+def _is_canonical_file(rel: str) -> bool:
+    stem = os.path.basename(rel).split(".")[0].lower()
+    return stem in CANONICAL_STEMS or "/prisma/" in f"/{rel.lower()}"
+
+
+def check(ctx):
+    ws = ctx.workspace
+    creations = defaultdict(list)  # package root -> [(rel, path, call, fn)]
+    new_sites = defaultdict(list)  # class name -> [module level?]
+    call_sites = defaultdict(list)  # function name -> [module level?]
+    for path in sorted(ws.files):
+        facts = ws.files[path].facts
+        rel = ws.relpath(path)
+        for fn, call in [(None, c) for c in facts.module_calls] + [(f, c) for f in facts.functions for c in f.calls]:
+            if not call.callee:
+                continue
+            if call.is_new:
+                new_sites[call.callee[-1]].append(fn is None)
+                if call.callee[-1] == "PrismaClient" and is_app_path(rel):
+                    creations[_package_root(ws, path)].append((rel, path, call, fn))
+            else:
+                call_sites[call.callee[-1]].append(fn is None)
+    for group in creations.values():
+        yield from _check_package(ctx, group, new_sites, call_sites)
+
+
+def _package_root(ws, path: str) -> str:
+    best = ws.root
+    for pj in ws.package_jsons:
+        d = os.path.dirname(pj)
+        if path.startswith(d + "/") and len(d) > len(best):
+            best = d
+    return best
+
+
+def _check_package(ctx, group, new_sites, call_sites):
+    ws = ctx.workspace
+    sites = []
+    for rel, path, call, fn in group:
+        node = _new_node(ws, path, call)
+        if node is None:
+            continue
+        guarded = _guarded(node)
+        repeats = not guarded and _runs_repeatedly(fn, new_sites, call_sites)
+        sites.append((rel, path, node, guarded, repeats, fn))
+    # Two `new PrismaClient` in branches of one conditional are one client.
+    seen_conditionals = set()
+    unique = []
+    for site in sites:
+        cond = _enclosing_conditional(site[2])
+        if cond is not None:
+            key = (site[1], cond)
+            if key in seen_conditionals:
+                continue
+            seen_conditionals.add(key)
+        unique.append(site)
+    if not unique:
+        return
+    unique.sort(key=lambda s: (not _is_canonical_file(s[0]), s[4], s[0], s[2].start_byte))
+    first = unique[0]
+    first_line = first[2].start_point.row + 1
+    for index, (rel, path, node, guarded, repeats, fn) in enumerate(unique):
+        end = _constructor_end(node)
+        where = f" in `{fn.name}`" if fn is not None and fn.name else ""
+        if index == 0:
+            if repeats:
+                yield ctx.finding(
+                    path, node.start_byte, end,
+                    f"`new PrismaClient()`{where} runs each time it is called, and each client opens its own "
+                    "connection pool: create one client at module level (or behind a `globalThis` guard) and import it",
+                )
+            continue
+        message = (
+            f"Another `new PrismaClient()`{where}: each client opens its own connection pool; "
+            f"import the client created in {first[0]}:{first_line} instead"
+        )
+        related = [Related(first[1], first[2].start_byte, _constructor_end(first[2]), "the application's client is created here")]
+        yield ctx.finding(path, node.start_byte, end, message, related=related)
+
+
+def _new_node(ws, path: str, call):
+    source = ws.files[path]
+    had_tree = source.tree is not None
+    tree = source.ensure_tree()
+    node = find_node(tree, call.start, call.end, "new_expression")
+    if not had_tree and node is None:
+        ws.drop_tree(path)
+    return node
+
+
+def _constructor_end(node) -> int:
+    ctor = node.child_by_field_name("constructor")
+    return ctor.end_byte if ctor is not None else node.end_byte
+
+
+def _enclosing_conditional(node):
+    parent = node.parent
+    while parent is not None and parent.type not in FUNCTION_KINDS and parent.type != "program":
+        if parent.type == "ternary_expression":
+            return parent.id
+        parent = parent.parent
+    return None
+
+
+def _guarded(node) -> bool:
+    """`x ?? new PrismaClient()`, `x ||= ...`, `if (!x) x = new PrismaClient()`."""
+    child, parent = node, node.parent
+    assigned = None
+    while parent is not None and parent.type not in FUNCTION_KINDS and parent.type != "program":
+        kind = parent.type
+        if kind == "binary_expression":
+            op = parent.child_by_field_name("operator")
+            right = parent.child_by_field_name("right")
+            if op is not None and node_text(op) in ("??", "||") and right is not None and right.id == child.id:
+                return True
+        if kind == "augmented_assignment_expression":
+            op = parent.child_by_field_name("operator")
+            if op is not None and node_text(op) in ("??=", "||="):
+                return True
+        if kind == "assignment_expression" and assigned is None:
+            left = parent.child_by_field_name("left")
+            assigned = node_text(left) if left is not None else None
+        if kind == "if_statement" and assigned:
+            cond = parent.child_by_field_name("condition")
+            if cond is not None and assigned in node_text(cond):
+                return True
+        child, parent = parent, parent.parent
+    return False
+
+
+def _runs_repeatedly(fn, new_sites, call_sites) -> bool:
+    """Whether the function around a `new PrismaClient` can run more than once."""
+    if fn is None:
+        return False  # module level: once per process
+    if fn.name.rsplit(".", 1)[-1] == "constructor" and fn.class_name:
+        instances = new_sites.get(fn.class_name, [])
+        # Never instantiated in the code: a DI container (NestJS) makes one.
+        return not (len(instances) == 0 or instances == [True])
+    if fn.name and fn.class_name is None and call_sites.get(fn.name) == [True]:
+        return False  # `main()` called once at module level
+    return True
