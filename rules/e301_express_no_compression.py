@@ -1,0 +1,104 @@
+"""## What it does
+Finds an Express app (`express()`) that never gets a compression middleware
+(`compression()` or an equivalent such as `shrink-ray`), looking through the
+helpers the app is handed to (`setupMiddleware(app)` in another file). When
+the app goes somewhere the analyzer cannot see, the rule stays silent.
+
+## Why is this bad?
+JSON and HTML compress five to ten times. Without compression every response
+travels at full size: slower pages on mobile networks, more egress, longer
+time to first byte for large lists.
+
+## Example
+```ts
+import express from 'express';
+import { router } from './routes';
+
+const app = express();
+app.use(express.json());
+app.use('/api', router);
+app.listen(3000);
+```
+
+## Use instead
+```ts
+import express from 'express';
+import compression from 'compression';
+import { router } from './routes';
+
+const app = express();
+app.use(compression());
+app.use(express.json());
+app.use('/api', router);
+app.listen(3000);
+```
+
+## Fix safety
+The fix adds `import compression from 'compression'` and
+`app.use(compression())` right after the app is created, before any route.
+It is safe: responses are the same bytes once decoded, and clients that do
+not send `Accept-Encoding` get them uncompressed. The message says to run
+`npm install compression @types/compression` when package.json lacks them.
+"""
+
+from __future__ import annotations
+
+from perfaudit.server.findings import Applicability, Edit, Fix
+from perfaudit.server.routes import (
+    COMPRESSION_MODULES, app_identity, dependencies, express_facts, import_insertion, import_line,
+    line_indent, node_at, package_json_for, ref_modules, route_model, statement_of,
+)
+from perfaudit.server.rule import FixAvailability, Rule
+
+RULE = Rule(
+    code="E301",
+    name="express-no-compression",
+    summary="An Express app with no compression middleware.",
+    fix=FixAvailability.ALWAYS,
+)
+
+
+def check(ctx):
+    ex = express_facts(ctx.file)
+    apps = [c for c in ex.containers if c.kind == "app"]
+    if not apps:
+        return
+    model = route_model(ctx.workspace)
+    for app in apps:
+        uses, escaped = model.app_setup(app_identity(ctx.file.path, app))
+        if escaped:
+            continue
+        if any(ref_modules(model, path, arg) & COMPRESSION_MODULES for path, use in uses for arg in use.args):
+            continue
+        missing = _missing_packages(ctx)
+        message = "Express app without compression: every JSON and HTML response goes out uncompressed"
+        if missing:
+            message += f"; run `npm install {' '.join(missing)}`"
+        yield ctx.report(app.start, app.end, message, fixes=_fix(ctx, app))
+
+
+def _missing_packages(ctx) -> list[str]:
+    deps = dependencies(package_json_for(ctx.workspace, ctx.file.path))
+    wanted = ["compression"] + (["@types/compression"] if ctx.file.language == "typescript" else [])
+    if "compression" in deps and (len(wanted) == 1 or "@types/compression" in deps):
+        return []
+    return wanted
+
+
+def _fix(ctx, app):
+    source = ctx.file
+    call = node_at(source, app.start, app.end, ("call_expression",))
+    stmt = statement_of(call)
+    if stmt is None:
+        return ()
+    local = "compression"
+    imp = source.facts.import_of(local)
+    edits = []
+    if imp is None or imp.module != "compression":
+        if imp is not None or source.facts.binding(local) is not None:
+            return ()  # the name is taken by something else
+        at, before, after = import_insertion(source)
+        edits.append(Edit(source.path, at, at, before + import_line(source, local, "compression") + after))
+    indent = line_indent(source.data, stmt.start_byte)
+    edits.append(Edit(source.path, stmt.end_byte, stmt.end_byte, f"\n{indent}{app.name}.use({local}());"))
+    return (Fix("Enable compression", Applicability.SAFE, tuple(edits)),)

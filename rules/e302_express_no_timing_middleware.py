@@ -1,0 +1,110 @@
+"""## What it does
+Finds an Express app (`express()`) where nothing measures how long requests
+take: no `morgan`, `pino-http`, `response-time`, `express-winston`, and no
+middleware of its own that starts a timer and listens for the response's
+`finish`. Helpers the app is handed to are looked into; an app that goes
+where the analyzer cannot see, or a project that loads an APM agent
+(`dd-trace`, `newrelic`, OpenTelemetry), is left alone.
+
+## Why is this bad?
+Without request durations nobody knows which endpoint is slow until users
+complain; every other performance fix is guesswork.
+
+## Example
+```ts
+import express from 'express';
+
+const app = express();
+app.use(express.json());
+app.get('/health', (_req, res) => res.json({ ok: true }));
+app.listen(3000);
+```
+
+## Use instead
+```ts
+import express from 'express';
+import pinoHttp from 'pino-http';
+
+const app = express();
+app.use(pinoHttp());
+app.use(express.json());
+app.get('/health', (_req, res) => res.json({ ok: true }));
+app.listen(3000);
+```
+
+## Fix safety
+The fix adds, right after the app is created, a middleware that logs every
+request slower than option `slow-ms` (1000) with the logger the file already
+imports, else `console.warn`. It is safe: it only observes requests.
+"""
+
+from __future__ import annotations
+
+import re
+
+from perfaudit.server.findings import Applicability, Edit, Fix
+from perfaudit.server.routes import (
+    APM_PACKAGES, TIMING_MODULES, app_identity, dependencies, express_facts, line_indent, node_at,
+    package_json_for, ref_modules, ref_times_requests, route_model, statement_of,
+)
+from perfaudit.server.rule import FixAvailability, Rule
+
+RULE = Rule(
+    code="E302",
+    name="express-no-timing-middleware",
+    summary="An Express app that does not measure request durations.",
+    fix=FixAvailability.ALWAYS,
+    options={"slow-ms": 1000},
+)
+LOGGER_NAME = re.compile(r"^(\w*[lL]ogger|log)$")
+
+
+def check(ctx):
+    ex = express_facts(ctx.file)
+    apps = [c for c in ex.containers if c.kind == "app"]
+    if not apps:
+        return
+    if dependencies(package_json_for(ctx.workspace, ctx.file.path)) & APM_PACKAGES:
+        return
+    model = route_model(ctx.workspace)
+    for app in apps:
+        uses, escaped = model.app_setup(app_identity(ctx.file.path, app))
+        if escaped:
+            continue
+        if any(ref_modules(model, p, a) & TIMING_MODULES or ref_times_requests(model, p, a)
+               for p, use in uses for a in use.args):
+            continue
+        yield ctx.report(app.start, app.end,
+                         "Express app without request timing: slow endpoints go unnoticed "
+                         "(add pino-http, morgan or a slow-request logger)",
+                         fixes=_fix(ctx, app))
+
+
+def _logger(source) -> str:
+    for imp in source.facts.imports:
+        if LOGGER_NAME.match(imp.local) and imp.imported != "*":
+            return f"{imp.local}.warn"
+    return "console.warn"
+
+
+def _fix(ctx, app):
+    source = ctx.file
+    stmt = statement_of(node_at(source, app.start, app.end, ("call_expression",)))
+    if stmt is None:
+        return ()
+    slow_ms = int(ctx.options.get("slow-ms", 1000))
+    i = line_indent(source.data, stmt.start_byte)
+    log = _logger(source)
+    text = (
+        f"\n{i}{app.name}.use((req, res, next) => {{"
+        f"\n{i}  const startedAt = process.hrtime.bigint();"
+        f"\n{i}  res.on('finish', () => {{"
+        f"\n{i}    const ms = Number(process.hrtime.bigint() - startedAt) / 1e6;"
+        f"\n{i}    if (ms > {slow_ms}) {{"
+        f"\n{i}      {log}(`slow request: ${{req.method}} ${{req.originalUrl}} ${{res.statusCode}} ${{Math.round(ms)}}ms`);"
+        f"\n{i}    }}"
+        f"\n{i}  }});"
+        f"\n{i}  next();"
+        f"\n{i}}});"
+    )
+    return (Fix("Add slow-request logging", Applicability.SAFE, (Edit(source.path, stmt.end_byte, stmt.end_byte, text),)),)

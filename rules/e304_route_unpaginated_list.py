@@ -1,0 +1,108 @@
+"""## What it does
+Finds a GET route whose handler returns a `findMany` result with no `take`,
+and that reads no pagination parameter (`page`, `limit`, `offset`, `cursor`,
+`take`, `skip`) from the request. The query may be in the handler or in
+the service it calls. A handler that hands `req.query` on whole (to a
+validator or a service) may paginate there, and is left alone.
+
+## Why is this bad?
+The endpoint returns every row: fine with ten, a timeout and a memory spike
+with a hundred thousand. The response grows with the table, forever.
+
+## Example
+```ts
+import { Router } from 'express';
+import { prisma } from './prisma';
+
+export const router = Router();
+
+router.get('/readlists/:id/items', async (req, res) => {
+  const items = await prisma.readListItem.findMany({ where: { readListId: req.params.id } });
+  res.json(items);
+});
+```
+
+## Use instead
+```ts
+import { Router } from 'express';
+import { prisma } from './prisma';
+
+export const router = Router();
+
+router.get('/readlists/:id/items', async (req, res) => {
+  const limit = Math.min(Number(req.query.limit) || 50, 100);
+  const offset = Number(req.query.offset) || 0;
+  const items = await prisma.readListItem.findMany({
+    where: { readListId: req.params.id },
+    take: limit,
+    skip: offset,
+  });
+  res.json(items);
+});
+```
+
+## Fix safety
+Where the `findMany` is in the handler itself, the fix adds `take` and
+`skip` read from `req.query.limit` and `req.query.offset` (at most 100
+rows). Unsafe: clients that expected the whole list now get the first page.
+"""
+
+from __future__ import annotations
+
+from perfaudit.server.findings import Applicability, Edit, Fix, Related
+from perfaudit.server.routes import node_at, query_arg_keys, query_filters_by_list, routes_in
+from perfaudit.server.rule import FixAvailability, Rule
+
+RULE = Rule(
+    code="E304",
+    name="route-unpaginated-list",
+    summary="A GET route that returns a whole findMany result with no pagination.",
+    fix=FixAvailability.SOMETIMES,
+)
+PAGE_KEYS = {"take", "cursor"}
+
+
+def check(ctx):
+    ws = ctx.workspace
+    for route in routes_in(ws, ctx.file.path):
+        if route.method != "GET" or route.pagination != "no":
+            continue
+        unbounded = [q for q in route.queries if q.op == "findMany" and _unbounded(ws, q)]
+        if not unbounded:
+            continue
+        query = unbounded[0]
+        yield ctx.report(
+            route.start, route.head_end,
+            f"{route.title} returns every row of `{query.target}` (findMany with no take) and reads no "
+            "page, limit or cursor from the request",
+            related=[Related(q.path, q.start, q.end, "findMany with no take") for q in unbounded],
+            fixes=_fix(ctx, route, query),
+        )
+
+
+def _unbounded(ws, query) -> bool:
+    keys = query_arg_keys(ws, query)
+    return keys is not None and not keys & PAGE_KEYS and not query_filters_by_list(ws, query)
+
+
+def _fix(ctx, route, query):
+    if route.handler is None or query.path != route.handler[0]:
+        return ()
+    fn = route.handler[1]
+    if not (fn.start <= query.start < fn.end) or not fn.params or not fn.params[0] or fn.params[0].startswith("_"):
+        return ()
+    source = ctx.workspace.files[query.path]
+    node = node_at(source, query.start, query.end, ("call_expression",))
+    args = node.child_by_field_name("arguments") if node is not None else None
+    if args is None:
+        return ()
+    req = fn.params[0]
+    paging = f"take: Math.min(Number({req}.query.limit) || 100, 100), skip: Number({req}.query.offset) || 0"
+    named = args.named_children
+    if not named:
+        edit = Edit(query.path, args.start_byte, args.end_byte, f"({{ {paging} }})")
+    elif named[0].type == "object":
+        edit = Edit(query.path, named[0].start_byte + 1, named[0].start_byte + 1, f" {paging},")
+    else:
+        return ()
+    return (Fix("Paginate with req.query.limit and offset", Applicability.UNSAFE, (edit,)),)
