@@ -93,7 +93,7 @@ def test_points_at_the_command_not_the_calls_around_its_result(tmp_path):
           return out;
         }
         """
-    found = run_rules(tmp_path, {**IOREDIS_LIB, "src/docs.ts": text}, "R204")
+    found = run_rules(tmp_path, {**IOREDIS_LIB, "src/services/docs.ts": text}, "R204")
     assert len(found) == 1
     assert open(found[0].path).read()[found[0].start:].startswith("redis.get(`doc:")
 
