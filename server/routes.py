@@ -473,8 +473,9 @@ def extract(root) -> ExpressFacts:
             obj = fn.child_by_field_name("object")
             chain = _route_chain(obj) if method in HTTP_METHODS else None
             if chain is not None and arg_nodes:
+                # A chained `.get(` points at its own method name, not at the router.
                 registrations.append(Registration(chain[0], method, chain[1], tuple(_handler_ref(a) for a in arg_nodes),
-                                                  call.start_byte, call.end_byte, fn.end_byte))
+                                                  prop.start_byte, call.end_byte, fn.end_byte))
                 continue
             receiver = _receiver(obj)
             if receiver and method in HTTP_METHODS and len(arg_nodes) >= 2:
