@@ -22,7 +22,7 @@ from .logs import ClientLogHandler
 from .progress import Progress
 from .scan import scan_root
 from .session import Session
-from .settings import parse_settings
+from .settings import layered, parse_settings
 
 NAME = "perfaudit"
 CONFIG_SECTION = "perfaudit"
@@ -69,6 +69,8 @@ class PerfauditServer(LanguageServer):
         self.session = Session(_Client(self))
         self.scan_task: asyncio.Task | None = None
         self.log_handler: ClientLogHandler | None = None
+        self.init_options = None  # the base layer under workspace/configuration
+        self.shown_problems: set[str] = set()
 
     def report_server_error(self, error, source):
         # Out-of-band errors go to the log, never as a popup per keystroke.
@@ -82,6 +84,9 @@ class PerfauditServer(LanguageServer):
     def apply_settings(self, raw, root=None) -> None:
         settings, problems = parse_settings(raw)
         for problem in problems:
+            if problem in self.shown_problems:
+                continue  # the same bad value, read again from another layer
+            self.shown_problems.add(problem)
             self.session.client.show(types.MessageType.Warning, f"perfaudit: invalid setting {problem}; using the default")
         targets = [root] if root is not None else [*self.session.roots, *self.session.loose.values()]
         if root is None:
@@ -103,9 +108,8 @@ class PerfauditServer(LanguageServer):
             log.warning("workspace/configuration failed: %s", exc)
             return
         for root, value in zip(list(self.session.roots), values or []):
-            if value is not None:
-                self.apply_settings(value, root)
-        if values and values[0] is not None:
+            self.apply_settings(layered(self.init_options, value), root)
+        if self.session.roots:
             self.session.settings = self.session.roots[0].settings
         if self.log_handler is not None:
             self.log_handler.set_trace(self.session.settings.trace)
@@ -139,6 +143,7 @@ def initialize(ls: PerfauditServer, params: types.InitializeParams) -> None:
     session = ls.session
     session.encoding = str(ls.workspace.position_encoding or "utf-16")
     session.push = params.capabilities.text_document is None or params.capabilities.text_document.diagnostic is None
+    ls.init_options = params.initialization_options
     ls.apply_settings(params.initialization_options)
     folders = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
     if not folders and params.root_path:
@@ -263,6 +268,7 @@ def on_hover(ls: PerfauditServer, params: types.HoverParams):
 def document_diagnostic(ls: PerfauditServer, params: types.DocumentDiagnosticParams):
     session = ls.session
     uri = params.text_document.uri
+    session.flush(uri)
     report = session.reports.get(uri)
     if report is None:
         path = convert.uri_to_path(uri)
@@ -278,6 +284,8 @@ def document_diagnostic(ls: PerfauditServer, params: types.DocumentDiagnosticPar
 def workspace_diagnostic(ls: PerfauditServer, params: types.WorkspaceDiagnosticParams):
     session = ls.session
     previous = {p.uri: p.value for p in params.previous_result_ids}
+    for doc in session.documents:
+        session.flush(doc.uri)
     reports = dict(session.closed_reports())
     reports.update(session.reports)
     items = []

@@ -165,6 +165,12 @@ class Session:
         loop = asyncio.get_event_loop()
         self._timer = loop.call_later(delay, self._drain) if delay else loop.call_soon(self._drain)
 
+    def flush(self, uri: str) -> None:
+        """Analyse `uri` now if a change is waiting: a pull must not see an old version."""
+        doc = self._dirty.pop(uri, None)
+        if doc is not None and self.documents.get(uri) is doc and not self._analysing:
+            self.analyse_now(doc)
+
     def _drain(self) -> None:
         self._timer = None
         self._analysing = True

@@ -58,16 +58,31 @@ def _snake(key: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).replace("-", "_").lower()
 
 
+def unwrap(raw: Any) -> Any:
+    """Some clients nest the settings: {"perfaudit": {...}} or {"settings": {...}}."""
+    for wrapper in ("perfaudit", "settings"):
+        if isinstance(raw, dict) and set(raw) == {wrapper} and isinstance(raw[wrapper], dict):
+            raw = raw[wrapper]
+    return raw
+
+
+def layered(*layers: Any) -> dict:
+    """Settings objects merged, later ones winning key by key."""
+    out: dict = {}
+    for layer in layers:
+        layer = unwrap(layer)
+        if isinstance(layer, dict):
+            out.update(layer)
+    return out
+
+
 def parse_settings(raw: Any) -> tuple[EditorSettings, list[str]]:
     """Valid settings and the problems found (each names its key)."""
+    raw = unwrap(raw)
     if raw is None:
         return EditorSettings(), []
     if not isinstance(raw, dict):
         return EditorSettings(), [f"perfaudit: expected an object of settings, got {raw!r}"]
-    # Some clients nest them: {"perfaudit": {...}} or {"settings": {...}}.
-    for wrapper in ("perfaudit", "settings"):
-        if set(raw) == {wrapper} and isinstance(raw[wrapper], dict):
-            raw = raw[wrapper]
     values: dict[str, Any] = {}
     problems: list[str] = []
     for key, value in raw.items():
