@@ -49,6 +49,7 @@ class Command:
 
 # Other subcommands live in their own modules, each defining COMMAND.
 COMMAND_MODULES: list[str] = [
+    "perfaudit.server.routes_cli",
 ]
 
 

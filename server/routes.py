@@ -680,7 +680,7 @@ class Route:
         handler = None
         if self.handler is not None:
             hp, hf = self.handler
-            handler = {"name": hf.name, "file": ws.relpath(hp), "line": ws.line_index(hp).line_of(hf.start) + 1}
+            handler = {"name": self.handler_label, "file": ws.relpath(hp), "line": ws.line_index(hp).line_of(hf.start) + 1}
         return {
             "method": self.method,
             "path": self.path,
