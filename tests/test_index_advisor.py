@@ -1,0 +1,284 @@
+"""The index advisor on realistic fixture backends: usage, coverage, the fix."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from perfaudit.server.config import Config
+from perfaudit.server.engine import analyze
+from perfaudit.server.index_advisor import add_index_edit, advisor_for
+from perfaudit.server.lsp.schema_feature import schema_hover, schema_lenses
+from perfaudit.server.schema import parse_schema_file
+from perfaudit.server.workspace import Workspace
+from helpers import lines_of
+
+FIXTURES = Path(__file__).parent / "fixtures" / "index_advisor"
+
+
+def copy_fixture(name: str, tmp_path: Path) -> Path:
+    root = tmp_path / name
+    shutil.copytree(FIXTURES / name, root)
+    return root
+
+
+def check(root: Path, codes=("P105", "P106")):
+    return analyze(str(root), None, Config(select=list(codes)))
+
+
+def test_app_fixture_findings(tmp_path):
+    root = copy_fixture("app", tmp_path)
+    result = check(root)
+    assert not result.errors
+    assert lines_of(root, result.findings) == [
+        ("prisma/schema.prisma", 14, "P105"),  # User.handle: one side of the OR
+        ("prisma/schema.prisma", 15, "P105"),  # User.name: the other side
+        ("prisma/schema.prisma", 27, "P105"),  # Order.status: composite [status, total]
+        ("prisma/schema.prisma", 28, "P105"),  # Order.total
+        ("prisma/schema.prisma", 29, "P105"),  # Order.createdAt: second column only
+        ("prisma/schema.prisma", 37, "P105"),  # OrderItem.orderId: relation filter `some`
+        ("prisma/schema.prisma", 39, "P105"),  # OrderItem.sku
+        ("prisma/schema.prisma", 45, "P105"),  # Session.userId (P105, so no P106)
+        ("prisma/schema.prisma", 48, "P105"),  # Session.expiresAt
+        ("prisma/schema.prisma", 53, "P105"),  # Product.sku
+        ("src/catalog/product.service.ts", 7, "P105"),
+        ("src/orders/order.repository.ts", 17, "P105"),
+        ("src/orders/order.repository.ts", 25, "P105"),
+        ("src/orders/order.repository.ts", 31, "P105"),
+        ("src/users/user.service.ts", 21, "P105"),
+        ("src/users/user.service.ts", 28, "P105"),
+    ]
+
+
+def test_suggestions_are_composite_in_equality_then_range_order(tmp_path):
+    root = copy_fixture("app", tmp_path)
+    result = check(root, ["P105"])
+    titles = {fx.title for f in result.findings for fx in f.fixes}
+    assert "Add @@index([status, total]) to Order" in titles
+    assert "Add @@index([userId, expiresAt]) to Session" in titles
+    assert "Add @@index([orderId, sku]) to OrderItem" in titles
+    # OR of two fields: two single indexes, never a composite of both.
+    assert {"Add @@index([name]) to User", "Add @@index([handle]) to User"} <= titles
+    assert not any("name, handle" in t or "handle, name" in t for t in titles)
+
+
+def test_query_site_finding_points_at_where_key_with_schema_related(tmp_path):
+    root = copy_fixture("app", tmp_path)
+    result = check(root, ["P105"])
+    path = str(root / "src/orders/order.repository.ts")
+    site = next(f for f in result.findings if f.path.endswith("order.repository.ts") and "count" in f.message)
+    data = Path(path).read_bytes()
+    assert data[site.start:site.end] == b"where"
+    schema = (root / "prisma/schema.prisma").read_bytes()
+    assert [schema[r.start:r.end] for r in site.related] == [b"status"]
+
+
+def test_fix_from_query_sites_removes_every_finding_without_touching_ts(tmp_path):
+    root = copy_fixture("app", tmp_path)
+    before = {p: p.read_bytes() for p in root.rglob("*.ts")}
+    schema_path = root / "prisma/schema.prisma"
+    for _ in range(10):  # one index per pass at most per model insertion point
+        result = check(root, ["P105"])
+        site_findings = [f for f in result.findings if f.path.endswith(".ts")]
+        if not site_findings:
+            break
+        fix = site_findings[0].fixes[0]
+        assert {e.path for e in fix.edits} == {str(schema_path)}
+        data = schema_path.read_bytes()
+        for edit in sorted(fix.edits, key=lambda e: e.start, reverse=True):
+            data = data[:edit.start] + edit.new_text.encode() + data[edit.end:]
+        schema_path.write_bytes(data)
+    result = check(root, ["P105"])
+    site_findings = [f for f in result.findings if f.path.endswith(".ts")]
+    # The OR search needs two indexes; every fix added one.
+    assert site_findings == []
+    assert result.findings == []
+    assert {p: p.read_bytes() for p in root.rglob("*.ts")} == before
+    text = schema_path.read_text()
+    assert "  @@index([status, total])\n" in text
+    assert "  @@unique([tenantId, handle])\n  @@index([name])\n" in text or "@@index([name])" in text
+    assert not parse_schema_file(str(schema_path), text).errors
+
+
+def _prisma_cli() -> str | None:
+    return os.environ.get("PRISMA_CLI") or shutil.which("prisma")
+
+
+def test_fixed_schema_validates_with_prisma(tmp_path):
+    cli = _prisma_cli()
+    if cli is None:
+        pytest.skip("prisma CLI not found (set PRISMA_CLI to node_modules/.bin/prisma to run `prisma validate`)")
+    root = copy_fixture("app", tmp_path)
+    result = check(root, ["P105"])
+    from perfaudit.server.fixes import apply_fixes_detailed
+
+    schema_path = str(root / "prisma/schema.prisma")
+    texts = {schema_path: Path(schema_path).read_text()}
+    outcome = apply_fixes_detailed(texts, [f for f in result.findings if f.path == schema_path], unsafe=False)
+    Path(schema_path).write_text(outcome.texts[schema_path])
+    env = dict(os.environ, DATABASE_URL="postgresql://u:p@localhost:5432/db",
+               # Validation runs in WebAssembly; these keep the CLI from downloading engines.
+               PRISMA_SCHEMA_ENGINE_BINARY="/bin/true", PRISMA_QUERY_ENGINE_LIBRARY="/bin/true",
+               CHECKPOINT_DISABLE="1", PRISMA_HIDE_UPDATE_MESSAGE="1")
+    proc = subprocess.run([cli, "validate", "--schema", schema_path], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert outcome.texts[schema_path].count("@@index(") >= 6
+
+
+def test_multi_file_schema_fix_edits_the_models_file(tmp_path):
+    root = copy_fixture("multi", tmp_path)
+    result = check(root)
+    assert lines_of(root, result.findings) == [
+        ("prisma/schema/post.prisma", 5, "P105"),
+        ("prisma/schema/post.prisma", 6, "P105"),
+        ("src/post.repository.ts", 9, "P105"),
+    ]
+    fix = result.findings[-1].fixes[0]
+    assert fix.title == "Add @@index([published, publishedAt, id]) to Post"
+    (edit,) = fix.edits
+    assert edit.path == str(root / "prisma/schema/post.prisma")
+    assert edit.new_text == "  @@index([published, publishedAt, id])\n"
+
+
+def test_two_schemas_in_a_monorepo_are_independent(tmp_path):
+    root = copy_fixture("mono", tmp_path)
+    result = check(root)
+    assert lines_of(root, result.findings) == [
+        ("packages/billing/prisma/schema.prisma", 8, "P105"),
+        ("packages/billing/prisma/schema.prisma", 10, "P105"),
+        ("packages/billing/src/invoices.ts", 7, "P105"),
+    ]
+
+
+# ---------------------------------------------------------------- usage model
+
+
+def _sites(root: Path, rel: str):
+    ws = Workspace(str(root))
+    ws.load()
+    path = str(root / rel)
+    return ws, advisor_for(ws).sites_of(path, ws.schema_for(path))
+
+
+def test_usage_model_kinds_and_opaque_filters(tmp_path):
+    root = copy_fixture("app", tmp_path)
+    _, sites = _sites(root, "src/catalog/product.service.ts")
+    assert [(s.op, s.opaque) for s in sites] == [
+        ("findFirst", False), ("findMany", True), ("findMany", True), ("findMany", False), ("findMany", False)]
+    by_op = [{(u.field, u.kind) for u in s.uses} for s in sites]
+    assert by_op[0] == {("sku", "equality")}
+    assert by_op[3] == set()  # `{ [sort]: order }` is unknown, not a guess
+    assert by_op[4] == {("name", "pattern")}
+    assert [s.requirements for s in sites[1:]] == [(), (), (), ()]
+
+
+def test_usage_model_relation_cursor_and_sort(tmp_path):
+    root = copy_fixture("app", tmp_path)
+    _, sites = _sites(root, "src/orders/order.repository.ts")
+    listing, recent, count, relation, by_id = sites
+    assert [(r.eq, r.slot, r.columns) for r in listing.requirements] == [(("customerId",), "createdAt", ("customerId", "createdAt"))]
+    assert ("createdAt", "sort") in {(u.field, u.kind) for u in listing.uses}
+    assert [(r.model, r.columns) for r in relation.requirements] == [("OrderItem", ("orderId", "sku"))]
+    assert [(r.columns, r.slot_is_range) for r in count.requirements] == [(("status", "total"), True)]
+    assert by_id.requirements == ()  # unique lookup
+
+
+def test_coverage_levels_in_hover(tmp_path):
+    root = copy_fixture("app", tmp_path)
+    ws = Workspace(str(root))
+    ws.load()
+    schema_path = str(root / "prisma/schema.prisma")
+    text = Path(schema_path).read_bytes()
+    order_hover = schema_hover(ws, schema_path, text.index(b"model Order") + len("model "))
+    assert order_hover.startswith("**Order**: 5 query sites, 2 unindexed filters")
+    assert "served by `@@index([customerId, createdAt])`" in order_hover
+    assert "**no index**: add `@@index([createdAt])`" in order_hover
+    assert "npx prisma migrate dev --name add_performance_indexes" in order_hover
+    assert "CONCURRENTLY" in order_hover
+    tenant = schema_hover(ws, schema_path, text.index(b"  tenantId") + 3)
+    assert "served by `@@unique([tenantId, handle])`" in tenant
+    assert schema_hover(ws, schema_path, text.index(b"datasource")) is None
+
+
+def test_lenses_count_sites_and_unindexed_filters(tmp_path):
+    root = copy_fixture("app", tmp_path)
+    ws = Workspace(str(root))
+    ws.load()
+    lenses = schema_lenses(ws, str(root / "prisma/schema.prisma"))
+    assert [(l.model, l.title) for l in lenses] == [
+        ("User", "4 query sites, 2 unindexed filters"),
+        ("Order", "5 query sites, 2 unindexed filters"),
+        ("OrderItem", "1 query site, 1 unindexed filter"),
+        ("Session", "1 query site, 1 unindexed filter"),
+        ("Product", "5 query sites, 1 unindexed filter"),
+    ]
+
+
+def test_sites_are_memoised_and_survive_index_edits(tmp_path):
+    root = copy_fixture("app", tmp_path)
+    ws = Workspace(str(root))
+    ws.load()
+    advisor = advisor_for(ws)
+    schema = ws.schemas[0]
+    orders, users = str(root / "src/orders/order.repository.ts"), str(root / "src/users/user.service.ts")
+    first = advisor.sites_of(orders, schema)
+    users_first = advisor.sites_of(users, schema)
+    assert advisor.sites_of(orders, schema) is first
+    ws.set_source(users, ws.files[users].text + "\nexport const x = 1;\n")
+    assert advisor.sites_of(orders, schema) is first
+    assert advisor.sites_of(users, ws.schemas[0]) is not users_first
+    # Adding an index changes coverage, not how files are read.
+    schema_path = str(root / "prisma/schema.prisma")
+    ws.set_schema_text(schema_path, ws.schema_texts[schema_path].replace("  price Int\n", "  price Int\n\n  @@index([sku])\n"))
+    assert advisor.sites_of(orders, ws.schemas[0]) is first
+    product = advisor.usage(ws.schemas[0]).models["Product"]
+    assert product.unindexed() == []
+
+
+# ---------------------------------------------------------------- the edit
+
+
+def _model(text: str, name: str):
+    return next(m for m in parse_schema_file("/s.prisma", text).models if m.name == name)
+
+
+def _insert(text: str, name: str, columns) -> str:
+    offset, new = add_index_edit(_model(text, name), text, tuple(columns))
+    data = text.encode()
+    return (data[:offset] + new.encode() + data[offset:]).decode()
+
+
+def test_edit_follows_existing_block_attributes():
+    text = "model A {\n    id Int @id\n    b  Int\n\n    @@map(\"a\")\n}\n"
+    assert _insert(text, "A", ["b"]) == "model A {\n    id Int @id\n    b  Int\n\n    @@map(\"a\")\n    @@index([b])\n}\n"
+
+
+def test_edit_adds_a_blank_line_before_the_first_block_attribute():
+    text = "model A {\n  id Int @id\n  b  Int\n}\n"
+    assert _insert(text, "A", ["b", "id"]) == "model A {\n  id Int @id\n  b  Int\n\n  @@index([b, id])\n}\n"
+
+
+def test_edit_keeps_crlf_and_handles_one_line_models():
+    crlf = "model A {\r\n  id Int @id\r\n  b  Int\r\n}\r\n"
+    assert _insert(crlf, "A", ["b"]) == "model A {\r\n  id Int @id\r\n  b  Int\r\n\r\n  @@index([b])\r\n}\r\n"
+    one = "model A { id Int @id }\n"
+    out = _insert(one, "A", ["id"])
+    assert "@@index([id])" in out and not parse_schema_file("/s.prisma", out).errors
+
+
+def test_unclosed_model_gets_no_edit():
+    text = "model A {\n  id Int @id\n  b  Int\n"
+    assert add_index_edit(_model(text, "A"), text, ("b",)) is None
+
+
+def test_half_typed_code_and_broken_schema_do_not_crash(tmp_path):
+    (tmp_path / "prisma").mkdir()
+    (tmp_path / "prisma/schema.prisma").write_text("model Post {\n  id String @id\n  authorId String\n  title @@\n")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src/a.ts").write_text("export const f = () => prisma.post.findMany({ where: { authorId: , title: { gte")
+    result = check(tmp_path)
+    assert result.errors == []
