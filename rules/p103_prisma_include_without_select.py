@@ -20,8 +20,7 @@ import { prisma } from './lib/prisma';
 export async function authorWithPosts(id: string) {
   return prisma.user.findUnique({
     where: { id },
-    select: { id: true, name: true, posts: true },
-    include: { comments: true },
+    include: { posts: true },
   });
 }
 ```

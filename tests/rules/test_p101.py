@@ -1,0 +1,238 @@
+"""P101 prisma-no-select."""
+
+from pathlib import Path
+
+from helpers import line_containing, lines_of, run_rules
+from perfaudit.server.parsing import parse
+
+USER_SERVICE = """\
+    import { prisma } from '../lib/prisma';
+
+    export class UserService {
+      async names() {
+        const users = await prisma.user.findMany({ where: { role: 'USER' }, take: 50 });
+        return users.map((u) => u.name);
+      }
+
+      async contact(id: string) {
+        const { email, name } = await prisma.user.findUniqueOrThrow({ where: { id } });
+        return `${name} <${email}>`;
+      }
+
+      async exists(email: string) {
+        const user = await prisma.user.findUnique({ where: { email } });
+        return user !== null;
+      }
+
+      async profile(id: string) {
+        const user = await prisma.user.findUnique({
+          where: { id },
+          include: { posts: { select: { id: true, title: true } } },
+        });
+        return user;
+      }
+
+      async selected(id: string) {
+        return prisma.user.findUnique({ where: { id }, select: { id: true, name: true } });
+      }
+
+      async omitted(id: string) {
+        return prisma.user.findUnique({ where: { id }, omit: { email: true } });
+      }
+
+      async passthrough(args: { where: { id: string } }) {
+        return prisma.user.findFirst(args);
+      }
+
+      async spreadUnknown(base: object) {
+        return prisma.user.findMany({ ...base, take: 10 });
+      }
+
+      async counted() {
+        return prisma.user.count({ where: { role: 'ADMIN' } });
+      }
+
+      async grouped() {
+        return prisma.post.aggregate({ _count: true });
+      }
+    }
+"""
+
+
+def apply_fix(finding) -> str:
+    fix = finding.fixes[0]
+    data = Path(finding.path).read_bytes()
+    for edit in sorted(fix.edits, key=lambda e: e.start, reverse=True):
+        data = data[: edit.start] + edit.new_text.encode() + data[edit.end :]
+    return data.decode()
+
+
+def has_errors(text: str) -> bool:
+    return parse(text.encode(), "typescript").root_node.has_error
+
+
+def test_reads_without_select_fire_on_the_query_line(tmp_path):
+    findings = run_rules(tmp_path, {"src/services/user.service.ts": USER_SERVICE}, "P101")
+    expected = [
+        line_containing(USER_SERVICE, "role: 'USER' }, take: 50"),
+        line_containing(USER_SERVICE, "findUniqueOrThrow({ where: { id } })"),
+        line_containing(USER_SERVICE, "findUnique({ where: { email } })"),
+        line_containing(USER_SERVICE, "async profile") + 1,
+    ]
+    assert lines_of(tmp_path, findings) == [("src/services/user.service.ts", n, "P101") for n in expected]
+
+
+def test_fix_selects_the_fields_the_code_reads(tmp_path):
+    findings = run_rules(tmp_path, {"src/services/user.service.ts": USER_SERVICE}, "P101")
+    findings.sort(key=lambda f: f.start)
+    names, contact, exists, _ = findings
+    assert names.fixes[0].title == "Add select (1 field the code reads)"
+    assert "findMany({ select: { name: true }, where: { role: 'USER' }, take: 50 })" in apply_fix(names)
+    assert "findUniqueOrThrow({ select: { email: true, name: true }, where: { id } })" in apply_fix(contact)
+    # Only tested for existence: the id is enough.
+    assert "findUnique({ select: { id: true }, where: { email } })" in apply_fix(exists)
+    for f in findings:
+        assert not has_errors(apply_fix(f))
+
+
+def test_include_becomes_the_select(tmp_path):
+    findings = run_rules(tmp_path, {"src/services/user.service.ts": USER_SERVICE}, "P101")
+    profile = max(findings, key=lambda f: f.start)
+    assert "`include` adds relations" in profile.message
+    fixed = apply_fix(profile)
+    # Returned whole: every scalar, and the relation keeps its options.
+    assert (
+        "      select: { id: true, email: true, name: true, role: true, createdAt: true, "
+        "posts: { select: { id: true, title: true } } },"
+    ) in fixed
+    assert "include" not in fixed.split("async profile")[1].split("async selected")[0]
+    assert not has_errors(fixed)
+
+
+def test_include_through_a_member_has_no_fix_and_says_so(tmp_path):
+    files = {
+        "src/services/book.service.ts": """\
+            import { prisma } from '../lib/prisma';
+
+            export class PostService {
+              private readonly includeConfig = { author: true };
+
+              async findById(id: string) {
+                const post = await prisma.post.findUnique({ where: { id }, include: this.includeConfig });
+                if (!post) throw new Error('not found');
+                return post;
+              }
+            }
+        """,
+    }
+    [finding] = run_rules(tmp_path, files, "P101")
+    assert finding.fixes == ()
+    assert "cannot be siblings" in finding.message
+
+
+def test_multiline_call_inserts_select_on_its_own_line(tmp_path):
+    files = {
+        "src/repositories/post.repository.ts": """\
+            import { PrismaService } from '../prisma.service';
+
+            export class PostRepository {
+              constructor(private readonly prisma: PrismaService) {}
+
+              async titles(authorId: string) {
+                const posts = await this.prisma.post.findMany({
+                  where: { authorId },
+                  take: 20,
+                });
+                const out: string[] = [];
+                for (const post of posts) out.push(post.title);
+                return out;
+              }
+            }
+        """,
+    }
+    [finding] = run_rules(tmp_path, files, "P101")
+    assert lines_of(tmp_path, [finding]) == [("src/repositories/post.repository.ts", 7, "P101")]
+    fixed = apply_fix(finding)
+    assert "findMany({\n      select: { title: true },\n      where: { authorId }," in fixed
+    assert not has_errors(fixed)
+
+
+def test_transaction_client_and_js_and_tsx(tmp_path):
+    files = {
+        "src/services/transfer.ts": """\
+            // Überweisung: « liste » copiée — 日本語 comment
+            import { prisma } from '../lib/prisma';
+
+            export async function copyList(id: string) {
+              return prisma.$transaction(async (tx) => {
+                const list = await tx.readList.findUniqueOrThrow({ where: { id } });
+                return tx.readList.create({ data: { name: list.name, ownerId: list.ownerId }, select: { id: true } });
+              });
+            }
+        """,
+        "src/legacy/users.js": """\
+            const { prisma } = require('../lib/prisma');
+
+            async function emails() {
+              const users = await prisma.user.findMany({ take: 10 });
+              return users.map(({ email }) => email);
+            }
+            module.exports = { emails };
+        """,
+        "src/pages/Users.tsx": """\
+            import { prisma } from '../lib/prisma';
+
+            export default async function Users() {
+              const users = await prisma.user.findMany({ take: 20 });
+              return <ul>{users.map((u) => <li key={u.id}>{u.name}</li>)}</ul>;
+            }
+        """,
+    }
+    findings = run_rules(tmp_path, files, "P101")
+    assert lines_of(tmp_path, findings) == [
+        ("src/legacy/users.js", 4, "P101"),
+        ("src/pages/Users.tsx", 4, "P101"),
+        ("src/services/transfer.ts", 6, "P101"),
+    ]
+    titles = {Path(f.path).name: f.fixes[0].title for f in findings}
+    assert titles["users.js"] == "Add select (1 field the code reads)"
+    assert titles["Users.tsx"] == "Add select (2 fields the code reads)"
+    assert titles["transfer.ts"] == "Add select (2 fields the code reads)"
+
+
+def test_escaping_rows_fall_back_to_every_scalar(tmp_path):
+    files = {
+        "src/routes/users.ts": """\
+            import { Router } from 'express';
+            import { prisma } from '../lib/prisma';
+
+            export const router = Router();
+            router.get('/users/:id', async (req, res) => {
+              const user = await prisma.user.findUnique({ where: { id: req.params.id } });
+              console.log(user.email);
+              res.json(user);
+            });
+        """,
+    }
+    [finding] = run_rules(tmp_path, files, "P101")
+    assert finding.fixes[0].title.startswith("Add select (every scalar field of User")
+    assert "select: { id: true, email: true, name: true, role: true, createdAt: true }" in apply_fix(finding)
+
+
+def test_half_typed_code_does_not_crash_and_still_reports(tmp_path):
+    files = {
+        "src/services/draft.ts": """\
+            import { prisma } from '../lib/prisma';
+
+            export async function a() {
+              const users = await prisma.user.findMany({ take: 5 });
+              return users.map((u) => u.
+            }
+
+            export async function b() {
+              return prisma.post.findFirst({ where: { published: true } });
+            }
+        """,
+    }
+    findings = run_rules(tmp_path, files, "P101")
+    assert ("src/services/draft.ts", 9, "P101") in lines_of(tmp_path, findings)
