@@ -92,8 +92,7 @@ def check(ctx):
     facts = ctx.file.facts
     if sum(1 for fn in facts.functions for c in fn.calls if c.awaited) < 2:
         return
-    tree = ctx.file.ensure_tree()
-    for block in (n for n in _walk(tree.root_node) if n.type == "statement_block"):
+    for block in ctx.file.nodes("statement_block"):
         if _in_transaction_callback(block):
             continue
         for run in _runs(ctx, block):

@@ -70,8 +70,7 @@ LIMITERS = ("limit", "throttle", "schedule", "queue", "semaphore", "mutex", "bot
 def check(ctx):
     if not _has_promise_all(ctx.file.facts):
         return
-    tree = ctx.file.ensure_tree()
-    for loop in loop_bodies(tree):
+    for loop in loop_bodies(ctx.file):
         if loop.fan_out is None or loop.constant_size:
             continue
         found = []

@@ -64,9 +64,8 @@ def check(ctx):
     facts = ctx.file.facts
     if not any(fn.calls for fn in facts.functions):
         return
-    tree = ctx.file.ensure_tree()
     per_loop = []
-    for loop in loop_bodies(tree):
+    for loop in loop_bodies(ctx.file):
         if loop.fan_out is not None or loop.constant_size:
             continue  # fan-outs are A404's; a literal array is a fixed few items
         sequential = loop.callback is None

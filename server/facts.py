@@ -10,7 +10,7 @@ change after an edit invalidates nothing elsewhere. The tree can be dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import tree_sitter
 
@@ -116,24 +116,46 @@ class FileFacts:
     # Facts that feature modules add (routes, Redis clients...), by key.
     extras: tuple[tuple[str, object], ...] = ()
 
-    # -- lookups (built lazily; facts are immutable) --
+    # -- lookups, built once per facts object (cached_property writes the
+    # instance __dict__, so it works on a frozen dataclass and stays out of
+    # equality and hashing) --
+    @cached_property
+    def _functions_by_id(self) -> dict[str, FunctionFact]:
+        return {fn.id: fn for fn in self.functions}
+
+    @cached_property
+    def _classes_by_name(self) -> dict[str, ClassFact]:
+        return {cls.name: cls for cls in self.classes}
+
+    @cached_property
+    def _bindings_by_name(self) -> dict[str, ValueRef]:
+        return dict(self.bindings)
+
+    @cached_property
+    def _imports_by_local(self) -> dict[str, ImportFact]:
+        return {imp.local: imp for imp in self.imports}
+
+    @cached_property
+    def _calls_by_range(self) -> dict[tuple[int, int], tuple[FunctionFact | None, CallFact]]:
+        out = {}
+        for call in self.module_calls:
+            out[(call.start, call.end)] = (None, call)
+        for fn in self.functions:
+            for call in fn.calls:
+                out[(call.start, call.end)] = (fn, call)
+        return out
+
     def function(self, fid: str) -> FunctionFact | None:
-        return _function_map(self).get(fid)
+        return self._functions_by_id.get(fid)
 
     def klass(self, name: str) -> ClassFact | None:
-        for cls in self.classes:
-            if cls.name == name:
-                return cls
-        return None
+        return self._classes_by_name.get(name)
 
     def binding(self, name: str) -> ValueRef | None:
-        return _binding_map(self).get(name)
+        return self._bindings_by_name.get(name)
 
     def import_of(self, local: str) -> ImportFact | None:
-        for imp in self.imports:
-            if imp.local == local:
-                return imp
-        return None
+        return self._imports_by_local.get(local)
 
     def extra(self, key: str, default=None):
         for k, v in self.extras:
@@ -150,28 +172,7 @@ class FileFacts:
         return best
 
     def call_at(self, start: int, end: int) -> tuple[FunctionFact | None, CallFact | None]:
-        return _call_map(self).get((start, end), (None, None))
-
-
-@lru_cache(maxsize=4096)
-def _function_map(facts: FileFacts) -> dict[str, FunctionFact]:
-    return {fn.id: fn for fn in facts.functions}
-
-
-@lru_cache(maxsize=4096)
-def _binding_map(facts: FileFacts) -> dict[str, ValueRef]:
-    return dict(facts.bindings)
-
-
-@lru_cache(maxsize=4096)
-def _call_map(facts: FileFacts):
-    out = {}
-    for call in facts.module_calls:
-        out[(call.start, call.end)] = (None, call)
-    for fn in facts.functions:
-        for call in fn.calls:
-            out[(call.start, call.end)] = (fn, call)
-    return out
+        return self._calls_by_range.get((start, end), (None, None))
 
 
 # ---------------------------------------------------------------- syntax helpers

@@ -118,9 +118,12 @@ def map_consumer(map_call):
     return None
 
 
-def loop_bodies(tree) -> list[LoopBody]:
+def loop_bodies(source) -> list[LoopBody]:
+    """Loop bodies of a `SourceFile`, in source order."""
     out: list[LoopBody] = []
-    for node in _walk(tree.root_node):
+    candidates = [n for kind in ("for_statement", "for_in_statement", "while_statement", "do_statement") for n in source.nodes(kind)]
+    candidates += [n for n in source.nodes("call_expression") if _is_iterating_call(n)]
+    for node in sorted(candidates, key=lambda n: n.start_byte):
         kind = node.type
         if kind in LOOP_KINDS:
             body = node.child_by_field_name("body")
@@ -151,6 +154,14 @@ def loop_bodies(tree) -> list[LoopBody]:
             fan = consumer[1] if consumer is not None else None
             out.append(LoopBody(node, body, method, fn.child_by_field_name("object"), _callback_item(cb, method), fan, cb))
     return out
+
+
+def _is_iterating_call(node) -> bool:
+    fn = node.child_by_field_name("function")
+    if fn is None or fn.type != "member_expression":
+        return False
+    prop = fn.child_by_field_name("property")
+    return prop is not None and node_text(prop) in ITERATING_METHODS
 
 
 def calls_in(body) -> list:

@@ -48,3 +48,33 @@ def parse(data: bytes, language: str, old_tree: tree_sitter.Tree | None = None) 
 
 def node_text(node: tree_sitter.Node) -> str:
     return node.text.decode("utf-8", errors="replace") if node.text is not None else ""
+
+
+# Node kinds that rules look for; `nodes_by_kind` collects them in one query.
+INDEXED_KINDS = (
+    "call_expression",
+    "new_expression",
+    "await_expression",
+    "statement_block",
+    "for_statement",
+    "for_in_statement",
+    "while_statement",
+    "do_statement",
+    "arrow_function",
+    "function_expression",
+    "function_declaration",
+    "method_definition",
+    "class_declaration",
+    "assignment_expression",
+    "variable_declarator",
+)
+
+
+@lru_cache(maxsize=None)
+def _kinds_query(language: str) -> tree_sitter.Query:
+    return tree_sitter.Query(grammar(language), "\n".join(f"({k}) @{k}" for k in INDEXED_KINDS))
+
+
+def nodes_by_kind(tree: tree_sitter.Tree, language: str) -> dict[str, list]:
+    captures = tree_sitter.QueryCursor(_kinds_query(language)).captures(tree.root_node)
+    return {kind: sorted(nodes, key=lambda n: n.start_byte) for kind, nodes in captures.items()}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import tree_sitter
 
 from .facts import FileFacts, extract_facts
-from .parsing import SOURCE_EXTENSIONS, language_for, parse
+from .parsing import SOURCE_EXTENSIONS, language_for, nodes_by_kind, parse
 from .text import LineIndex, decode_source
 
 SKIP_DIRS = {"node_modules", ".git", "dist", "build", "out", "coverage", ".next", ".nuxt", ".turbo", ".cache", ".venv", "__pycache__"}
@@ -41,6 +41,7 @@ class SourceFile:
     tree: tree_sitter.Tree | None = None
     version: int | None = None
     _line_index: LineIndex | None = field(default=None, repr=False)
+    _nodes: tuple | None = field(default=None, repr=False)
 
     @property
     def line_index(self) -> LineIndex:
@@ -52,7 +53,19 @@ class SourceFile:
         """The syntax tree, re-parsed on demand for files kept as facts only."""
         if self.tree is None:
             self.tree = parse(self.data, self.language)
+            self._nodes = None
         return self.tree
+
+    def nodes(self, kind: str) -> list:
+        """Every node of a kind (see `parsing.INDEXED_KINDS`), in source order.
+
+        One tree-sitter query run in C collects them all once per tree, so
+        rules never walk the whole tree in Python.
+        """
+        tree = self.ensure_tree()
+        if self._nodes is None or self._nodes[0] is not tree:
+            self._nodes = (tree, nodes_by_kind(tree, self.language))
+        return self._nodes[1].get(kind, [])
 
 
 class _GitIgnore:
@@ -277,6 +290,7 @@ class Workspace:
         f = self.files.get(norm(path))
         if f is not None:
             f.tree = None
+            f._nodes = None
 
     def remove(self, path: str) -> None:
         path = norm(path)
