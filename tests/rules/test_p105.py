@@ -1,0 +1,145 @@
+"""P105 prisma-missing-index on service code as Prisma backends write it."""
+
+from helpers import APP_SCHEMA, line_containing, lines_of, run_rules
+
+SCHEMA = "prisma/schema.prisma"
+
+
+def schema_line(needle: str) -> int:
+    return line_containing(APP_SCHEMA, needle)
+
+
+FEED = """\
+import { prisma } from '../db';
+
+export class PostService {
+  async publishedFeed(page: number) {
+    return prisma.post.findMany({
+      where: { published: true },
+      orderBy: { createdAt: 'desc' },
+      take: 20,
+      skip: page * 20,
+    });
+  }
+}
+"""
+
+
+def test_filter_and_sort_without_index_fire_on_schema_and_where(tmp_path):
+    findings = run_rules(tmp_path, {"src/posts/post.service.ts": FEED}, "P105")
+    assert lines_of(tmp_path, findings) == sorted([
+        (SCHEMA, schema_line("  published   Boolean"), "P105"),
+        (SCHEMA, schema_line("  createdAt   DateTime  @default(now())"), "P105"),
+        ("src/posts/post.service.ts", line_containing(FEED, "where:"), "P105"),
+    ])
+    site = next(f for f in findings if f.path.endswith(".ts"))
+    assert [fx.title for fx in site.fixes] == ["Add @@index([published, createdAt]) to Post"]
+
+
+def test_composite_prefix_and_partly_served_filters_are_silent(tmp_path):
+    code = """\
+    import { PrismaClient } from '@prisma/client';
+
+    export class PostRepository {
+      constructor(private prisma: PrismaClient) {}
+
+      byAuthor(authorId: string, cursor?: string) {
+        return this.prisma.post.findMany({
+          where: { authorId },
+          orderBy: { createdAt: 'desc' },
+          cursor: cursor ? { id: cursor } : undefined,
+          take: 20,
+        });
+      }
+
+      publishedByAuthor(authorId: string) {
+        return this.prisma.post.findMany({ where: { authorId, published: true }, take: 20 });
+      }
+
+      byEmail(email: string) {
+        return this.prisma.user.findUnique({ where: { email } });
+      }
+
+      rename(id: string, title: string) {
+        return this.prisma.post.update({ where: { id }, data: { title } });
+      }
+
+      allTitles() {
+        return this.prisma.post.findMany({ orderBy: { title: 'asc' }, select: { title: true } });
+      }
+
+      withoutDrafts() {
+        return this.prisma.post.count({ where: { NOT: { title: 'draft' } } });
+      }
+    }
+    """
+    assert run_rules(tmp_path, {"src/post.repository.ts": code}, "P105") == []
+
+
+def test_where_from_helper_return_and_spread_is_resolved(tmp_path):
+    code = """\
+    import { prisma } from './db';
+
+    const visible = { published: true };
+
+    export class SearchService {
+      private buildWhere(title: string) {
+        return { ...visible, title };
+      }
+
+      search(title: string) {
+        return prisma.post.findMany({ where: this.buildWhere(title), take: 10 });
+      }
+    }
+    """
+    findings = run_rules(tmp_path, {"src/search.service.ts": code}, "P105")
+    assert lines_of(tmp_path, findings) == sorted([
+        (SCHEMA, schema_line("  title       String"), "P105"),
+        (SCHEMA, schema_line("  published   Boolean"), "P105"),
+        ("src/search.service.ts", line_containing(code, "prisma.post.findMany"), "P105"),
+    ])
+    assert {fx.title for f in findings for fx in f.fixes} == {"Add @@index([published, title]) to Post"}
+
+
+def test_to_one_relation_filter_points_at_the_related_model(tmp_path):
+    code = """\
+    import { prisma } from './db';
+
+    export const commentsOnTitle = (title: string) =>
+      prisma.comment.findMany({ where: { post: { is: { title } } }, take: 50 });
+    """
+    findings = run_rules(tmp_path, {"src/comments.ts": code}, "P105")
+    assert lines_of(tmp_path, findings) == [
+        (SCHEMA, schema_line("  title       String"), "P105"),
+        ("src/comments.ts", 4, "P105"),
+    ]
+
+
+def test_opaque_where_gives_no_finding(tmp_path):
+    code = """\
+    import { Prisma } from '@prisma/client';
+    import { prisma } from './db';
+
+    export function list(where: Prisma.PostWhereInput, extra: object) {
+      return Promise.all([
+        prisma.post.findMany({ where, take: 10 }),
+        prisma.post.findMany({ where: { ...extra, title: 'x' }, take: 10 }),
+      ]);
+    }
+    """
+    assert run_rules(tmp_path, {"src/list.ts": code}, "P105") == []
+
+
+def test_min_sites_counts_query_sites(tmp_path):
+    one = """\
+    import { prisma } from './db';
+
+    export const byTitle = (title: string) => prisma.post.findFirst({ where: { title } });
+    """
+    assert run_rules(tmp_path / "a", {"src/a.ts": one}, "P105", options={"P105": {"min-sites": 2}}) == []
+    two = one + "export const countTitle = (title: string) => prisma.post.count({ where: { title } });\n"
+    findings = run_rules(tmp_path / "b", {"src/a.ts": two}, "P105", options={"P105": {"min-sites": 2}})
+    assert [line for _, line, _ in lines_of(tmp_path / "b", findings)] == [schema_line("  title       String"), 3, 4]
+    schema_finding = next(f for f in findings if f.path.endswith(".prisma"))
+    assert len(schema_finding.related) == 2
+    assert "2 query sites" in schema_finding.message
