@@ -1,0 +1,157 @@
+"""P107 prisma-client-not-singleton."""
+
+from helpers import lines_of, run_rules
+
+LIB_PRISMA = """\
+    import { PrismaClient } from '@prisma/client';
+
+    const globalForPrisma = globalThis as unknown as { prisma?: PrismaClient };
+
+    export const prisma = globalForPrisma.prisma ?? new PrismaClient();
+
+    if (process.env.NODE_ENV !== 'production') globalForPrisma.prisma = prisma;
+"""
+
+
+def test_a_second_client_points_at_the_first(tmp_path):
+    files = {
+        "src/services/report.service.ts": """\
+            import { PrismaClient } from '@prisma/client';
+
+            export class ReportService {
+              private readonly prisma = new PrismaClient();
+            }
+
+            export const reportService = new ReportService();
+        """,
+        "src/lib/prisma.ts": LIB_PRISMA,
+    }
+    findings = run_rules(tmp_path, files, "P107")
+    assert lines_of(tmp_path, findings) == [("src/services/report.service.ts", 4, "P107")]
+    [finding] = findings
+    assert "src/lib/prisma.ts:5" in finding.message
+    assert finding.related[0].path.endswith("src/lib/prisma.ts")
+    assert finding.fixes == ()
+
+
+def test_one_guarded_client_and_tests_seeds_scripts_are_fine(tmp_path):
+    files = {
+        "src/lib/prisma.ts": LIB_PRISMA,
+        "prisma/seed.ts": "import { PrismaClient } from '@prisma/client';\nconst prisma = new PrismaClient();\n",
+        "scripts/backfill.ts": "import { PrismaClient } from '@prisma/client';\nconst prisma = new PrismaClient();\n",
+        "src/__tests__/users.test.ts": "import { PrismaClient } from '@prisma/client';\nconst prisma = new PrismaClient();\n",
+        "test/setup.ts": "import { PrismaClient } from '@prisma/client';\nexport const db = new PrismaClient();\n",
+        "src/users/users.spec.ts": "import { PrismaClient } from '@prisma/client';\nconst db = new PrismaClient();\n",
+    }
+    assert run_rules(tmp_path, files, "P107") == []
+
+
+def test_client_per_call_fires_even_when_alone(tmp_path):
+    files = {
+        "src/routes/users.ts": """\
+            import { Router } from 'express';
+            import { PrismaClient } from '@prisma/client';
+
+            export const router = Router();
+
+            router.get('/users/:id', async (req, res) => {
+              const prisma = new PrismaClient();
+              res.json(await prisma.user.findUnique({ where: { id: req.params.id }, select: { id: true } }));
+            });
+        """,
+    }
+    [finding] = run_rules(tmp_path, files, "P107")
+    assert lines_of(tmp_path, [finding]) == [("src/routes/users.ts", 7, "P107")]
+    assert "runs each time it is called" in finding.message
+
+
+def test_lazy_guard_and_main_called_once_are_fine(tmp_path):
+    files = {
+        "src/db.js": """\
+            const { PrismaClient } = require('@prisma/client');
+
+            let client;
+            function getClient() {
+              if (!client) {
+                client = new PrismaClient();
+              }
+              return client;
+            }
+            module.exports = { getClient };
+        """,
+    }
+    assert run_rules(tmp_path / "lazy", files, "P107") == []
+    files = {
+        "src/server.ts": """\
+            import { PrismaClient } from '@prisma/client';
+
+            async function main() {
+              const prisma = new PrismaClient();
+              await prisma.$connect();
+            }
+
+            main().catch(() => process.exit(1));
+        """,
+    }
+    assert run_rules(tmp_path / "main", files, "P107") == []
+
+
+def test_nest_prisma_service_is_the_singleton_pattern(tmp_path):
+    files = {
+        "src/prisma/prisma.service.ts": """\
+            import { Injectable, OnModuleInit } from '@nestjs/common';
+            import { PrismaClient } from '@prisma/client';
+
+            @Injectable()
+            export class PrismaService extends PrismaClient implements OnModuleInit {
+              async onModuleInit() {
+                await this.$connect();
+              }
+            }
+        """,
+        "src/users/users.service.ts": """\
+            import { Injectable } from '@nestjs/common';
+            import { PrismaService } from '../prisma/prisma.service';
+
+            @Injectable()
+            export class UsersService {
+              constructor(private prisma: PrismaService) {}
+            }
+        """,
+    }
+    assert run_rules(tmp_path, files, "P107") == []
+
+
+def test_constructor_of_a_class_made_per_request(tmp_path):
+    files = {
+        "src/repo.ts": """\
+            import { PrismaClient } from '@prisma/client';
+
+            export class UserRepo {
+              private db: PrismaClient;
+              constructor() {
+                this.db = new PrismaClient();
+              }
+            }
+
+            export function handler() {
+              const repo = new UserRepo();
+              return repo;
+            }
+        """,
+    }
+    findings = run_rules(tmp_path, files, "P107")
+    assert lines_of(tmp_path, findings) == [("src/repo.ts", 6, "P107")]
+
+
+def test_separate_packages_each_have_their_own_client(tmp_path):
+    files = {
+        "apps/api/package.json": '{"name": "api"}',
+        "apps/api/src/lib/prisma.ts": LIB_PRISMA,
+        "apps/worker/package.json": '{"name": "worker"}',
+        "apps/worker/src/db.ts": "import { PrismaClient } from '@prisma/client';\nexport const db = new PrismaClient();\n",
+        "apps/worker/src/jobs/sync.ts": "import { PrismaClient } from '@prisma/client';\nexport const again = new PrismaClient();\n",
+    }
+    findings = run_rules(tmp_path, files, "P107")
+    assert lines_of(tmp_path, findings) == [("apps/worker/src/jobs/sync.ts", 2, "P107")]
+    assert "src/db.ts:2" in findings[0].message
