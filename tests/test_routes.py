@@ -1,0 +1,149 @@
+"""The route model: full paths across files, handlers, per-route cost, the CLI."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers import make_workspace
+from perfaudit.server.cli import main
+from perfaudit.server.routes import route_lenses, route_symbols, routes
+from perfaudit.server.workspace import Workspace
+
+FIXTURES = Path(__file__).parent / "fixtures" / "routes"
+
+
+def load(name: str) -> Workspace:
+    ws = Workspace(str(FIXTURES / name))
+    ws.load()
+    return ws
+
+
+def table(ws):
+    return {(r.method, r.path): r for r in routes(ws)}
+
+
+def test_routers_mounted_in_other_files_get_their_full_path():
+    ws = load("shop")
+    assert sorted(table(ws)) == [
+        ("DELETE", "/api/readlists/:id/items"),
+        ("GET", "/api/readlists"),
+        ("GET", "/api/readlists/:id"),
+        ("GET", "/api/readlists/:id/items"),
+        ("GET", "/api/stats/overview"),
+        ("GET", "/api/stats/popular"),
+        ("GET", "/api/users"),
+        ("GET", "/api/users/:id/profile"),
+        ("POST", "/api/readlists"),
+    ]
+    assert all(r.mounted for r in routes(ws))
+
+
+def test_handlers_resolve_through_wrappers_arrays_and_imports():
+    t = table(load("shop"))
+    create = t[("POST", "/api/readlists")]
+    assert create.handler[1].name == "ReadListController.create"
+    assert create.handler[0].endswith("controllers/readlist.controller.ts")
+    assert create.middleware == ("requireAuth", "validate(createReadListSchema)")
+    assert t[("GET", "/api/users/:id/profile")].handler[1].name == "UserController.profile"
+    assert t[("GET", "/api/readlists/:id/items")].handler[1].name == "ReadListController.items"
+
+
+def test_cost_per_route():
+    t = table(load("shop"))
+    profile = t[("GET", "/api/users/:id/profile")]
+    assert (len(profile.queries), profile.sequential, profile.cached) == (4, 4, False)
+    assert profile.summary == "4 queries (4 sequential) - not cached"
+    # Promise.all: two queries, one round trip.
+    by_id = t[("GET", "/api/readlists/:id")]
+    assert (len(by_id.queries), by_id.sequential) == (2, 1)
+    # Through the workspace's getOrSet helper: cached.
+    assert t[("GET", "/api/stats/popular")].cached
+    assert not t[("GET", "/api/stats/overview")].cached
+    assert t[("GET", "/api/readlists")].pagination == "yes"
+    assert t[("GET", "/api/readlists")].summary == "1 query - not cached - paginated"
+    assert t[("GET", "/api/readlists/:id/items")].pagination == "no"
+
+
+def test_nest_controllers_with_global_prefix():
+    t = table(load("nest"))
+    assert sorted(t) == [("GET", "/api/users"), ("GET", "/api/users/:id"), ("POST", "/api/users")]
+    one = t[("GET", "/api/users/:id")]
+    assert one.handler[1].name == "UsersController.findOne"
+    assert (len(one.queries), one.sequential) == (2, 2)
+    assert t[("GET", "/api/users")].pagination == "yes"
+
+
+def test_blocking_calls_and_inline_handlers():
+    t = table(load("bare"))
+    assert [e.op for e in t[("GET", "/api/terms")].blocking] == ["fs.readFileSync"]
+    assert t[("GET", "/api/posts")].handler_label == "<inline>"
+
+
+def test_route_chains_factories_and_apps_returned_from_functions(tmp_path):
+    ws = make_workspace(tmp_path, {
+        "src/app.ts": """
+            import express from 'express';
+            import { buildItemsRouter } from './items';
+
+            export function createApp() {
+              const app = express();
+              app.use('/v1/items', buildItemsRouter());
+              return app;
+            }
+        """,
+        "src/items.ts": """
+            import express from 'express';
+            import { prisma } from './prisma';
+
+            export function buildItemsRouter() {
+              const router = express.Router();
+              router.route('/:id').get(async (req, res) => {
+                res.json(await prisma.readListItem.findUnique({ where: { id: req.params.id } }));
+              }).put(async (req, res) => {
+                res.json(await prisma.readListItem.update({ where: { id: req.params.id }, data: req.body }));
+              });
+              return router;
+            }
+        """,
+        "src/prisma.ts": "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n",
+    })
+    assert sorted(table(ws)) == [("GET", "/v1/items/:id"), ("PUT", "/v1/items/:id")]
+
+
+def test_half_typed_file_keeps_the_other_routes(tmp_path):
+    ws = make_workspace(tmp_path, {
+        "src/app.ts": """
+            import express from 'express';
+            const app = express();
+            app.get('/ok', (_req, res) => res.send('ok'));
+            app.post('/broken', (req, res => {
+            app.get('/after', (_req, res) => res.send('after'));
+        """,
+    })
+    paths = {r.path for r in routes(ws)}
+    assert "/ok" in paths
+
+
+def test_lenses_and_symbols():
+    ws = load("shop")
+    path = str(FIXTURES / "shop/src/routes/user.routes.ts")
+    lenses = route_lenses(ws, path)
+    titles = [title for _, _, title, _ in lenses]
+    assert titles == ["1 query - not cached", "4 queries (4 sequential) - not cached"]
+    target_file, offset = lenses[1][3]
+    assert target_file.endswith("controllers/user.controller.ts")
+    assert ws.files[target_file].data[offset:].startswith(b"async (req: Request")
+    assert [s.name for s in route_symbols(ws, path)] == ["GET /api/users", "GET /api/users/:id/profile"]
+
+
+def test_cli_routes_json_and_table(capsys):
+    assert main(["routes", str(FIXTURES / "shop"), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    profile = next(r for r in data["routes"] if r["path"] == "/api/users/:id/profile")
+    assert profile["queries"] == 4 and profile["sequential"] == 4 and profile["cached"] is False
+    assert profile["handler"]["name"] == "UserController.profile"
+    assert main(["routes", str(FIXTURES / "shop")]) == 0
+    out = capsys.readouterr().out
+    assert "GET     /api/users/:id/profile" in out and out.rstrip().endswith("9 routes")
