@@ -158,10 +158,11 @@ def removed_somewhere(root, receiver: tuple[str, ...], event: str | None) -> boo
 
 
 def check(ctx):
+    facts = ctx.file.facts
+    if not any(c.method in ADDS for fn in facts.functions for c in fn.calls):
+        return
     tree = ctx.file.ensure_tree()
-    for node in walk(tree.root_node):
-        if node.type != "call_expression":
-            continue
+    for node in ctx.file.nodes("call_expression"):
         path = member_path(node.child_by_field_name("function"))
         if len(path) < 2 or path[-1] not in ADDS:
             continue

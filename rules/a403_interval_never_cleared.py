@@ -127,10 +127,13 @@ def _escapes(root, call, holder: tuple[str, ...]) -> bool:
 
 
 def check(ctx):
+    facts = ctx.file.facts
+    if not any(c.method == "setInterval" for fn in facts.functions for c in fn.calls):
+        return
     tree = ctx.file.ensure_tree()
     root = tree.root_node
-    for node in walk(root):
-        if node.type != "call_expression" or not _is_set_interval(node):
+    for node in ctx.file.nodes("call_expression"):
+        if not _is_set_interval(node):
             continue
         if not _in_function(node):
             continue  # started once, at module load

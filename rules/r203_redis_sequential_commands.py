@@ -146,10 +146,11 @@ def runs(ctx, block) -> list[list[Unit]]:
 
 
 def check(ctx):
+    facts = ctx.file.facts
+    if sum(1 for fn in facts.functions for c in fn.calls if c.awaited) + sum(1 for c in facts.module_calls if c.awaited) < 2:
+        return
     tree = ctx.file.ensure_tree()
-    for block in walk(tree.root_node):
-        if block.type not in ("statement_block", "program"):
-            continue
+    for block in [tree.root_node] + ctx.file.nodes("statement_block"):
         for run in runs(ctx, block):
             first = run[0]
             commands = ", ".join(u.effect.op for u in run)

@@ -85,9 +85,10 @@ BATCHED = {
 }
 
 
-def loop_bodies(tree):
+def loop_bodies(source):
     """(body node, kind) of the code that runs once per item."""
-    for node in walk(tree.root_node):
+    kinds = ("for_statement", "for_in_statement", "while_statement", "do_statement", "call_expression")
+    for node in sorted((n for k in kinds for n in source.nodes(k)), key=lambda n: n.start_byte):
         if node.type in LOOP_KINDS:
             body = node.child_by_field_name("body")
             iterable = unwrap(node.child_by_field_name("right"))
@@ -137,9 +138,8 @@ def _already_batched(call, loop) -> bool:
 
 def check(ctx):
     index, path, facts = ctx.index, ctx.file.path, ctx.file.facts
-    tree = ctx.file.ensure_tree()
     reported = set()
-    for body, kind, loop in loop_bodies(tree):
+    for body, kind, loop in loop_bodies(ctx.file):
         hits = []
         for node in _calls_in(body):
             fn, call = facts.call_at(node.start_byte, node.end_byte)

@@ -60,6 +60,8 @@ def _auto_pipelined_names(root) -> frozenset[str]:
     """Names (`redis`, or `client` of `this.client`) assigned a client built with
     `enableAutoPipelining: true` in an inline options object."""
     out = set()
+    if b"enableAutoPipelining" not in (root.text or b""):
+        return frozenset()  # the common case, without walking the tree
     stack = [root]
     while stack:
         node = stack.pop()

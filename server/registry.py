@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
 from functools import lru_cache
 
@@ -45,7 +46,11 @@ def all_rules() -> dict[str, Rule]:
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
         if info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        try:
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+        except Exception:  # one broken rule module never stops the others
+            logging.getLogger("perfaudit").exception("cannot load rule module %s", info.name)
+            continue
         rule = getattr(module, "RULE", None)
         if not isinstance(rule, Rule):
             continue
