@@ -71,8 +71,21 @@ def layered(*layers: Any) -> dict:
     out: dict = {}
     for layer in layers:
         layer = unwrap(layer)
-        if isinstance(layer, dict):
-            out.update(layer)
+        if not isinstance(layer, dict):
+            continue
+        layer = dict(layer)
+        select = layer.get("select")
+        ignore = out.get("ignore")
+        if isinstance(select, list) and isinstance(ignore, list):
+            # As `Config.merged`: a later `select` re-enables what an earlier layer ignored by name.
+            named = {str(s).upper() for s in select}
+            out["ignore"] = [i for i in ignore if str(i).upper() not in named]
+        if isinstance(layer.get("ignore"), list) and isinstance(out.get("ignore"), list):
+            layer["ignore"] = out["ignore"] + layer["ignore"]
+        for key in ("severity", "rules"):
+            if isinstance(layer.get(key), dict) and isinstance(out.get(key), dict):
+                layer[key] = {**out[key], **layer[key]}
+        out.update(layer)
     return out
 
 
