@@ -1,0 +1,55 @@
+"""The process itself: shutdown/exit, a vanished client, `python -m` entry."""
+
+import json
+import subprocess
+import sys
+
+from lsp_support import SERVER_ENV, copy_backend, uri
+
+
+def _frame(message: dict) -> bytes:
+    body = json.dumps(message).encode("utf-8")
+    return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+def _initialize(root) -> bytes:
+    return _frame({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                   "params": {"processId": None, "rootUri": uri(root), "capabilities": {}}}) + \
+        _frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}) + \
+        _frame({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": uri(root / "src/services/user.service.ts"), "languageId": "typescript", "version": 1,
+            "text": (root / "src/services/user.service.ts").read_text()}}})
+
+
+def _messages(stdout: bytes) -> list[dict]:
+    out, rest = [], stdout
+    while rest:
+        head, _, rest = rest.partition(b"\r\n\r\n")
+        length = int(next(l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")).split(b":")[1])
+        out.append(json.loads(rest[:length]))
+        rest = rest[length:]
+    return out
+
+
+def _run(stdin: bytes) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "perfaudit.server.lsp"], input=stdin, capture_output=True,
+                          env=SERVER_ENV, timeout=30)
+
+
+def test_shutdown_then_exit_ends_cleanly(tmp_path):
+    root = copy_backend(tmp_path)
+    done = _run(_initialize(root) + _frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
+                + _frame({"jsonrpc": "2.0", "method": "exit"}))
+    assert done.returncode == 0
+    assert done.stderr == b""
+    messages = _messages(done.stdout)
+    published = [m for m in messages if m.get("method") == "textDocument/publishDiagnostics"]
+    assert any(d["code"] == "P101" for m in published for d in m["params"]["diagnostics"])
+    assert {"id": 2, "jsonrpc": "2.0", "result": None} in messages
+
+
+def test_a_client_that_disconnects_leaves_no_traceback(tmp_path):
+    root = copy_backend(tmp_path)
+    done = _run(_initialize(root))  # stdin closes without shutdown
+    assert b"Traceback" not in done.stderr
+    assert done.stderr == b""
