@@ -138,10 +138,12 @@ class ExpressFacts:
     timing_offsets: tuple[int, ...] = ()  # `res.on('finish')` and friends
     pagination_offsets: tuple[int, ...] = ()  # `req.query.page`, `{ page } = req.query`, `@Query('limit')`
     query_passed_offsets: tuple[int, ...] = ()  # `req.query` handed on whole (maybe paginated)
+    # `export const statsController = { async overview(req, res) {...} }`: (name, ((key, start, end), ...))
+    objects: tuple[tuple[str, tuple[tuple[str, int, int], ...]], ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.containers or self.registrations or self.uses or self.controllers)
+        return not (self.containers or self.registrations or self.uses or self.controllers or self.objects)
 
 
 _QUERY = """
@@ -412,12 +414,26 @@ def _pattern_keys(pattern) -> set[str]:
     return keys
 
 
+def _object_methods(obj) -> tuple[tuple[str, int, int], ...]:
+    out = []
+    for prop in obj.named_children:
+        if prop.type == "method_definition":
+            key = prop.child_by_field_name("name")
+            if key is not None:
+                out.append((node_text(key), prop.start_byte, prop.end_byte))
+        elif prop.type == "pair":
+            key, value = prop.child_by_field_name("key"), unwrap(prop.child_by_field_name("value"))
+            if key is not None and value is not None and value.type in ("arrow_function", "function_expression"):
+                out.append((node_text(key), value.start_byte, value.end_byte))
+    return tuple(out)
+
+
 def extract(root) -> ExpressFacts:
     query = _express_query(_language_of(root))
     caps = tree_sitter.QueryCursor(query).captures(root)
     express_names, router_names = _express_locals(root)
     containers, registrations, uses, passes, aliases, controllers = [], [], [], [], [], []
-    timing, pagination, passed = [], [], []
+    timing, pagination, passed, objects = [], [], [], []
     global_prefix = None
 
     for decl in caps.get("decl", []):
@@ -430,6 +446,11 @@ def extract(root) -> ExpressFacts:
                 pagination.append(decl.start_byte)
             continue
         if name.type != "identifier":
+            continue
+        if unwrap(value) is not None and unwrap(value).type == "object" and _scope(decl) is None:
+            methods = _object_methods(unwrap(value))
+            if methods:
+                objects.append((node_text(name), methods))
             continue
         kind = _container_kind(value, express_names, router_names)
         fn = _enclosing_function(decl)
@@ -540,6 +561,7 @@ def extract(root) -> ExpressFacts:
         timing_offsets=tuple(sorted(timing)),
         pagination_offsets=tuple(sorted(pagination)),
         query_passed_offsets=tuple(sorted(passed)),
+        objects=tuple(objects),
     )
 
 
@@ -562,7 +584,7 @@ def _cache_helper_classifier(index, path: str, fn: FunctionFact | None, call: Ca
     resolved = index.resolve_call(path, fn, call)
     if resolved is None:
         return ()
-    helper_path, helper = resolved
+    helper_path, helper = resolved[:2]
     if not any(index._calls_param(helper_path, helper, i, 0) for i in range(len(helper.params))):
         return ()
     return (Effect("cache", "read", helper.name, path, call.start, call.end),)
@@ -964,7 +986,8 @@ class RouteModel:
             return None
         if ref.kind == "path":
             fn = source.facts.function_at(at)
-            return self.index.function(self.index.resolve_path(path, ref.path, fn))
+            found = self.index.function(self.index.resolve_path(path, ref.path, fn))
+            return found if found is not None or len(ref.path) != 2 else self._object_method(path, ref.path)
         if ref.kind == "call":
             # `asyncHandler(ctrl.list)`, `catchAsync(async (req, res) => ...)`: the
             # wrapped function runs the request.
@@ -973,6 +996,53 @@ class RouteModel:
                     found = self._function_of(path, arg, at)
                     if found is not None:
                         return found
+        return None
+
+    def _object_method(self, path: str, parts: tuple[str, ...]) -> tuple[str, FunctionFact] | None:
+        """`statsController.overview` where statsController is an object literal of methods."""
+        defined = self._definition(path, parts[0], 0)
+        if defined is None:
+            return None
+        dpath, local = defined
+        source = self.ws.files.get(dpath)
+        for name, methods in express_facts(source).objects:
+            if name != local:
+                continue
+            for key, start, end in methods:
+                if key == parts[1]:
+                    fn = next((f for f in source.facts.functions if f.start == start and f.end == end), None)
+                    return (dpath, fn) if fn is not None else None
+        return None
+
+    def _definition(self, path: str, name: str, depth: int) -> tuple[str, str] | None:
+        """(file, local name) where `name` in `path` is defined, through imports and re-exports."""
+        source = self.ws.files.get(path)
+        if source is None or depth > 8:
+            return None
+        imp = source.facts.import_of(name)
+        if imp is None:
+            return (path, name)
+        module = self.index.resolve_module(path, imp.module)
+        return self._exported_definition(module, imp.imported, depth + 1) if module else None
+
+    def _exported_definition(self, module: str, name: str, depth: int) -> tuple[str, str] | None:
+        facts = self.ws.files[module].facts if module in self.ws.files else None
+        if facts is None or depth > 8:
+            return None
+        if name == "default" and facts.default_export is not None and facts.default_export.kind == "name":
+            return self._definition(module, facts.default_export.name.split(".")[0], depth + 1)
+        for exported, local in facts.exports:
+            if exported == name:
+                return self._definition(module, local, depth + 1)
+        for exported, spec, imported in facts.reexports:
+            if exported == name:
+                target = self.index.resolve_module(module, spec)
+                return self._exported_definition(target, imported, depth + 1) if target else None
+        for spec in facts.star_exports:
+            target = self.index.resolve_module(module, spec)
+            found = self._exported_definition(target, name, depth + 1) if target else None
+            if found is not None:
+                return found
         return None
 
     def _flatten(self, refs: Iterable[HandlerRef]) -> list[HandlerRef]:
@@ -990,7 +1060,7 @@ class RouteModel:
             found = self._function_of(path, ref, reg.start) if ref.kind != "call" or not ref.args else None
             if found is not None:
                 mw_fns.append(found)
-        label = handler[1].name if handler and not handler[1].name.startswith("<") else (handler_ref.label if handler_ref else "?")
+        label = handler[1].name if handler and "." in handler[1].name else (handler_ref.label if handler_ref else "?")
         return Route(
             method=reg.method.upper(), path=full, file=path, start=reg.start, end=reg.end, head_end=reg.head_end,
             handler=handler, handler_label=label, middleware=tuple(chain_mw + [r.label for r in refs[:-1]]),
