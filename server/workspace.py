@@ -122,6 +122,7 @@ class Workspace:
         self.prisma_configs: dict[str, str] = {}
         self.skipped: list[tuple[str, str]] = []
         self._schemas = None
+        self._schema_for_cache: dict = {}
         self.index = Index(self)
 
     # ------------------------------------------------------------ reading
@@ -348,7 +349,12 @@ class Workspace:
     def schema_for(self, path: str):
         from .schema import schema_for_path
 
-        return schema_for_path(self.schemas, norm(path))
+        schemas = self.schemas
+        if self._schema_for_cache.get("__schemas__") is not schemas:
+            self._schema_for_cache = {"__schemas__": schemas}
+        if path not in self._schema_for_cache:
+            self._schema_for_cache[path] = schema_for_path(schemas, norm(path))
+        return self._schema_for_cache[path]
 
     def schema_file(self, path: str):
         path = norm(path)
