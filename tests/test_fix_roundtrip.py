@@ -145,3 +145,34 @@ def test_p1xx_fixes_leave_no_p1xx_finding_behind(tmp_path, capsys):
     routes = (root / "src/routes/posts.routes.ts").read_text()
     assert "take: Math.min(Number(limit) || 100, 100)" in routes
     assert "select: { id: true, title: true }" in routes
+
+
+MY_CODES = ["P101", "P102", "P103", "P107", "P108"]
+EXPECTED = Path(__file__).resolve().parent / "expected"
+
+
+def _expected_rows(name: str) -> set[tuple[str, int, str]]:
+    rows = set()
+    for line in (EXPECTED / name).read_text(encoding="utf-8").splitlines()[1:]:
+        parts = line.split("\t")
+        if len(parts) >= 3 and parts[2] in MY_CODES:
+            rows.add((parts[0], int(parts[1]), parts[2]))
+    return rows
+
+
+def test_example_backend_findings_match_the_expected_table(tmp_path):
+    """Before fixing: the P101-P103/P107/P108 findings of examples/backend are
+    exactly those of tests/expected/example_backend.tsv, none of the
+    must-not-fire spots."""
+    if not EXAMPLE.is_dir() or not (EXPECTED / "example_backend.tsv").is_file():
+        pytest.skip("examples/backend or its expected table is not in this checkout")
+    from helpers import lines_of
+    from perfaudit.server.config import Config
+    from perfaudit.server.engine import analyze
+
+    root = tmp_path / "backend"
+    shutil.copytree(EXAMPLE, root)
+    result = analyze(str(root), None, Config(select=MY_CODES))
+    found = set(lines_of(root, result.findings))
+    assert found == _expected_rows("example_backend.tsv")
+    assert not found & _expected_rows("example_backend_clean.tsv")
