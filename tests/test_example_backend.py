@@ -1,0 +1,47 @@
+"""The bundled example backend: exactly the intended findings, nowhere else."""
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from perfaudit.server.engine import analyze
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "backend"
+
+
+def read_tsv(name: str) -> set[tuple[str, int, str]]:
+    with open(ROOT / "tests" / "expected" / name, newline="", encoding="utf-8") as fh:
+        return {(row["path"], int(row["line"]), row["code"]) for row in csv.DictReader(fh, delimiter="\t")}
+
+
+@pytest.fixture(scope="module")
+def found() -> set[tuple[str, int, str]]:
+    result = analyze(str(EXAMPLE))
+    assert result.errors == []  # no rule raised
+    ws = result.workspace
+    return {(ws.relpath(f.path), ws.line_index(f.path).line_of(f.start) + 1, f.code) for f in result.findings}
+
+
+def test_every_intended_finding_is_reported(found):
+    missing = read_tsv("example_backend.tsv") - found
+    assert not missing, f"not reported: {sorted(missing)}"
+
+
+def test_nothing_else_is_reported(found):
+    extra = found - read_tsv("example_backend.tsv")
+    assert not extra, f"unexpected: {sorted(extra)}"
+
+
+def test_the_clean_counterparts_stay_silent(found):
+    wrong = read_tsv("example_backend_clean.tsv") & found
+    assert not wrong, f"fired where it must not: {sorted(wrong)}"
+
+
+def test_every_rule_has_an_instance_in_the_example():
+    from perfaudit.server.registry import all_rules
+
+    codes = {code for _, _, code in read_tsv("example_backend.tsv")}
+    missing = {c for c in all_rules() if c != "X001"} - codes
+    assert not missing, f"the example has no instance of {sorted(missing)}"
