@@ -95,8 +95,13 @@ def check(ctx):
                     creations[_package_root(ws, path)].append((rel, path, call, fn))
             else:
                 call_sites[call.callee[-1]].append(fn is None)
-    for group in creations.values():
-        yield from _check_package(ctx, group, new_sites, call_sites)
+    loaded = [p for group in creations.values() for _, p, _, _ in group if ws.files[p].tree is None]
+    try:
+        for group in creations.values():
+            yield from _check_package(ctx, group, new_sites, call_sites)
+    finally:
+        for path in loaded:  # trees parsed here only for this check
+            ws.drop_tree(path)
 
 
 def _package_root(ws, path: str) -> str:
@@ -154,13 +159,7 @@ def _check_package(ctx, group, new_sites, call_sites):
 
 
 def _new_node(ws, path: str, call):
-    source = ws.files[path]
-    had_tree = source.tree is not None
-    tree = source.ensure_tree()
-    node = find_node(tree, call.start, call.end, "new_expression")
-    if not had_tree and node is None:
-        ws.drop_tree(path)
-    return node
+    return find_node(ws.files[path].ensure_tree(), call.start, call.end, "new_expression")
 
 
 def _constructor_end(node) -> int:

@@ -236,3 +236,31 @@ def test_half_typed_code_does_not_crash_and_still_reports(tmp_path):
     }
     findings = run_rules(tmp_path, files, "P101")
     assert ("src/services/draft.ts", 9, "P101") in lines_of(tmp_path, findings)
+
+
+def _reads(source: str, many: bool):
+    from perfaudit.server.select_fields import fields_read
+
+    tree = parse(source.encode(), "typescript")
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        fn = node.child_by_field_name("function") if node.type == "call_expression" else None
+        if fn is not None and fn.text.startswith(b"prisma."):
+            return fields_read(node, many)
+        stack.extend(node.children)
+    raise AssertionError("no query in source")
+
+
+def test_fields_read_follows_rows_and_gives_up_when_they_escape():
+    q = "await prisma.user.findMany({ take: 5 })"
+    assert _reads(f"async function f() {{ const us = {q}; for (const {{ id, name }} of us) log(id, name); }}", True) == {"id", "name"}
+    assert _reads(f"async function f() {{ const us = {q}; return us.filter((u) => u.role === 'ADMIN').map((u) => u.email); }}", True) == {"role", "email"}
+    assert _reads(f"async function f() {{ const us = {q}; const first = us[0]; return first?.name ?? ''; }}", True) == {"name"}
+    assert _reads(f"async function f() {{ const us = {q}; return {{ us }}; }}", True) is None
+    assert _reads(f"async function f() {{ const us = {q}; return us.map((u) => ({{ ...u }})); }}", True) is None
+    assert _reads(f"async function f() {{ const us = {q}; us.forEach(send); }}", True) is None
+    assert _reads(f"async function f() {{ let us = {q}; us = []; return us.length; }}", True) is None
+    one = "await prisma.user.findUnique({ where: { id } })"
+    assert _reads(f"async function f(id) {{ const {{ email, ...rest }} = {one}; return rest; }}", False) is None
+    assert _reads(f"async function f(id) {{ const u = {one}; if (!u) return null; return u.email; }}", False) == {"email"}
