@@ -191,12 +191,13 @@ def _workspace_helper(ws):
 def _argument_order(index, path, fn) -> list[str] | None:
     order = []
     for i, p in enumerate(fn.params):
-        if index._calls_param(path, fn, i, 0):
-            order.append("fetcher")
-        elif "key" in p.lower():
+        # Names first: a key handed to `redis.get(key)` looks "called" too.
+        if "key" in p.lower():
             order.append("key")
         elif re.search(r"ttl|seconds|expire", p, re.I):
             order.append("ttl")
+        elif index._calls_param(path, fn, i, 0):
+            order.append("fetcher")
         else:
             return None
     return order if "fetcher" in order and "key" in order else None

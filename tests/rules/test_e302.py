@@ -1,0 +1,73 @@
+from helpers import line_containing, lines_of, run_rules
+from pathlib import Path
+
+from perfaudit.server.parsing import parse
+
+
+def apply_fix(finding, index=0) -> str:
+    """The text of the finding's file after its fix (edits in that file only)."""
+    data = Path(finding.path).read_bytes()
+    edits = [e for e in finding.fixes[index].edits if e.path == finding.path]
+    for e in sorted(edits, key=lambda e: e.start, reverse=True):
+        data = data[: e.start] + e.new_text.encode() + data[e.end :]
+    return data.decode()
+
+
+def parses(text: str) -> bool:
+    return not parse(text.encode(), "typescript").root_node.has_error
+
+APP = """
+    import express from 'express';
+    import { logger } from './logger';
+
+    const app = express();
+    app.use(express.json());
+    app.get('/health', (_req, res) => res.json({ ok: true }));
+    app.listen(3000, () => logger.info('up'));
+"""
+LOGGER = "import pino from 'pino';\nexport const logger = pino();\n"
+
+
+def test_untimed_app_fires_and_the_fix_uses_the_imported_logger(tmp_path):
+    findings = run_rules(tmp_path, {"src/app.ts": APP, "src/logger.ts": LOGGER}, "E302")
+    assert lines_of(tmp_path, findings) == [("src/app.ts", line_containing(APP, "express()"), "E302")]
+    fixed = apply_fix(findings[0])
+    assert "logger.warn(`slow request:" in fixed and "if (ms > 1000)" in fixed
+    assert parses(fixed)
+
+
+def test_fix_without_a_logger_uses_console_warn(tmp_path):
+    app = APP.replace("import { logger } from './logger';\n", "").replace("() => logger.info('up')", "() => undefined")
+    findings = run_rules(tmp_path, {"src/app.ts": app}, "E302")
+    fixed = apply_fix(findings[0])
+    assert "console.warn(`slow request:" in fixed and parses(fixed)
+
+
+def test_pino_http_in_a_helper_counts_as_timed(tmp_path):
+    files = {
+        "src/app.ts": "import express from 'express';\nimport { setup } from './setup';\nconst app = express();\nsetup(app);\n",
+        "src/setup.ts": "import pinoHttp from 'pino-http';\nimport type { Express } from 'express';\nexport function setup(app: Express) {\n  app.use(pinoHttp());\n}\n",
+    }
+    assert run_rules(tmp_path, files, "E302") == []
+
+
+def test_own_finish_timer_counts_as_timed(tmp_path):
+    files = {"src/app.ts": """
+        import express from 'express';
+        import { requestTimer } from './timer';
+        const app = express();
+        app.use(requestTimer);
+    """, "src/timer.ts": """
+        import type { NextFunction, Request, Response } from 'express';
+        export function requestTimer(req: Request, res: Response, next: NextFunction) {
+          const start = Date.now();
+          res.on('finish', () => console.log(req.path, Date.now() - start));
+          next();
+        }
+    """}
+    assert run_rules(tmp_path, files, "E302") == []
+
+
+def test_apm_agent_in_package_json_stays_silent(tmp_path):
+    files = {"src/app.ts": APP, "src/logger.ts": LOGGER, "package.json": '{"dependencies": {"dd-trace": "^5"}}'}
+    assert run_rules(tmp_path, files, "E302") == []

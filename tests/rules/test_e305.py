@@ -1,0 +1,70 @@
+from pathlib import Path
+
+from perfaudit.server.parsing import parse
+
+
+def apply_fix(finding, index=0) -> str:
+    """The text of the finding's file after its fix (edits in that file only)."""
+    data = Path(finding.path).read_bytes()
+    edits = [e for e in finding.fixes[index].edits if e.path == finding.path]
+    for e in sorted(edits, key=lambda e: e.start, reverse=True):
+        data = data[: e.start] + e.new_text.encode() + data[e.end :]
+    return data.decode()
+
+
+def parses(text: str) -> bool:
+    return not parse(text.encode(), "typescript").root_node.has_error
+
+
+from helpers import line_containing, lines_of, run_rules
+
+SERVICE = """
+    import bcrypt from 'bcrypt';
+    import fs from 'fs';
+
+    export class AuthService {
+      async register(email: string, password: string) {
+        const hash = bcrypt.hashSync(password, 10);
+        return { email, hash };
+      }
+
+      terms() {
+        return fs.readFileSync('./terms.html', 'utf8').toString();
+      }
+    }
+
+    export const authService = new AuthService();
+"""
+ROUTES = """
+    import { Router } from 'express';
+    import { authService } from './auth.service';
+
+    export const router = Router();
+
+    router.post('/register', async (req, res) => {
+      res.status(201).json(await authService.register(req.body.email, req.body.password));
+    });
+"""
+CONFIG = """
+    import fs from 'fs';
+    export const privateKey = fs.readFileSync('./key.pem', 'utf8');
+"""
+
+
+def test_blocking_call_reached_from_a_route_is_reported_at_the_call(tmp_path):
+    findings = run_rules(tmp_path, {"src/auth.service.ts": SERVICE, "src/routes.ts": ROUTES, "src/config.ts": CONFIG}, "E305")
+    assert lines_of(tmp_path, findings) == [("src/auth.service.ts", line_containing(SERVICE, "hashSync"), "E305")]
+    assert "POST /register" in findings[0].message and "bcrypt.hashSync" in findings[0].message
+    fixed = apply_fix(findings[0])
+    assert "const hash = await bcrypt.hash(password, 10);" in fixed and parses(fixed)
+
+
+def test_sync_function_gets_no_fix_and_precedence_is_kept(tmp_path):
+    routes = ROUTES + "\nrouter.get('/terms', (_req, res) => res.send(authService.terms()));\n"
+    findings = run_rules(tmp_path, {"src/auth.service.ts": SERVICE, "src/routes.ts": routes}, "E305")
+    by_line = {lines_of(tmp_path, [f])[0][1]: f for f in findings}
+    assert by_line[line_containing(SERVICE, "readFileSync")].fixes == ()  # terms() is not async
+
+
+def test_startup_code_is_not_a_request(tmp_path):
+    assert run_rules(tmp_path, {"src/config.ts": CONFIG, "src/routes.ts": "import { Router } from 'express';\nexport const router = Router();\n"}, "E305") == []

@@ -1,0 +1,102 @@
+from pathlib import Path
+
+from perfaudit.server.parsing import parse
+
+
+def apply_fix(finding, index=0) -> str:
+    """The text of the finding's file after its fix (edits in that file only)."""
+    data = Path(finding.path).read_bytes()
+    edits = [e for e in finding.fixes[index].edits if e.path == finding.path]
+    for e in sorted(edits, key=lambda e: e.start, reverse=True):
+        data = data[: e.start] + e.new_text.encode() + data[e.end :]
+    return data.decode()
+
+
+def parses(text: str) -> bool:
+    return not parse(text.encode(), "typescript").root_node.has_error
+
+
+from helpers import line_containing, lines_of, run_rules
+
+PRISMA = "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n"
+REDIS = "import Redis from 'ioredis';\nexport const redis = new Redis();\n"
+CACHE = """
+    import { redis } from './redis';
+
+    export class CacheService {
+      async getOrSet<T>(key: string, fetcher: () => Promise<T>, ttl: number): Promise<T> {
+        const hit = await redis.get(key);
+        if (hit !== null) return JSON.parse(hit) as T;
+        const value = await fetcher();
+        await redis.set(key, JSON.stringify(value), 'EX', ttl);
+        return value;
+      }
+    }
+
+    export const cache = new CacheService();
+"""
+STATS = """
+    import { prisma } from './prisma';
+
+    export class StatsService {
+      async overview() {
+        const byRole = await prisma.user.groupBy({ by: ['role'], _count: { _all: true } });
+        return { byRole };
+      }
+    }
+
+    export const statsService = new StatsService();
+"""
+ROUTES = """
+    import { Router } from 'express';
+    import { statsService } from './stats.service';
+
+    export const router = Router();
+
+    router.get('/stats', async (_req, res) => res.json(await statsService.overview()));
+    router.post('/stats/refresh', async (_req, res) => res.json(await statsService.overview()));
+"""
+
+
+def test_uncached_aggregate_fires_and_the_fix_uses_the_workspace_helper(tmp_path):
+    files = {"src/prisma.ts": PRISMA, "src/redis.ts": REDIS, "src/cache.ts": CACHE, "src/stats.service.ts": STATS, "src/routes.ts": ROUTES}
+    findings = run_rules(tmp_path, files, "R205")
+    assert lines_of(tmp_path, findings) == [("src/routes.ts", line_containing(ROUTES, "router.get("), "R205")]
+    fix = findings[0].fixes[0]
+    stats_path = next(e.path for e in fix.edits)
+    data = (tmp_path / "src/stats.service.ts").read_bytes()
+    for e in sorted(fix.edits, key=lambda e: e.start, reverse=True):
+        data = data[: e.start] + e.new_text.encode() + data[e.end :]
+    fixed = data.decode()
+    assert stats_path.endswith("stats.service.ts")
+    assert "import { cache } from './cache';" in fixed
+    assert "await cache.getOrSet('stats:overview', () => prisma.user.groupBy(" in fixed and ", 300);" in fixed
+    assert parses(fixed)
+
+
+def test_route_through_get_or_set_is_cached(tmp_path):
+    stats = STATS.replace("import { prisma } from './prisma';", "import { prisma } from './prisma';\nimport { cache } from './cache';").replace(
+        "await prisma.user.groupBy({ by: ['role'], _count: { _all: true } })",
+        "await cache.getOrSet('stats:by-role', () => prisma.user.groupBy({ by: ['role'], _count: { _all: true } }), 300)")
+    files = {"src/prisma.ts": PRISMA, "src/redis.ts": REDIS, "src/cache.ts": CACHE, "src/stats.service.ts": stats, "src/routes.ts": ROUTES}
+    assert run_rules(tmp_path, files, "R205") == []
+
+
+def test_without_a_helper_the_fix_adds_get_cached_data_once(tmp_path):
+    files = {"src/prisma.ts": PRISMA, "src/redis.ts": REDIS, "src/stats.service.ts": STATS, "src/routes.ts": ROUTES}
+    findings = run_rules(tmp_path, files, "R205")
+    assert len(findings) == 1
+    data = (tmp_path / "src/stats.service.ts").read_bytes()
+    for e in sorted(findings[0].fixes[0].edits, key=lambda e: e.start, reverse=True):
+        data = data[: e.start] + e.new_text.encode() + data[e.end :]
+    fixed = data.decode()
+    assert fixed.count("async function getCachedData<T>") == 1
+    assert "import { redis } from './redis';" in fixed
+    assert "await getCachedData('stats:overview', () => prisma.user.groupBy(" in fixed
+    assert parses(fixed)
+
+
+def test_bounded_find_many_is_not_expensive(tmp_path):
+    stats = STATS.replace("prisma.user.groupBy({ by: ['role'], _count: { _all: true } })", "prisma.user.findMany({ take: 10, orderBy: { createdAt: 'desc' } })")
+    files = {"src/prisma.ts": PRISMA, "src/stats.service.ts": stats, "src/routes.ts": ROUTES}
+    assert run_rules(tmp_path, files, "R205") == []
