@@ -147,3 +147,63 @@ def test_cli_routes_json_and_table(capsys):
     assert main(["routes", str(FIXTURES / "shop")]) == 0
     out = capsys.readouterr().out
     assert "GET     /api/users/:id/profile" in out and out.rstrip().endswith("9 routes")
+
+
+# ------------------------------------------------------------------ through the language server
+
+import sys  # noqa: E402
+
+import pytest_lsp  # noqa: E402
+from lsprotocol import types  # noqa: E402
+from pygls.uris import from_fs_path  # noqa: E402
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
+
+# The real server, with the routes feature registered (the server module wires
+# it itself once the LSP owner adds `routes_feature.register(server)`; register is idempotent).
+_SERVE = (
+    "from perfaudit.server.lsp.server import server, run_server\n"
+    "from perfaudit.server.lsp import routes_feature\n"
+    "routes_feature.register(server)\n"
+    "run_server()\n"
+)
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-c", _SERVE]))
+async def lsp(lsp_client: LanguageClient):
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(params: types.RegistrationParams):
+        return None
+
+    yield lsp_client
+    await lsp_client.shutdown_session()
+
+
+async def test_route_lens_and_symbols_through_the_server(lsp, tmp_path):
+    root = tmp_path / "shop"
+    shutil.copytree(FIXTURES / "shop", root)
+    await lsp.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities("visual-studio-code"), root_uri=from_fs_path(str(root)),
+        workspace_folders=[types.WorkspaceFolder(uri=from_fs_path(str(root)), name="shop")]))
+    path = root / "src/routes/user.routes.ts"
+    uri = from_fs_path(str(path))
+    lsp.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri=uri, language_id="typescript", version=1, text=path.read_text())))
+
+    import asyncio
+
+    expected = [(8, "1 query - not cached"), (9, "4 queries (4 sequential) - not cached")]
+    got = []
+    for _ in range(100):  # the workspace scan runs in the background: wait for the controllers
+        lenses = await lsp.text_document_code_lens_async(types.CodeLensParams(types.TextDocumentIdentifier(uri))) or []
+        got = [(lens.range.start.line, lens.command.title) for lens in lenses]
+        if got == expected:
+            break
+        await asyncio.sleep(0.1)
+    assert got == expected
+    assert lenses[1].command.command == "perfaudit.goToHandler"
+    assert lenses[1].command.arguments[0].endswith("controllers/user.controller.ts")
+
+    symbols = await lsp.text_document_document_symbol_async(types.DocumentSymbolParams(types.TextDocumentIdentifier(uri)))
+    assert [s.name for s in symbols] == ["GET /api/users", "GET /api/users/:id/profile"]
+    found = await lsp.workspace_symbol_async(types.WorkspaceSymbolParams(query="readlists :id"))
+    assert {s.name for s in found} == {"GET /api/readlists/:id", "DELETE /api/readlists/:id/items", "GET /api/readlists/:id/items"}
