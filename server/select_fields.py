@@ -12,7 +12,9 @@ falls back to every scalar field of the model.
 
 from __future__ import annotations
 
-from .facts import FUNCTION_KINDS
+from .facts import FUNCTION_KINDS, unwrap
+from .findings import Edit
+from .objects import call_arguments
 from .parsing import node_text
 
 MANY, ONE = "many", "one"
@@ -231,8 +233,6 @@ def _references(name: str, pattern, owner) -> list:
 # The quick fixes of the P1xx rules add entries (`select: {...}`, `take: 100`)
 # to argument objects written in the code.
 
-from .findings import Edit  # noqa: E402
-
 
 def selectable_scalars(schema, model) -> list:
     """Scalar fields a `select` can name (not `@ignore`d, not `Unsupported`)."""
@@ -265,9 +265,6 @@ def insert_entries(path: str, data: bytes, obj, entries: list[str]) -> Edit:
 
 def inline_argument_object(call):
     """The object literal written as the call's first argument, or None."""
-    from .facts import unwrap
-    from .objects import call_arguments
-
     args = call_arguments(call)
     if not args:
         return None
@@ -278,8 +275,6 @@ def inline_argument_object(call):
 def add_to_arguments(path: str, data: bytes, call, entries: list[str]) -> Edit | None:
     """An edit adding entries to the call's inline argument object (creating
     it for a call with no arguments); None when the argument is not inline."""
-    from .objects import call_arguments
-
     if not call_arguments(call):
         args = call.child_by_field_name("arguments")
         if args is None or args.type != "arguments":
