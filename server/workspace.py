@@ -12,6 +12,7 @@ import fnmatch
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 
 import tree_sitter
@@ -225,7 +226,12 @@ class Workspace:
 
     def _read_text(self, path: str, limit: int | None = MAX_FILE_BYTES) -> str | None:
         try:
-            size = os.path.getsize(path)
+            info = os.stat(path)
+            if not stat.S_ISREG(info.st_mode):
+                # A FIFO or device would block the read forever.
+                self.skipped.append((path, "not a regular file"))
+                return None
+            size = info.st_size
             if limit is not None and size > limit:
                 self.skipped.append((path, f"larger than {limit // 1_000_000} MB ({size:,} bytes)"))
                 return None
