@@ -351,7 +351,8 @@ _EXTRA_EXTRACTORS: list = []
 
 
 def register_extractor(key: str, extractor) -> None:
-    """Add facts for a feature: `extractor(root_node) -> hashable, frozen value`."""
+    """Add facts for a feature: `extractor(root_node, language) -> hashable,
+    frozen value` (language: "typescript" or "tsx", the grammar that parsed it)."""
     _EXTRA_EXTRACTORS.append((key, extractor))
 
 
@@ -519,7 +520,7 @@ class _Builder:
         extras = []
         for key, extractor in _EXTRA_EXTRACTORS:
             try:
-                extras.append((key, extractor(self.root)))
+                extras.append((key, extractor(self.root, self.language)))
             except Exception:  # a feature's extractor never breaks the file
                 continue
         return FileFacts(

@@ -56,7 +56,7 @@ def is_cache_read(effect: Effect) -> bool:
 # ---------------------------------------------------------------- auto-pipelining
 
 
-def _auto_pipelined_names(root) -> frozenset[str]:
+def _auto_pipelined_names(root, language: str = "typescript") -> frozenset[str]:
     """Names (`redis`, or `client` of `this.client`) assigned a client built with
     `enableAutoPipelining: true` in an inline options object."""
     out = set()

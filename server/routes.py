@@ -166,25 +166,6 @@ def _express_query(language: str) -> tree_sitter.Query:
     return q
 
 
-def _language_of(root) -> str:
-    """Which grammar parsed `root` (node kind ids differ between the two)."""
-    ts, tsx = grammar("typescript"), grammar("tsx")
-    cursor = root.walk()
-    for _ in range(2000):
-        node = cursor.node
-        a = ts.id_for_node_kind(node.type, node.is_named)
-        b = tsx.id_for_node_kind(node.type, node.is_named)
-        if a != b:
-            return "tsx" if node.kind_id == b else "typescript"
-        if not (cursor.goto_first_child() or cursor.goto_next_sibling()):
-            while cursor.goto_parent():
-                if cursor.goto_next_sibling():
-                    break
-            else:
-                break
-    return "typescript"
-
-
 def _enclosing_function(node):
     parent = node.parent
     while parent is not None:
@@ -428,8 +409,8 @@ def _object_methods(obj) -> tuple[tuple[str, int, int], ...]:
     return tuple(out)
 
 
-def extract(root) -> ExpressFacts:
-    query = _express_query(_language_of(root))
+def extract(root, language: str) -> ExpressFacts:
+    query = _express_query(language)
     caps = tree_sitter.QueryCursor(query).captures(root)
     express_names, router_names = _express_locals(root)
     containers, registrations, uses, passes, aliases, controllers = [], [], [], [], [], []
