@@ -150,8 +150,14 @@ _QUERY = """
 (call_expression) @call
 (variable_declarator) @decl
 (class_declaration) @class
-(member_expression) @member
-(subscript_expression) @member
+(member_expression
+  object: (member_expression property: (property_identifier) @_query (#eq? @_query "query"))) @member
+(member_expression
+  object: (identifier) @_query_var (#eq? @_query_var "query")) @member
+(subscript_expression
+  object: (member_expression property: (property_identifier) @_query_sub (#eq? @_query_sub "query"))) @member
+(member_expression
+  property: (property_identifier) @_query_itself (#eq? @_query_itself "query")) @member
 (decorator) @decorator
 (public_field_definition) @field
 """
