@@ -50,6 +50,8 @@ class Command:
 # Other subcommands live in their own modules, each defining COMMAND.
 COMMAND_MODULES: list[str] = [
     "perfaudit.server.routes_cli",
+    "perfaudit.server.report_cli",
+    "perfaudit.server.diff_cli",
 ]
 
 
@@ -128,6 +130,14 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-on", choices=list(FAIL_ON), default="warning", help="exit 1 on findings at or above this severity (default: warning)")
     p.add_argument("--statistics", action="store_true", help="print a count per rule instead of each finding")
     add_config_arguments(p)
+    # Baseline and measured latency (server/baseline.py, server/request_logs.py).
+    from .request_logs import add_log_arguments
+
+    p.add_argument("--baseline", metavar="FILE", help="report only findings that are not in this baseline file")
+    p.add_argument("--write-baseline", metavar="FILE", help="write every current finding to a baseline file and exit 0")
+    p.add_argument("--slow-ms", type=float, metavar="MS",
+                   help="with --logs: findings on a route whose measured p95 is at least MS become errors")
+    add_log_arguments(p)
 
 
 def _write_texts(texts: dict[str, str]) -> None:
@@ -177,6 +187,9 @@ def _run_check(args: argparse.Namespace) -> int:
             print(f"perfaudit: fixed {fixed} finding{'s' if fixed != 1 else ''} in {len(outcome.changed)} file{'s' if len(outcome.changed) != 1 else ''}", file=sys.stderr)
     else:
         result = run()
+    result, done = _baseline_and_logs(args, result)
+    if done is not None:
+        return done
 
     if args.format == "json":
         data = statistics(result) if args.statistics else to_json(result)
@@ -193,6 +206,41 @@ def _run_check(args: argparse.Namespace) -> int:
 
     threshold = FAIL_ON[args.fail_on]
     return EXIT_FINDINGS if any(f.severity >= threshold for f in result.findings) else EXIT_OK
+
+
+def _baseline_and_logs(args: argparse.Namespace, result):
+    """--logs/--slow-ms raise findings on slow routes; --write-baseline writes
+    the findings and ends the run (exit 0); --baseline drops the known ones."""
+    import dataclasses
+
+    from .baseline import BaselineError, filter_new, read_baseline, write_baseline
+    from .request_logs import LogFormatError, latency_from_args, raise_slow
+
+    if args.slow_ms is not None and not args.logs:
+        raise UsageError("--slow-ms needs --logs")
+    try:
+        latency = latency_from_args(result.workspace, args)
+    except LogFormatError as exc:
+        raise UsageError(str(exc)) from None
+    if latency is not None and args.slow_ms is not None:
+        findings, raised = raise_slow(result.findings, result.workspace, latency, args.slow_ms)
+        result = dataclasses.replace(result, findings=findings)
+        if raised:
+            print(f"perfaudit: {raised} finding{'s' if raised != 1 else ''} on routes with p95 >= {args.slow_ms:g} ms "
+                  "raised to error", file=sys.stderr)
+    if args.write_baseline:
+        n = write_baseline(args.write_baseline, result.findings, result.root, result.workspace)
+        print(f"perfaudit: wrote {n} finding{'s' if n != 1 else ''} to the baseline {args.write_baseline}", file=sys.stderr)
+        return result, EXIT_OK
+    if args.baseline:
+        try:
+            known = read_baseline(args.baseline)
+        except BaselineError as exc:
+            raise UsageError(str(exc)) from None
+        new, absorbed = filter_new(result.findings, known, result.root, result.workspace)
+        result = dataclasses.replace(result, findings=new)
+        print(f"perfaudit: {absorbed} finding{'s' if absorbed != 1 else ''} in the baseline not shown", file=sys.stderr)
+    return result, None
 
 
 # -------------------------------------------------------------------- rules

@@ -523,3 +523,31 @@ def raise_slow(findings, ws, latency: LatencyReport, slow_ms: float):
             raised += 1
         out.append(f)
     return out, raised
+
+
+# ------------------------------------------------------------------ command line
+
+
+def add_log_arguments(parser) -> None:
+    """`--logs GLOB` (repeatable) and `--log-pattern REGEX`, for check, routes and report."""
+    parser.add_argument("--logs", action="append", metavar="GLOB",
+                        help="request logs to read measured latency from (pino JSON, morgan; repeatable, `**` allowed)")
+    parser.add_argument("--log-pattern", metavar="REGEX",
+                        help="a line format of your own: a regular expression with the named groups "
+                             "method, url (or path) and ms (or seconds, us)")
+
+
+def latency_from_args(ws, args) -> LatencyReport | None:
+    """The latency report the flags ask for (None without --logs); prints what was read to stderr.
+    Raises LogFormatError for a bad --log-pattern."""
+    import sys
+
+    globs = getattr(args, "logs", None)
+    if not globs:
+        return None
+    report = measure_workspace(ws, globs, getattr(args, "log_pattern", None))
+    if not report.stats.files:
+        print(f"perfaudit: warning: --logs matched no file: {', '.join(globs)}", file=sys.stderr)
+    else:
+        print(f"perfaudit: logs: {read_summary(report.stats)}", file=sys.stderr)
+    return report
