@@ -31,7 +31,13 @@ def code_lenses(session, uri: str) -> list[types.CodeLens]:
         return []
     index = session.index_of(path)
     out = []
-    for start, end, title, target in route_lenses(ws, path):
+    # Measured latency from the `perfaudit.logs` setting (server/request_logs.py, issue 9).
+    from perfaudit.server.request_logs import lens_suffixes
+
+    latency = lens_suffixes(session.root_for(path), path)
+    for i, (start, end, title, target) in enumerate(route_lenses(ws, path)):
+        if i < len(latency) and latency[i]:
+            title = f"{title} - {latency[i]}"
         arguments = None
         if target is not None:
             tpath, offset = target

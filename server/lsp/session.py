@@ -33,7 +33,7 @@ log = logging.getLogger("perfaudit.lsp")
 
 # Pause before re-checking dependents and running workspace rules after an
 # edit: they cost more than one file and rarely change per keystroke.
-FOLLOW_UP_DELAY = 0.15
+FOLLOW_UP_DELAY = 0.4
 
 
 @dataclass
