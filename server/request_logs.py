@@ -551,3 +551,61 @@ def latency_from_args(ws, args) -> LatencyReport | None:
     else:
         print(f"perfaudit: logs: {read_summary(report.stats)}", file=sys.stderr)
     return report
+
+
+# ------------------------------------------------------------------ language server
+
+
+def root_latency(root) -> LatencyReport | None:
+    """Latency for a language-server root from its `perfaudit.logs` setting
+    (globs relative to the root) and `perfaudit.logPattern`; cached on the
+    root until a log file or the set of routes changes. None without logs."""
+    import logging
+
+    from .routes import routes
+
+    settings = getattr(root, "settings", None)
+    globs = getattr(settings, "logs", None)
+    if not globs:
+        return None
+    globs = [globs] if isinstance(globs, str) else list(globs)
+    pattern = getattr(settings, "log_pattern", None)
+    files = expand_globs(globs, root.path)
+    stamp = []
+    for f in files:
+        try:
+            st = os.stat(f)
+            stamp.append((f, st.st_mtime_ns, st.st_size))
+        except OSError:
+            continue
+    keys = tuple((r.method, r.path) for r in routes(root.ws))
+    signature = (tuple(globs), pattern, tuple(stamp), keys)
+    cached = getattr(root, "_perfaudit_latency", None)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    rx = None
+    if pattern:
+        try:
+            rx = compile_pattern(pattern)
+        except LogFormatError as exc:
+            logging.getLogger("perfaudit").warning("perfaudit.logPattern: %s", exc)
+    report = measure([f for f, _, _ in stamp], keys, rx)
+    root._perfaudit_latency = (signature, report)
+    return report
+
+
+def lens_suffixes(root, path: str) -> list[str | None]:
+    """Per route registered in `path` (the order of `routes_in`), the measured
+    latency text for its code lens, or None."""
+    from .routes import routes_in
+
+    try:
+        latency = root_latency(root)
+    except Exception:  # noqa: BLE001 - a lens never fails because of a log file
+        import logging
+
+        logging.getLogger("perfaudit").exception("reading request logs failed")
+        return []
+    if latency is None:
+        return []
+    return [lens_text(latency.get(r.method, r.path)) for r in routes_in(root.ws, path)]
