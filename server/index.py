@@ -64,6 +64,7 @@ class Index:
         self._module_cache: dict[tuple[str, str], str | None] = {}
         self._active: list[set[str]] = []
         self._file_deps: dict[str, set[str]] = {}
+        self._classes: tuple | None = None
 
     # ------------------------------------------------------------ invalidation
 
@@ -288,15 +289,21 @@ class Index:
         """A constructor parameter typed with a class that is not imported
         (NestJS modules often import through barrels): a unique class of
         that name in the workspace."""
-        found = None
-        for p, f in self.ws.files.items():
-            if f.facts.klass(name) is not None:
-                if found is not None:
-                    return None
-                found = Target("instance", p, name)
-        if found is not None:
-            self._touch(found.path)
-        return found
+        paths = self._class_paths().get(name, ())
+        if len(paths) != 1:
+            return None
+        self._touch(paths[0])
+        return Target("instance", paths[0], name)
+
+    def _class_paths(self) -> dict[str, list[str]]:
+        """Class name -> files declaring it, rebuilt when any facts change."""
+        if self._classes is None or self._classes[0] != self.ws.generation:
+            by_name: dict[str, list[str]] = {}
+            for p, f in self.ws.files.items():
+                for cls in f.facts.classes:
+                    by_name.setdefault(cls.name, []).append(p)
+            self._classes = (self.ws.generation, by_name)
+        return self._classes[1]
 
     def resolve_path(self, path: str, parts: tuple[str, ...], fn: FunctionFact | None, depth: int = 0, receiver=None) -> Target | None:
         if not parts or depth > MAX_DEPTH:

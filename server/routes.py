@@ -1137,13 +1137,11 @@ def join_paths(prefix: str, path: str) -> str:
 
 def route_model(ws) -> RouteModel:
     """The workspace's route model, rebuilt when any file's facts changed."""
-    signature = (tuple((p, id(f.facts)) for p, f in ws.files.items()), id(ws.schemas))
     cached = getattr(ws, "_perfaudit_routes", None)
-    if cached is not None and cached[0] == signature:
+    if cached is not None and cached[0] == ws.generation:
         return cached[1]
     model = RouteModel(ws)
-    # Keep the facts alive with the signature so their ids stay unique.
-    ws._perfaudit_routes = (signature, model, [f.facts for f in ws.files.values()])
+    ws._perfaudit_routes = (ws.generation, model)
     return model
 
 

@@ -124,6 +124,9 @@ class Workspace:
         self.skipped: list[tuple[str, str]] = []
         self._schemas = None
         self._schema_for_cache: dict = {}
+        # Bumped whenever any file's facts or the schemas change: caches over
+        # the whole workspace compare it in O(1).
+        self.generation = 0
         self.index = Index(self)
 
     # ------------------------------------------------------------ reading
@@ -290,6 +293,7 @@ class Workspace:
         self.files[path] = SourceFile(path, text, data, language, facts, tree if keep_tree else None, version)
         changed = old is None or old.facts != facts
         if changed:
+            self.generation += 1
             self.index.invalidate(path)
         return changed
 
@@ -302,6 +306,7 @@ class Workspace:
     def remove(self, path: str) -> None:
         path = norm(path)
         if self.files.pop(path, None) is not None:
+            self.generation += 1
             self.index.invalidate(path)
         if self.schema_texts.pop(path, None) is not None:
             self.schemas_changed()
@@ -315,6 +320,7 @@ class Workspace:
         self.schemas_changed()
 
     def schemas_changed(self) -> None:
+        self.generation += 1
         self._schemas = None
         self.index.invalidate_all()
 
