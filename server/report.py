@@ -275,7 +275,7 @@ def to_markdown(report: dict) -> str:
         out.append(f"Ordered by measured cost (total time) from {read['requests']:,} requests in "
                    f"{len(read['files'])} log file{'s' if len(read['files']) != 1 else ''}; percentiles are "
                    f"nearest-rank. {read['malformed']:,} lines not parsed, {read['too_long']:,} over-long lines "
-                   f"skipped, {read['unmatched']:,} requests matched no route.")
+                   f"skipped, {read['unmatched']:,} request{'s' if read['unmatched'] != 1 else ''} matched no route.")
         out.append("")
     if report["routes"]:
         head = "| Method | Path | Queries | Sequential | Cached | Paginated | Findings |"

@@ -7,6 +7,7 @@ from the code or the logs is escaped.
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from .report import DONE, NOT_CHECKED, TODO
@@ -45,6 +46,11 @@ _MARKS = {DONE: ("done", "\u2713"), TODO: ("todo", "\u2717"), NOT_CHECKED: ("ski
 
 def _e(text) -> str:
     return escape(str(text), quote=True)
+
+
+def _inline(text) -> str:
+    """Escaped text with `code` spans, as in the markdown titles."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(text))
 
 
 def _bar_chart(rows: list[tuple[str, list[float]]], colors: list[str], unit: str, label_width: int = 300) -> str:
@@ -106,12 +112,12 @@ def to_html(report: dict) -> str:
                 extra = ' <span class="muted">(not checked: rule disabled)</span>'
             elif item["note"]:
                 extra = f' <span class="muted">({_e(item["note"])})</span>'
-            out.append(f'<li class="{cls}"><span class="mark">{mark}</span>{code}{_e(item["title"])}{extra}')
+            out.append(f'<li class="{cls}"><span class="mark">{mark}</span>{code}{_inline(item["title"])}{extra}')
             if item["findings"]:
                 n = item["count"]
                 out.append(f"<details><summary>{n} finding{'s' if n != 1 else ''}</summary><ul class=\"findings\">")
                 for f in item["findings"]:
-                    out.append(f"<li><code>{_e(f['path'])}:{f['line']}</code> {_e(f['message'])}</li>")
+                    out.append(f"<li><code>{_e(f['path'])}:{f['line']}</code> {_inline(f['message'])}</li>")
                 out.append("</ul></details>")
             out.append("</li>")
         out.append("</ul>")
@@ -140,7 +146,8 @@ def to_html(report: dict) -> str:
         out.append("<h3>Measured latency per route</h3>")
         out.append(f'<p class="muted">{read["requests"]:,} requests from {len(read["files"])} log file(s); '
                    f'nearest-rank percentiles; {read["malformed"]:,} lines not parsed, {read["too_long"]:,} '
-                   f'over-long lines skipped, {read["unmatched"]:,} requests matched no route.</p>')
+                   f'over-long lines skipped, {read["unmatched"]:,} request{"s" if read["unmatched"] != 1 else ""} '
+                   'matched no route.</p>')
         out.append('<p class="legend muted"><span style="background:#8250df"></span>p50 ms'
                    '<span style="background:#cf222e"></span>p95 ms</p>')
         out.append(_bar_chart([(f"{r['method']} {r['path']}", [r["latency"]["p50_ms"], r["latency"]["p95_ms"]])
