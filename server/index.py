@@ -65,17 +65,20 @@ class Index:
         self._active: list[set[str]] = []
         self._file_deps: dict[str, set[str]] = {}
         self._classes: tuple | None = None
+        self._calls: dict[tuple[str, int, int], tuple[tuple[Effect, ...], set[str]]] = {}
 
     # ------------------------------------------------------------ invalidation
 
     def invalidate(self, path: str) -> None:
         self._module_cache.clear()
+        self._calls = {k: v for k, v in self._calls.items() if path not in v[1]}
         stale = [key for key, deps in self._deps.items() if path in deps or key[0] == path]
         for key in stale:
             self._summaries.pop(key, None)
             self._deps.pop(key, None)
 
     def invalidate_all(self) -> None:
+        self._calls.clear()
         self._summaries.clear()
         self._deps.clear()
         self._module_cache.clear()
@@ -504,11 +507,28 @@ class Index:
         return self._summary(path, fn, ()) if fn is not None else ()
 
     def effects_at(self, path: str, start: int, end: int) -> tuple[Effect, ...]:
-        """What the call (or `new`) spanning [start, end) in `path` reaches."""
+        """What the call (or `new`) spanning [start, end) in `path` reaches.
+
+        Memoised: several rules ask about the same calls of a file."""
+        key = (path, start, end)
+        hit = self._calls.get(key)
+        if hit is not None:
+            for active in self._active:
+                active |= hit[1]
+            return hit[0]
         facts = self.facts(path)
         if facts is None:
             return ()
         fn, call = facts.call_at(start, end)
         if call is None:
             return ()
-        return self.effects_of_call(path, fn, call)
+        deps: set[str] = {path}
+        self._active.append(deps)
+        try:
+            effects = self.effects_of_call(path, fn, call)
+        finally:
+            self._active.pop()
+        for active in self._active:
+            active |= deps
+        self._calls[key] = (effects, deps)
+        return effects

@@ -1152,8 +1152,13 @@ def routes(ws) -> list[Route]:
 def routes_in(ws, path: str) -> list[Route]:
     from .workspace import norm
 
-    path = norm(path)
-    return [r for r in routes(ws) if r.file == path]
+    model = route_model(ws)
+    if getattr(model, "_by_file", None) is None:
+        by_file: dict[str, list[Route]] = {}
+        for r in model.routes:
+            by_file.setdefault(r.file, []).append(r)
+        model._by_file = by_file
+    return model._by_file.get(norm(path), [])
 
 
 # ------------------------------------------------------------------ editor features
