@@ -145,6 +145,16 @@ class FileFacts:
                 out[(call.start, call.end)] = (fn, call)
         return out
 
+    @cached_property
+    def structure(self) -> tuple:
+        """What other files can see of this one, without byte offsets of
+        function bodies: an edit that leaves it equal changes no name's
+        meaning elsewhere."""
+        classes = tuple((c.name, c.extends, c.methods, c.members) for c in self.classes)
+        functions = tuple((f.id, f.params, f.param_types, f.parent, f.class_name) for f in self.functions)
+        return (self.imports, self.exports, self.reexports, self.star_exports, self.default_export,
+                self.bindings, classes, functions, self.extras)
+
     def function(self, fid: str) -> FunctionFact | None:
         return self._functions_by_id.get(fid)
 

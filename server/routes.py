@@ -611,14 +611,27 @@ class Route:
     def title(self) -> str:
         return f"{self.method} {self.path}"
 
-    # -- cost, computed on first use --
-    @cached_property
+    # -- cost: computed from the current facts on each use (the index memoises
+    # what functions reach), so the model itself only needs rebuilding when
+    # the route structure changes, not on every keystroke --
+    def _fresh(self, ref):
+        """(path, FunctionFact) as the file is now (offsets move as the user types)."""
+        path, fn = ref
+        source = self.ws.files.get(path)
+        current = source.facts.function(fn.id) if source is not None else None
+        return (path, current or fn)
+
+    @property
+    def current_handler(self):
+        return self._fresh(self.handler) if self.handler is not None else None
+
+    @property
     def effects(self) -> tuple[Effect, ...]:
         if self.handler is None:
             return ()
         return self.ws.index.effects_of_function(self.handler[0], self.handler[1].id)
 
-    @cached_property
+    @property
     def queries(self) -> tuple[Effect, ...]:
         seen, out = set(), []
         for e in self.effects:
@@ -627,34 +640,34 @@ class Route:
                 out.append(e)
         return tuple(out)
 
-    @cached_property
+    @property
     def steps(self) -> tuple[tuple[Effect, ...], ...]:
         """Round trips to the database, in order: each a group of queries that
         run together (`Promise.all`); the groups are awaited one after another."""
         if self.handler is None:
             return ()
-        return _Steps(self.ws.index).of(self.handler[0], self.handler[1])
+        return _Steps(self.ws.index).of(*self.current_handler)
 
     @property
     def sequential(self) -> int:
         return len(self.steps)
 
-    @cached_property
+    @property
     def cached(self) -> bool:
         return any(is_cache_read(e) for e in self.effects)
 
-    @cached_property
+    @property
     def blocking(self) -> tuple[Effect, ...]:
         out = [e for e in self.effects if e.kind == "blocking"]
-        for mpath, mfn in self.middleware_fns:
+        for mpath, mfn in (self._fresh(m) for m in self.middleware_fns):
             out.extend(e for e in self.ws.index.effects_of_function(mpath, mfn.id) if e.kind == "blocking")
         return tuple(dict.fromkeys(out))
 
-    @cached_property
+    @property
     def pagination(self) -> str:
         """"yes" when the handler reads a pagination parameter, "maybe" when it
         hands `req.query` on whole, "no" otherwise."""
-        fns = ([self.handler] if self.handler else []) + list(self.middleware_fns)
+        fns = ([self.current_handler] if self.handler else []) + [self._fresh(m) for m in self.middleware_fns]
         verdict = "no"
         for path, fn in fns:
             ex = express_facts(self.ws.files.get(path))
@@ -664,9 +677,10 @@ class Route:
                 verdict = "maybe"
         if verdict == "no" and self.handler is not None:
             # A helper named for it (`parsePagination(req)`).
-            facts = self.ws.files[self.handler[0]].facts
+            hpath, hfn = self.current_handler
+            facts = self.ws.files[hpath].facts
             for fn in facts.functions:
-                if self.handler[1].start <= fn.start and fn.end <= self.handler[1].end:
+                if hfn.start <= fn.start and fn.end <= hfn.end:
                     if any("aginat" in c.method for c in fn.calls):
                         return "maybe"
         return verdict
@@ -688,7 +702,7 @@ class Route:
         line = ws.line_index(self.file).line_of(self.start) + 1
         handler = None
         if self.handler is not None:
-            hp, hf = self.handler
+            hp, hf = self.current_handler
             handler = {"name": self.handler_label, "file": ws.relpath(hp), "line": ws.line_index(hp).line_of(hf.start) + 1}
         return {
             "method": self.method,
@@ -1136,12 +1150,13 @@ def join_paths(prefix: str, path: str) -> str:
 
 
 def route_model(ws) -> RouteModel:
-    """The workspace's route model, rebuilt when any file's facts changed."""
+    """The workspace's route model, rebuilt when the workspace's structure
+    (apps, routers, imports, exports, classes) changed."""
     cached = getattr(ws, "_perfaudit_routes", None)
-    if cached is not None and cached[0] == ws.generation:
+    if cached is not None and cached[0] == ws.structure_generation:
         return cached[1]
     model = RouteModel(ws)
-    ws._perfaudit_routes = (ws.generation, model)
+    ws._perfaudit_routes = (ws.structure_generation, model)
     return model
 
 

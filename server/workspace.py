@@ -127,6 +127,10 @@ class Workspace:
         # Bumped whenever any file's facts or the schemas change: caches over
         # the whole workspace compare it in O(1).
         self.generation = 0
+        # Bumped only when what names resolve to may have changed (imports,
+        # exports, bindings, classes, feature facts such as routes): not when
+        # the user types inside a function body.
+        self.structure_generation = 0
         self.index = Index(self)
 
     # ------------------------------------------------------------ reading
@@ -294,6 +298,8 @@ class Workspace:
         changed = old is None or old.facts != facts
         if changed:
             self.generation += 1
+            if old is None or old.facts.structure != facts.structure:
+                self.structure_generation += 1
             self.index.invalidate(path)
         return changed
 
@@ -307,6 +313,7 @@ class Workspace:
         path = norm(path)
         if self.files.pop(path, None) is not None:
             self.generation += 1
+            self.structure_generation += 1
             self.index.invalidate(path)
         if self.schema_texts.pop(path, None) is not None:
             self.schemas_changed()
@@ -321,6 +328,7 @@ class Workspace:
 
     def schemas_changed(self) -> None:
         self.generation += 1
+        self.structure_generation += 1
         self._schemas = None
         self.index.invalidate_all()
 
