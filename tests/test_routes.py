@@ -158,17 +158,8 @@ from lsprotocol import types  # noqa: E402
 from pygls.uris import from_fs_path  # noqa: E402
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
 
-# The real server, with the routes feature registered (the server module wires
-# it itself once the LSP owner adds `routes_feature.register(server)`; register is idempotent).
-_SERVE = (
-    "from perfaudit.server.lsp.server import server, run_server\n"
-    "from perfaudit.server.lsp import routes_feature\n"
-    "routes_feature.register(server)\n"
-    "run_server()\n"
-)
-
-
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-c", _SERVE]))
+# The real server, as editors start it.
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "perfaudit", "serve"]))
 async def lsp(lsp_client: LanguageClient):
     @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register_capability(params: types.RegistrationParams):

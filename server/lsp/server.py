@@ -16,7 +16,7 @@ from pygls.lsp.server import LanguageServer
 from perfaudit.server.registry import all_rules
 from perfaudit.server.workspace import norm
 
-from . import actions, convert, hover
+from . import actions, convert, hover, routes_feature, schema_feature
 from .extra_rules import load_extra_rules
 from .logs import ClientLogHandler
 from .progress import Progress
@@ -258,7 +258,12 @@ def code_action(ls: PerfauditServer, params: types.CodeActionParams):
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 def on_hover(ls: PerfauditServer, params: types.HoverParams):
-    return hover.hover(ls.session, params.text_document.uri, params.position)
+    uri = params.text_document.uri
+    # In a schema: how the code queries the model or field under the cursor.
+    schema_hover = schema_feature.hover(ls.session, uri, params.position)
+    if schema_hover is not None:
+        return schema_hover
+    return hover.hover(ls.session, uri, params.position)
 
 
 @server.feature(
@@ -295,6 +300,10 @@ def workspace_diagnostic(ls: PerfauditServer, params: types.WorkspaceDiagnosticP
         else:
             items.append(types.WorkspaceFullDocumentDiagnosticReport(uri=uri, version=report.version, items=report.diagnostics, result_id=report.result_id))
     return types.WorkspaceDiagnosticReport(items=items)
+
+
+# Route lenses and symbols, and the schema lenses (one code lens handler serves both).
+routes_feature.register(server)
 
 
 def run_server(tcp: str | None = None) -> None:

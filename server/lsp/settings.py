@@ -34,6 +34,9 @@ class EditorSettings:
     # analysis runs are coalesced whatever the delay, so 0 adds no latency and
     # still never queues one analysis per keystroke.
     debounce_ms: int = 0
+    # Request logs for measured route latency (`perfaudit routes --logs`).
+    logs: list[str] | None = None
+    log_pattern: str | None = None
 
 
 def _strict(kind):
