@@ -151,9 +151,11 @@ class FileFacts:
         function bodies: an edit that leaves it equal changes no name's
         meaning elsewhere."""
         classes = tuple((c.name, c.extends, c.methods, c.members) for c in self.classes)
-        functions = tuple((f.id, f.params, f.param_types, f.parent, f.class_name) for f in self.functions)
+        # Named functions only: anonymous ids carry offsets that move as the user types.
+        functions = tuple((f.id, f.params, f.param_types, f.class_name) for f in self.functions if "@" not in f.id)
+        extras = tuple((k, _STRUCTURE_KEYS[k](v) if k in _STRUCTURE_KEYS else v) for k, v in self.extras)
         return (self.imports, self.exports, self.reexports, self.star_exports, self.default_export,
-                self.bindings, classes, functions, self.extras)
+                self.bindings, classes, functions, extras)
 
     def function(self, fid: str) -> FunctionFact | None:
         return self._functions_by_id.get(fid)
@@ -360,10 +362,16 @@ def _query(language: str) -> tree_sitter.Query:
 _EXTRA_EXTRACTORS: list = []
 
 
-def register_extractor(key: str, extractor) -> None:
+_STRUCTURE_KEYS: dict = {}
+
+
+def register_extractor(key: str, extractor, structure=None) -> None:
     """Add facts for a feature: `extractor(root_node, language) -> hashable,
     frozen value` (language: "typescript" or "tsx", the grammar that parsed it)."""
     _EXTRA_EXTRACTORS.append((key, extractor))
+    if structure is not None:
+        # What of the value other files depend on (see FileFacts.structure).
+        _STRUCTURE_KEYS[key] = structure
 
 
 class _Builder:

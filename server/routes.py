@@ -552,7 +552,21 @@ def extract(root, language: str) -> ExpressFacts:
     )
 
 
-facts_mod.register_extractor("express", extract)
+def _structure(ex: ExpressFacts):
+    """What the route model reads of a file's express facts. A file that
+    registers or mounts nothing contributes names only: its offsets (which
+    move as the user types) are read fresh from the facts when needed."""
+    if ex.containers or ex.registrations or ex.uses or ex.controllers:
+        return ex
+    return (
+        tuple((p.callee, p.index, p.name) for p in ex.passes),
+        tuple((name, callee) for name, _, callee, _ in ex.aliases),
+        tuple((name, tuple(m[0] for m in methods)) for name, methods in ex.objects),
+        ex.global_prefix,
+    )
+
+
+facts_mod.register_extractor("express", extract, structure=_structure)
 
 
 def express_facts(source) -> ExpressFacts:
