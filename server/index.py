@@ -69,8 +69,11 @@ class Index:
 
     # ------------------------------------------------------------ invalidation
 
-    def invalidate(self, path: str) -> None:
+    def files_changed(self) -> None:
+        """A file was added or removed: module specifiers may resolve anew."""
         self._module_cache.clear()
+
+    def invalidate(self, path: str) -> None:
         self._calls = {k: v for k, v in self._calls.items() if path not in v[1]}
         stale = [key for key, deps in self._deps.items() if path in deps or key[0] == path]
         for key in stale:

@@ -1181,6 +1181,10 @@ def routes(ws) -> list[Route]:
 def routes_in(ws, path: str) -> list[Route]:
     from .workspace import norm
 
+    source = ws.files.get(norm(path))
+    ex = express_facts(source)
+    if source is not None and not (ex.registrations or ex.controllers):
+        return []  # registers no route: no need to build the model
     model = route_model(ws)
     if getattr(model, "_by_file", None) is None:
         by_file: dict[str, list[Route]] = {}

@@ -277,6 +277,7 @@ class Workspace:
             self.package_jsons[path] = _read_json(self._read_text(path) or "")
         elif name.startswith("tsconfig") and name.endswith(".json") or name == "jsconfig.json":
             self.tsconfigs[path] = _read_json(self._read_text(path) or "")
+            self.index.files_changed()  # path aliases may resolve anew
         elif re.fullmatch(r"prisma\.config\.(ts|mts|js|mjs|cts|cjs)", name):
             text = self._read_text(path)
             if text is not None:
@@ -296,6 +297,8 @@ class Workspace:
         old = self.files.get(path)
         self.files[path] = SourceFile(path, text, data, language, facts, tree if keep_tree else None, version)
         changed = old is None or old.facts != facts
+        if old is None:
+            self.index.files_changed()
         if changed:
             self.generation += 1
             if old is None or old.facts.structure != facts.structure:
@@ -314,6 +317,7 @@ class Workspace:
         if self.files.pop(path, None) is not None:
             self.generation += 1
             self.structure_generation += 1
+            self.index.files_changed()
             self.index.invalidate(path)
         if self.schema_texts.pop(path, None) is not None:
             self.schemas_changed()
