@@ -109,12 +109,21 @@ def _runs(ctx, block):
             yield from _emit(run)
             run = []
             continue
-        used = {node_text(n) for n in _walk(step.stmt) if n.type in ("identifier", "shorthand_property_identifier")}
-        if any(s.bound_names & used for s in run):
+        if run and _uses_any(step.stmt, set().union(*(s.bound_names for s in run))):
             yield from _emit(run)
             run = []
         run.append(step)
     yield from _emit(run)
+
+
+def _uses_any(stmt, names: set[str]) -> bool:
+    """Does the statement read one of `names` (also inside closures)?"""
+    if not names:
+        return False
+    text = node_text(stmt)
+    if not any(name in text for name in names):
+        return False  # cheap: a name that is not in the text is not used
+    return any(node_text(n) in names for n in _walk(stmt) if n.type in ("identifier", "shorthand_property_identifier"))
 
 
 def _emit(run):
