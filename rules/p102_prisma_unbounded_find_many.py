@@ -58,7 +58,7 @@ from __future__ import annotations
 
 from perfaudit.server.facts import FUNCTION_KINDS, member_path
 from perfaudit.server.findings import Applicability, Fix
-from perfaudit.server.objects import _declaration_in_scope, resolve_expression, resolve_object
+from perfaudit.server.objects import declaration_in_scope, resolve_expression, resolve_object
 from perfaudit.server.prisma_calls import callee_end, query_sites
 from perfaudit.server.rule import FixAvailability, Rule
 from perfaudit.server.select_fields import add_to_arguments
@@ -144,7 +144,7 @@ def pagination_inputs(call) -> dict[str, str]:
     function."""
     found: dict[str, str] = {}
     for name, role in PAGINATION_NAMES.items():
-        if role not in found and _declaration_in_scope(name, call) is not None:
+        if role not in found and declaration_in_scope(name, call) is not None:
             found[role] = name
     fn = call.parent
     while fn is not None:

@@ -196,7 +196,7 @@ def _argument_order(index, path, fn) -> list[str] | None:
             order.append("key")
         elif re.search(r"ttl|seconds|expire", p, re.I):
             order.append("ttl")
-        elif index._calls_param(path, fn, i, 0):
+        elif index.calls_param(path, fn, i, 0):
             order.append("fetcher")
         else:
             return None

@@ -429,29 +429,29 @@ class Index:
             out.extend(e.through(callee_fn.name) for e in self._summary(callee_path, callee_fn, _stack, callee_receiver))
         facts = self.facts(path)
         for arg_index, cb_id in call.callbacks:
-            if not self._invokes_callback(call, resolved, arg_index):
+            if not self.invokes_callback(call, resolved, arg_index):
                 continue
             cb = facts.function(cb_id) if facts is not None else None
             if cb is not None:
                 out.extend(self._summary(path, cb, _stack, receiver))
         # A function passed by name (`items.forEach(this.save)`, `$transaction(work)`).
         for arg_index, name in enumerate(call.arg_names):
-            if not name or not self._invokes_callback(call, resolved, arg_index):
+            if not name or not self.invokes_callback(call, resolved, arg_index):
                 continue
             target = self._function(self.resolve_path(path, tuple(name.split(".")), fn, 0, receiver))
             if target is not None:
                 out.extend(e.through(target[1].name) for e in self._summary(target[0], target[1], _stack, target[2]))
         return tuple(out)
 
-    def _invokes_callback(self, call: CallFact, resolved, arg_index: int) -> bool:
+    def invokes_callback(self, call: CallFact, resolved, arg_index: int) -> bool:
         if resolved is None:
             # Library code: array methods, $transaction, .then run what they get;
             # listeners, timers and route registrations only store it.
             return call.method not in REGISTERS_CALLBACK and not call.is_new
         callee_path, callee_fn, _ = resolved
-        return self._calls_param(callee_path, callee_fn, arg_index, 0)
+        return self.calls_param(callee_path, callee_fn, arg_index, 0)
 
-    def _calls_param(self, path: str, fn: FunctionFact, index: int, depth: int) -> bool:
+    def calls_param(self, path: str, fn: FunctionFact, index: int, depth: int) -> bool:
         if index >= len(fn.params) or not fn.params[index] or depth > 4:
             return False
         param = fn.params[index]
@@ -466,7 +466,7 @@ class Index:
                         if inner is None:
                             if call.method not in REGISTERS_CALLBACK:
                                 return True
-                        elif self._calls_param(inner[0], inner[1], i, depth + 1):
+                        elif self.calls_param(inner[0], inner[1], i, depth + 1):
                             return True
         return False
 

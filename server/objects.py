@@ -37,7 +37,7 @@ class ResolvedObject:
         return self.values.get(key)
 
 
-def _declaration_in_scope(name: str, at):
+def declaration_in_scope(name: str, at):
     """The initializer node of `name` visible at node `at`, plus the
     destructured key when it comes from an object pattern. ("param", None)
     when it is a function parameter (unknown)."""
@@ -198,7 +198,7 @@ def resolve_expression(node, depth: int = 0):
     if node.type == "await_expression" and node.named_children:
         return resolve_expression(node.named_children[0], depth + 1)
     if node.type in ("identifier", "shorthand_property_identifier"):  # `{ where }` names a variable
-        found = _declaration_in_scope(node_text(node), node)
+        found = declaration_in_scope(node_text(node), node)
         if found is None or found[0] == "param" or found[0] is None:
             return None
         value, key = found

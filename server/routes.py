@@ -586,7 +586,7 @@ def _cache_helper_classifier(index, path: str, fn: FunctionFact | None, call: Ca
     if resolved is None:
         return ()
     helper_path, helper = resolved[:2]
-    if not any(index._calls_param(helper_path, helper, i, 0) for i in range(len(helper.params))):
+    if not any(index.calls_param(helper_path, helper, i, 0) for i in range(len(helper.params))):
         return ()
     return (Effect("cache", "read", helper.name, path, call.start, call.end),)
 
@@ -800,12 +800,12 @@ class _Steps:
         if resolved is not None:
             out.extend(self.of(resolved[0], resolved[1], stack))
         for arg_index, cb_id in call.callbacks:
-            if index._invokes_callback(call, resolved, arg_index):
+            if index.invokes_callback(call, resolved, arg_index):
                 cb = facts.function(cb_id) if facts is not None else None
                 if cb is not None:
                     out.extend(self.of(path, cb, stack))
         for arg_index, name in enumerate(call.arg_names):
-            if name and index._invokes_callback(call, resolved, arg_index):
+            if name and index.invokes_callback(call, resolved, arg_index):
                 target = index.function(index.resolve_path(path, tuple(name.split(".")), fn))
                 if target is not None:
                     out.extend(self.of(target[0], target[1], stack))

@@ -171,7 +171,7 @@ class Workspace:
         targets = [norm(p) for p in (paths or [self.root])]
         for target in targets:
             if os.path.isfile(target):
-                self._load_file(target)
+                self.load_file(target)
             else:
                 self._walk(target)
         # Schemas and project files are always read from the whole root,
@@ -221,7 +221,7 @@ class Workspace:
                     continue
                 if not sources and language_for(name) is not None:
                     continue
-                self._load_file(path)
+                self.load_file(path)
 
     def _read_gitignore(self, directory: str, into: list) -> None:
         path = os.path.join(directory, ".gitignore")
@@ -252,7 +252,7 @@ class Workspace:
             self.skipped.append((path, "binary or not UTF-8"))
         return text
 
-    def _load_file(self, path: str) -> None:
+    def load_file(self, path: str) -> None:
         path = norm(path)
         name = os.path.basename(path)
         if self._excluded(path):

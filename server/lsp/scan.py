@@ -27,7 +27,7 @@ class _Lister(Workspace):
         super().__init__(root, config)
         self.found: list[str] = []
 
-    def _load_file(self, path: str) -> None:  # noqa: D401 - the walk's hook
+    def load_file(self, path: str) -> None:  # noqa: D401 - the walk's hook
         self.found.append(norm(path))
 
 
@@ -45,7 +45,7 @@ async def scan_root(session, root, progress, check_closed: bool = False) -> bool
     sources = [p for p in paths if is_source_path(p) and p not in open_paths]
     for path in project:
         if path not in open_paths:
-            root.ws._load_file(path)
+            root.ws.load_file(path)
     root.ws.schemas_changed()
     total = len(sources) * (2 if check_closed else 1)
     done = 0
@@ -64,7 +64,7 @@ async def scan_root(session, root, progress, check_closed: bool = False) -> bool
             return False
         if session.documents.by_path(path) is None:
             try:
-                root.ws._load_file(path)
+                root.ws.load_file(path)
             except Exception:  # one unreadable file never stops the scan
                 log.exception("could not load %s", path)
         done += 1

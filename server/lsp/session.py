@@ -299,7 +299,7 @@ class Session:
                 root.file_findings.pop(path, None)
                 root.workspace_findings.pop(path, None)
             else:
-                root.ws._load_file(path)
+                root.ws.load_file(path)
                 if path in root.file_findings and path in root.ws.files:
                     try:
                         root.file_findings[path] = root.engine.check_file(path)
