@@ -150,3 +150,19 @@ def line_containing(text: str, needle: str) -> int:
         if needle in line:
             return i
     raise AssertionError(f"{needle!r} not in text")
+
+
+def apply_fix(finding, index: int = 0) -> str:
+    """The text of the finding's file after its fix number `index` (edits in that file)."""
+    data = Path(finding.path).read_bytes()
+    edits = [e for e in finding.fixes[index].edits if e.path == finding.path]
+    for e in sorted(edits, key=lambda e: e.start, reverse=True):
+        data = data[: e.start] + e.new_text.encode() + data[e.end :]
+    return data.decode()
+
+
+def parses(text: str, language: str = "typescript") -> bool:
+    """True when tree-sitter reads `text` with no ERROR or MISSING node."""
+    from perfaudit.server.parsing import parse
+
+    return not parse(text.encode(), language).root_node.has_error

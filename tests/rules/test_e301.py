@@ -1,20 +1,6 @@
-from helpers import line_containing, lines_of, run_rules
-from pathlib import Path
-
-from perfaudit.server.parsing import parse
+from helpers import apply_fix, line_containing, lines_of, parses, run_rules
 
 
-def apply_fix(finding, index=0) -> str:
-    """The text of the finding's file after its fix (edits in that file only)."""
-    data = Path(finding.path).read_bytes()
-    edits = [e for e in finding.fixes[index].edits if e.path == finding.path]
-    for e in sorted(edits, key=lambda e: e.start, reverse=True):
-        data = data[: e.start] + e.new_text.encode() + data[e.end :]
-    return data.decode()
-
-
-def parses(text: str) -> bool:
-    return not parse(text.encode(), "typescript").root_node.has_error
 
 APP = """
     import express from 'express';

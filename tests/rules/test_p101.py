@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from helpers import line_containing, lines_of, run_rules
+from helpers import apply_fix, line_containing, lines_of, run_rules
 from perfaudit.server.parsing import parse
 
 USER_SERVICE = """\
@@ -57,14 +57,6 @@ USER_SERVICE = """\
       }
     }
 """
-
-
-def apply_fix(finding) -> str:
-    fix = finding.fixes[0]
-    data = Path(finding.path).read_bytes()
-    for edit in sorted(fix.edits, key=lambda e: e.start, reverse=True):
-        data = data[: edit.start] + edit.new_text.encode() + data[edit.end :]
-    return data.decode()
 
 
 def has_errors(text: str) -> bool:

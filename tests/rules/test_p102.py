@@ -1,8 +1,7 @@
 """P102 prisma-unbounded-find-many."""
 
-from pathlib import Path
 
-from helpers import line_containing, lines_of, run_rules
+from helpers import apply_fix, line_containing, lines_of, run_rules
 from perfaudit.server.parsing import parse
 
 POST_SERVICE = """\
@@ -57,13 +56,6 @@ POST_SERVICE = """\
       }
     }
 """
-
-
-def apply_fix(finding) -> str:
-    data = Path(finding.path).read_bytes()
-    for edit in sorted(finding.fixes[0].edits, key=lambda e: e.start, reverse=True):
-        data = data[: edit.start] + edit.new_text.encode() + data[edit.end :]
-    return data.decode()
 
 
 def test_find_many_without_take_fires_and_bounded_ones_do_not(tmp_path):

@@ -1,8 +1,7 @@
 """P103 prisma-include-without-select."""
 
-from pathlib import Path
 
-from helpers import line_containing, lines_of, run_rules
+from helpers import apply_fix, line_containing, lines_of, run_rules
 from perfaudit.server.parsing import parse
 
 READ_LIST_SERVICE = """\
@@ -52,13 +51,6 @@ READ_LIST_SERVICE = """\
       }
     }
 """
-
-
-def apply_fix(finding) -> str:
-    data = Path(finding.path).read_bytes()
-    for edit in sorted(finding.fixes[0].edits, key=lambda e: e.start, reverse=True):
-        data = data[: edit.start] + edit.new_text.encode() + data[edit.end :]
-    return data.decode()
 
 
 def run(tmp_path):

@@ -1,17 +1,9 @@
 """P108 prisma-pool-unbounded."""
 
-from pathlib import Path
 
-from helpers import lines_of, run_rules
+from helpers import apply_fix, lines_of, run_rules
 
 PASSWORD = "s3cr3t-Pa55w0rd"
-
-
-def apply_fix(finding) -> str:
-    data = Path(finding.path).read_bytes()
-    for edit in sorted(finding.fixes[0].edits, key=lambda e: e.start, reverse=True):
-        data = data[: edit.start] + edit.new_text.encode() + data[edit.end :]
-    return data.decode()
 
 
 def printed_text(finding) -> str:
