@@ -51,7 +51,7 @@ one snapshot.
 from perfaudit.server.effects import prisma_query
 from perfaudit.server.facts import FUNCTION_KINDS, member_path, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix, Severity
-from perfaudit.server.parsing import node_text
+from perfaudit.server.parsing import node_text, walk
 from perfaudit.server.rule import FixAvailability, Rule
 
 RULE = Rule(
@@ -77,15 +77,9 @@ class _Step:
     def bound_names(self) -> set[str]:
         if self.pattern is None:
             return set()
-        return {node_text(n) for n in _walk(self.pattern) if n.type in ("identifier", "shorthand_property_identifier_pattern")}
+        return {node_text(n) for n in walk(self.pattern) if n.type in ("identifier", "shorthand_property_identifier_pattern")}
 
 
-def _walk(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(n.children)
 
 
 def check(ctx):
@@ -123,7 +117,7 @@ def _uses_any(stmt, names: set[str]) -> bool:
     text = node_text(stmt)
     if not any(name in text for name in names):
         return False  # cheap: a name that is not in the text is not used
-    return any(node_text(n) in names for n in _walk(stmt) if n.type in ("identifier", "shorthand_property_identifier"))
+    return any(node_text(n) in names for n in walk(stmt) if n.type in ("identifier", "shorthand_property_identifier"))
 
 
 def _emit(run):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .facts import FUNCTION_KINDS, LOOP_KINDS, member_path, unwrap
-from .parsing import node_text
+from .parsing import node_text, walk
 
 ITERATING_METHODS = {"forEach", "map", "flatMap", "reduce", "reduceRight", "filter", "some", "every", "find", "findIndex"}
 PROMISE_COMBINATORS = {"all", "allSettled"}
@@ -35,12 +35,6 @@ class LoopBody:
         return it is not None and it.type == "array"
 
 
-def _walk(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
 
 
 def _for_item(loop) -> str | None:
@@ -95,7 +89,7 @@ def _variable_consumer(map_call):
     if name is None or name.type != "identifier" or block is None:
         return None
     wanted = node_text(name)
-    for n in _walk(block):
+    for n in walk(block):
         if n.type == "identifier" and node_text(n) == wanted and n.start_byte > map_call.end_byte:
             call = _consuming_call(n)
             if call is not None:

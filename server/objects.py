@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .facts import CLASS_KINDS, FUNCTION_KINDS, member_path, unwrap
-from .parsing import node_text
+from .parsing import node_text, walk
 
 MAX_DEPTH = 8
 
@@ -61,18 +61,12 @@ def declaration_in_scope(name: str, at):
 def _declares(params, name: str) -> bool:
     if params.type == "identifier":
         return node_text(params) == name
-    for n in _walk(params):
+    for n in walk(params):
         if n.type in ("identifier", "shorthand_property_identifier_pattern") and node_text(n) == name:
             return True
     return False
 
 
-def _walk(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
 
 
 def _find_declarator(block, name: str, before: int):
@@ -130,7 +124,7 @@ def _class_member_value(at, member: str):
         if m.type == "method_definition":
             n = m.child_by_field_name("name")
             if n is not None and node_text(n) == "constructor":
-                for a in _walk(m):
+                for a in walk(m):
                     if a.type == "assignment_expression" and member_path(a.child_by_field_name("left")) == ("this", member):
                         return a.child_by_field_name("right")
     return None
@@ -179,7 +173,7 @@ def _returned_expressions(fn) -> list:
     if body.type != "statement_block":
         return [body]  # arrow function with an expression body
     out = []
-    for n in _walk(body):
+    for n in walk(body):
         if n.type == "return_statement":
             # Skip returns of nested functions.
             owner = _enclosing(n, FUNCTION_KINDS)

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from . import registry
 from .findings import Applicability, Finding, Severity
 from .fixes import applicable_fix
+from .rule import doc_section
 from .text import LineIndex, Position
 
 DOCS_URL = "https://perfaudit.dev/rules/"
@@ -258,28 +259,13 @@ _SARIF_LEVEL = {
 SRCROOT = "%SRCROOT%"
 
 
-def _doc_section(doc: str, title: str) -> str:
-    lines = doc.splitlines()
-    out: list[str] = []
-    inside = False
-    for line in lines:
-        if line.startswith("## "):
-            if inside:
-                break
-            inside = line[3:].strip().lower() == title.lower()
-            continue
-        if inside:
-            out.append(line)
-    return "\n".join(out).strip()
-
-
 def _plain(markdown: str) -> str:
     return markdown.replace("`", "")
 
 
 def sarif_rule(rule) -> dict:
     doc = rule.doc or ""
-    what = _doc_section(doc, "What it does") or rule.summary
+    what = doc_section(doc, "What it does") or rule.summary
     help_md = f"# {rule.code} {rule.name}\n\n{doc}\n\n[Documentation]({docs_url(rule.code)})" if doc else rule.summary
     out = {
         "id": rule.code,

@@ -46,6 +46,18 @@ def parse(data: bytes, language: str, old_tree: tree_sitter.Tree | None = None) 
     return parser.parse(data)
 
 
+def walk(node: tree_sitter.Node):
+    """Every node under `node` (itself included), in source order.
+
+    For small subtrees: rules find candidates through `SourceFile.nodes`,
+    which runs in C, and walk only what they look inside."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
+
+
 def node_text(node: tree_sitter.Node) -> str:
     return node.text.decode("utf-8", errors="replace") if node.text is not None else ""
 

@@ -22,7 +22,7 @@ from .effects import Effect
 from .facts import ValueRef, member_path, unwrap
 from .index import register_classifier
 from .facts import register_extractor
-from .parsing import node_text
+from .parsing import node_text, walk
 from .redis_commands import command_name
 
 IOREDIS = "ioredis"
@@ -303,9 +303,3 @@ def function_node(tree, fn):
     return node
 
 
-def walk(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.named_children))

@@ -26,6 +26,21 @@ if TYPE_CHECKING:  # pragma: no cover
     from .workspace import SourceFile, Workspace
 
 
+def doc_section(doc: str, title: str) -> str:
+    """The text of one `## Title` section of a rule's documentation."""
+    out: list[str] = []
+    inside = False
+    for line in doc.splitlines():
+        if line.startswith("## "):
+            if inside:
+                break
+            inside = line[3:].strip().lower() == title.lower()
+            continue
+        if inside:
+            out.append(line)
+    return "\n".join(out).strip()
+
+
 class FixAvailability(str, enum.Enum):
     ALWAYS = "always"
     SOMETIMES = "sometimes"

@@ -6,22 +6,9 @@ from lsprotocol import types
 
 from perfaudit.server.output import docs_url
 from perfaudit.server.registry import all_rules
+from perfaudit.server.rule import doc_section
 
 SECTIONS = ("What it does", "Why is this bad?", "Example", "Fix safety")
-
-
-def _section(doc: str, title: str) -> str:
-    out: list[str] = []
-    inside = False
-    for line in doc.splitlines():
-        if line.startswith("## "):
-            if inside:
-                break
-            inside = line[3:].strip().lower() == title.lower()
-            continue
-        if inside:
-            out.append(line)
-    return "\n".join(out).strip()
 
 
 def rule_markdown(code: str, message: str) -> str:
@@ -30,7 +17,7 @@ def rule_markdown(code: str, message: str) -> str:
     parts = [head]
     if rule is not None:
         for title in SECTIONS:
-            body = _section(rule.doc, title)
+            body = doc_section(rule.doc, title)
             if body:
                 parts.append(f"### {title}\n{body}")
     parts.append(f"[{code} documentation]({docs_url(code)})")
