@@ -30,7 +30,7 @@ PRISMA_RAW = {"$queryRaw", "$executeRaw", "$queryRawUnsafe", "$executeRawUnsafe"
 _CLIENT_LIKE = re.compile(r"^(prisma\w*|db|tx|client|prismaClient|prismaService|database|orm)$", re.I)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Effect:
     kind: str  # "query", "redis", "http", "blocking", "cache"
     op: str  # Prisma operation, Redis command, blocking function...

@@ -28,7 +28,7 @@ CLASS_KINDS = {"class_declaration", "abstract_class_declaration", "class"}
 LOOP_KINDS = {"for_statement", "for_in_statement", "while_statement", "do_statement"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ValueRef:
     """What a name or member holds, as far as syntax tells.
 
@@ -44,7 +44,7 @@ class ValueRef:
     member: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CallFact:
     start: int
     end: int
@@ -56,7 +56,7 @@ class CallFact:
     is_new: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FunctionFact:
     id: str
     name: str  # display name: "UserService.create", "createUser", "<arrow>"
@@ -72,7 +72,7 @@ class FunctionFact:
     locals: tuple[tuple[str, ValueRef], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClassFact:
     name: str
     extends: str | None
@@ -94,7 +94,7 @@ class ClassFact:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImportFact:
     local: str
     module: str

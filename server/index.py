@@ -33,7 +33,7 @@ REGISTERS_CALLBACK = {
 MAX_DEPTH = 12
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """What a name resolves to: kind "function" | "class" | "instance" | "module" | "external"."""
 

@@ -44,7 +44,7 @@ PARALLEL_CALLS = {("Promise", "all"), ("Promise", "allSettled"), ("Promise", "ra
 # ------------------------------------------------------------------ per-file facts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HandlerRef:
     """One argument of a registration or `use`: kind "function" (inline, by
     range), "path" (`ctrl.list`), "call" (`asyncHandler(ctrl.list)`,
@@ -69,7 +69,7 @@ class HandlerRef:
         return "?"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Container:
     kind: str  # "app" | "router"
     name: str  # binding name; "this.app" for class members
@@ -79,7 +79,7 @@ class Container:
     returned: bool = False  # the enclosing function returns it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Registration:
     receiver: tuple[str, ...]
     method: str  # lower-case HTTP method or "all"
@@ -90,7 +90,7 @@ class Registration:
     head_end: int  # end of `router.get`
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Use:
     receiver: tuple[str, ...]
     prefix: str | None  # "" when no prefix; None when not a literal
@@ -99,7 +99,7 @@ class Use:
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pass:
     """A call that hands `name` to another function (`setupMiddleware(app)`)."""
 
@@ -110,7 +110,7 @@ class Pass:
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NestRoute:
     method: str
     path: str
@@ -119,14 +119,14 @@ class NestRoute:
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NestController:
     class_name: str
     prefix: str
     routes: tuple[NestRoute, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExpressFacts:
     containers: tuple[Container, ...] = ()
     registrations: tuple[Registration, ...] = ()
@@ -1206,7 +1206,7 @@ def route_lenses(ws, path: str) -> list[tuple[int, int, str, tuple[str, int] | N
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RouteSymbol:
     name: str  # "GET /api/users/:id"
     detail: str  # handler name
