@@ -20,6 +20,11 @@ E2E_DIR="${PERFAUDIT_VSCODE_E2E_DIR:-$HOME/.cache/perfaudit/vscode-e2e}"
 CODE_SERVER_VERSION=4.100.3
 PLAYWRIGHT_VERSION=1.65.1
 export npm_config_yes=true npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
+# node-gyp would download Node's headers from outside the registries: use the
+# ones Debian's nodejs package installs.
+if [ -z "${npm_config_nodedir:-}" ] && [ -e /usr/include/node/node.h ]; then
+  export npm_config_nodedir=/usr
+fi
 
 log() { printf '[vscode-e2e %(%T)T] %s\n' -1 "$*" >&2; }
 

@@ -330,6 +330,10 @@ async function main() {
   result.after = await problems();
   result.fixed = await screenshot('vscode-e2e-fixed.png');
   step('problem cleared');
+  // No perfaudit notification (such as "invalid setting perfaudit.interpreter").
+  result.notifications = await page.locator('.notification-toast').allInnerTexts();
+  const ours = result.notifications.filter((t) => /perfaudit/i.test(t));
+  if (ours.length) throw new Error(`perfaudit notifications: ${JSON.stringify(ours)}`);
   result.ok = true;
 }
 
