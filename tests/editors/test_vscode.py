@@ -5,10 +5,13 @@ server, the P104 squiggle and its Problems entry appear, Ctrl+. lists the
 "Use createMany" quick fix and applying it changes the text and clears the
 problem. Screenshots: tests/output/vscode-e2e*.png.
 
+It runs through scripts/vscode-e2e.sh (which can also be run by hand): in CI
+(CI=true) or with PERFAUDIT_VSCODE_E2E=1; PERFAUDIT_VSCODE_E2E=0 turns it off.
 Its setup (apt Chromium and build tools, npm code-server and VS Code's own
-modules, npm ci + vsce for the extension) takes minutes on a fresh machine,
-so it runs only with PERFAUDIT_VSCODE_E2E=1, through scripts/vscode-e2e.sh
-(which can also be run by hand)."""
+modules) takes about 1.5 min with a cold npm cache plus the apt install, and
+is kept in ~/.cache/perfaudit/vscode-e2e; the build (npm ci, tsc, vsce) about
+20 s, the run about 15 s. When the setup cannot be installed the test skips
+with the reason; a failing build or run fails it."""
 
 from __future__ import annotations
 
@@ -26,8 +29,9 @@ SCRIPT = REPO / "scripts" / "vscode-e2e.sh"
 
 
 def _skip_reason() -> str | None:
-    if os.environ.get("PERFAUDIT_VSCODE_E2E") != "1":
-        return "VS Code e2e is opt-in: PERFAUDIT_VSCODE_E2E=1 (or run scripts/vscode-e2e.sh)"
+    wanted = os.environ.get("PERFAUDIT_VSCODE_E2E")
+    if wanted == "0" or (wanted != "1" and os.environ.get("CI") != "true"):
+        return "VS Code e2e runs in CI or with PERFAUDIT_VSCODE_E2E=1 (or run scripts/vscode-e2e.sh)"
     if shutil.which("node") is None or shutil.which("npm") is None:
         return "Node.js 20 and npm are needed for the VS Code e2e test"
     if shutil.which("chromium") is None and shutil.which("apt-get") is None:
@@ -39,18 +43,30 @@ SKIP = _skip_reason()
 pytestmark = pytest.mark.skipif(SKIP is not None, reason=SKIP or "")
 
 
+def _stage(stage: str, timeout: int) -> tuple[subprocess.CompletedProcess | None, str]:
+    try:
+        proc = subprocess.run(["bash", str(SCRIPT), stage], cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        return None, f"scripts/vscode-e2e.sh {stage} did not finish in {timeout} s\n{exc.stderr}"
+    return proc, f"scripts/vscode-e2e.sh {stage}: exit {proc.returncode}\n{proc.stderr[-8000:]}"
+
+
 def test_vscode_extension_in_code_server() -> None:
     started = time.monotonic()
-    try:
-        proc = subprocess.run(["bash", str(SCRIPT)], cwd=REPO, capture_output=True, text=True, timeout=1200)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"scripts/vscode-e2e.sh did not finish in 20 minutes\n{exc.stderr}")
-    took = time.monotonic() - started
+    proc, context = _stage("install", 900)
+    if proc is None or proc.returncode != 0:
+        pytest.skip(f"could not install code-server, playwright-core or Chromium: {context[-1500:]}")
+    setup = time.monotonic() - started
+    proc, context = _stage("build", 600)
+    assert proc is not None and proc.returncode == 0, context
+    proc, context = _stage("run", 300)
+    assert proc is not None, context
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     result = json.loads(lines[-1]) if lines else {}
-    context = f"exit {proc.returncode} after {took:.0f} s\n{proc.stderr[-8000:]}"
+    context += f"\n(setup {setup:.0f} s, total {time.monotonic() - started:.0f} s)"
     assert proc.returncode == 0 and result.get("ok") is True, context
     assert any("P104" in p for p in result["problems"]), result["problems"]
     assert any("Use createMany" in a for a in result["actions"]), result["actions"]
     assert not any("P104" in p for p in result["after"]), result["after"]
+    assert any("P102" in p for p in result["after"]), result["after"]
     assert (OUTPUT / "vscode-e2e.png").stat().st_size > 10_000
