@@ -334,6 +334,21 @@ async function main() {
   result.notifications = await page.locator('.notification-toast').allInnerTexts();
   const ours = result.notifications.filter((t) => /perfaudit/i.test(t));
   if (ours.length) throw new Error(`perfaudit notifications: ${JSON.stringify(ours)}`);
+
+  // No server to be found: the extension restarts on the settings change and
+  // says what to install.
+  // (A workspace setting: the folder is watched, the user data dir may not be.)
+  fs.mkdirSync(path.join(backend, '.vscode'), { recursive: true });
+  fs.writeFileSync(
+    path.join(backend, '.vscode', 'settings.json'),
+    JSON.stringify({ 'perfaudit.interpreter': path.join(tmp, 'no-such-python') }),
+  );
+  result.missing = await until('the "install perfaudit" notification', 30, async () => {
+    const texts = await page.locator('.notification-toast').allInnerTexts();
+    return texts.find((t) => /pip install perfaudit/.test(t));
+  }, 200);
+  await screenshot('vscode-e2e-not-found.png');
+  step('not-found notification');
   result.ok = true;
 }
 
