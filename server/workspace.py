@@ -35,14 +35,17 @@ def norm(path: str) -> str:
 @dataclass
 class SourceFile:
     path: str
-    text: str
-    data: bytes
+    data: bytes  # the UTF-8 text: the only copy kept (`text` decodes on demand)
     language: str
     facts: FileFacts
     tree: tree_sitter.Tree | None = None
     version: int | None = None
     _line_index: LineIndex | None = field(default=None, repr=False)
     _nodes: tuple | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8")
 
     @property
     def line_index(self) -> LineIndex:
@@ -295,7 +298,7 @@ class Workspace:
             tree = parse(data, language)
         facts = extract_facts(tree, language)
         old = self.files.get(path)
-        self.files[path] = SourceFile(path, text, data, language, facts, tree if keep_tree else None, version)
+        self.files[path] = SourceFile(path, data, language, facts, tree if keep_tree else None, version)
         changed = old is None or old.facts != facts
         if old is None:
             self.index.files_changed()
