@@ -330,6 +330,26 @@ async function main() {
   result.after = await problems();
   result.fixed = await screenshot('vscode-e2e-fixed.png');
   step('problem cleared');
+  // "perfaudit: Fix all" from the command palette applies the rest
+  // (perfaudit.unsafeFixes is on: P102's `take: 100` too).
+  await until('the command palette', 20, async () => {
+    await page.keyboard.press('Control+Shift+P');
+    await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 2000 });
+    return true;
+  }, 200);
+  await page.locator('.quick-input-widget input').fill('>perfaudit: Fix all');
+  await until('"perfaudit: Fix all" in the palette', 20, async () =>
+    (await page.locator('.quick-input-list .monaco-list-row.focused').innerText().catch(() => '')).includes('perfaudit: Fix all'),
+  );
+  await page.keyboard.press('Enter');
+  await until('P102 gone from the Problems panel after Fix all', 30, async () => {
+    const now = await problems();
+    return now.some((t) => t.includes('A404')) && !now.some((t) => t.includes('P102'));
+  });
+  await goTo(28, 1);
+  await until('the fix-all edit (take: 100)', 10, async () => (await editorText()).includes('take: 100'));
+  step('fix all');
+
   // No perfaudit notification (such as "invalid setting perfaudit.interpreter").
   result.notifications = await page.locator('.notification-toast').allInnerTexts();
   const ours = result.notifications.filter((t) => /perfaudit/i.test(t));
