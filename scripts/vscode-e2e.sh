@@ -13,6 +13,9 @@
 # second run skips the install. The test itself is
 # tests/editors/vscode/e2e.mjs; its screenshot lands in tests/output/.
 # Needs root (or sudo) for apt-get the first time; Node 20 and npm.
+# Timing on Debian 12: install ~70 s with a cold npm cache (plus apt, under a
+# minute), 0 s once done; build ~20 s; run ~15 s. tests/editors/test_vscode.py
+# runs it in CI (CI=true) or with PERFAUDIT_VSCODE_E2E=1.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
