@@ -256,6 +256,28 @@ def code_action(ls: PerfauditServer, params: types.CodeActionParams):
     return actions.code_actions(ls.session, params, document_changes) or None
 
 
+APPLY_FIXES = "perfaudit.applyFixes"
+
+
+@server.command(APPLY_FIXES)
+async def apply_fixes(ls: PerfauditServer, *args):
+    """`perfaudit.applyFixes(uri)`: the document's safe fixes, sent to the
+    client as `workspace/applyEdit` (editors' "Fix all" commands call it)."""
+    args = args[0] if len(args) == 1 and isinstance(args[0], list) else list(args)
+    uri = args[0] if args and isinstance(args[0], str) else None
+    doc = ls.session.documents.get(uri) if uri else None
+    if doc is None:
+        return {"applied": False, "reason": "not an open document"}
+    ls.session.flush(uri)
+    caps = ls.client_capabilities.workspace
+    document_changes = bool(caps and caps.workspace_edit and caps.workspace_edit.document_changes)
+    action = actions.fix_all_action(ls.session, doc, document_changes)
+    if action is None or action.edit is None:
+        return {"applied": False, "reason": "nothing to fix"}
+    result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=action.edit, label="perfaudit: fix all"))
+    return {"applied": bool(result and result.applied)}
+
+
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 def on_hover(ls: PerfauditServer, params: types.HoverParams):
     uri = params.text_document.uri

@@ -117,3 +117,27 @@ async def test_requests_for_unknown_documents_are_answered_empty(client, tmp_pat
     client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=ghost))
     doc = Editor(client, root / "src/services/user.service.ts")
     await diagnostics(client, doc.uri, has("P101"))
+
+
+async def test_apply_fixes_command_goes_through_workspace_apply_edit(client, tmp_path):
+    """What an editor's "Fix all" command does: the server sends workspace/applyEdit."""
+    root = copy_backend(tmp_path)
+    await initialize(client, root)
+    schema = Editor(client, root / "prisma/schema.prisma", language="prisma")
+    await diagnostics(client, schema.uri, has("P106"))
+    received = []
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def on_apply_edit(params: types.ApplyWorkspaceEditParams):
+        received.append(params)
+        # Apply it as the editor would, then report success.
+        (change,) = params.edit.document_changes
+        schema.apply_text_edits(change.edits)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="perfaudit.applyFixes", arguments=[schema.uri]))
+    assert result["applied"] is True
+    assert len(received) == 1 and received[0].label == "perfaudit: fix all"
+    assert "@@index([authorId])" in schema.text
+    await diagnostics(client, schema.uri, lacks("P106"))
