@@ -5,7 +5,7 @@
 local env = vim.env
 vim.opt.runtimepath:prepend(env.PERFAUDIT_PLUGIN)
 vim.opt.swapfile = false
-vim.lsp.set_log_level(vim.log.levels.WARN)
+vim.lsp.set_log_level(env.PERFAUDIT_LSP_LOG == 'debug' and vim.log.levels.DEBUG or vim.log.levels.WARN)
 
 local t0 = vim.uv.hrtime()
 local function elapsed()
@@ -87,7 +87,7 @@ vim.api.nvim_create_autocmd('VimEnter', {
       end
       step('attached')
       -- The open file is checked first, the workspace scan adds cross-file facts: wait for the full set.
-      if not vim.wait(20000, function()
+      if not vim.wait(tonumber(env.PERFAUDIT_WAIT_MS or '20000'), function()
         return key_set(ours(bufnr)) == expected
       end, 20) then
         result.before = ours(bufnr)
@@ -121,7 +121,7 @@ vim.api.nvim_create_autocmd('VimEnter', {
             return false
           end
         end
-        return #now > 0
+        return true
       end, 20) then
         result.after = ours(bufnr)
         error('the ' .. fix_code .. ' diagnostic did not go away after the fix: ' .. key_set(ours(bufnr)))

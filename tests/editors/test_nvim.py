@@ -46,16 +46,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.mark.parametrize("mode", ["config", "start", "enable"])
-def test_nvim_diagnostics_and_quick_fix(tmp_path: Path, mode: str) -> None:
-    """mode: `config` = setup() with vim.lsp.config/enable; `start` = the
-    vim.lsp.start path of Neovim 0.8-0.10; `enable` = lsp/perfaudit.lua and a
-    bare vim.lsp.enable('perfaudit')."""
+def _run(tmp_path: Path, mode: str, target: str, fix_code: str, fix_line: int, fix_title: str, wait_ms: int = 20000) -> dict:
+    """Open `target` of a copy of the backend in headless Neovim, apply the fix; what it saw."""
     backend = copy_backend(tmp_path)
     home = tmp_path / "home"
     out = tmp_path / "result.json"
-    expected = expected_findings(TARGET)
-    assert (FIX_LINE, FIX_CODE) in expected
+    expected = expected_findings(target)
+    assert (fix_line, fix_code) in expected
     env = {
         **os.environ,
         "HOME": str(home),
@@ -65,14 +62,15 @@ def test_nvim_diagnostics_and_quick_fix(tmp_path: Path, mode: str) -> None:
         "PERFAUDIT_MODE": mode,
         "PERFAUDIT_CMD": json.dumps(server_command()),
         "PERFAUDIT_EXPECT": ",".join(f"{line}:{code}" for line, code in expected),
-        "PERFAUDIT_FIX_CODE": FIX_CODE,
-        "PERFAUDIT_FIX_LINE": str(FIX_LINE),
-        "PERFAUDIT_FIX_TITLE": FIX_TITLE,
+        "PERFAUDIT_FIX_CODE": fix_code,
+        "PERFAUDIT_FIX_LINE": str(fix_line),
+        "PERFAUDIT_FIX_TITLE": fix_title,
+        "PERFAUDIT_WAIT_MS": str(wait_ms),
     }
     started = time.monotonic()
     try:
         proc = subprocess.run(
-            [NVIM, "--headless", "-u", str(CHECK), "-i", "NONE", "-n", TARGET],
+            [NVIM, "--headless", "-u", str(CHECK), "-i", "NONE", "-n", target],
             cwd=backend, env=env, capture_output=True, text=True, timeout=EDITOR_TIMEOUT,
         )
     except subprocess.TimeoutExpired as exc:
@@ -85,16 +83,45 @@ def test_nvim_diagnostics_and_quick_fix(tmp_path: Path, mode: str) -> None:
         f"lsp.log:\n{tail(home / 'state/nvim/lsp.log')}"
     )
     assert proc.returncode == 0 and result.get("ok"), context
-
     before = sorted((d["lnum"] + 1, d["code"]) for d in result["before"])
     assert before == expected, context
+    assert any(fix_title in t for t in result["titles"]), result["titles"]
+    assert fix_code not in {d["code"] for d in result["after"]}, result["after"]
+    assert result["modified"] is True
+    return result
+
+
+@pytest.mark.parametrize("mode", ["config", "start", "enable"])
+def test_nvim_diagnostics_and_quick_fix(tmp_path: Path, mode: str) -> None:
+    """mode: `config` = setup() with vim.lsp.config/enable; `start` = the
+    vim.lsp.start path of Neovim 0.8-0.10; `enable` = lsp/perfaudit.lua and a
+    bare vim.lsp.enable('perfaudit')."""
+    result = _run(tmp_path, mode, TARGET, FIX_CODE, FIX_LINE, FIX_TITLE)
     p104 = next(d for d in result["before"] if d["code"] == FIX_CODE)
     assert (p104["lnum"], p104["col"]) == (FIX_LINE - 1, 14), p104  # `tx.readListItem.create(` at 110:15
-    assert any(FIX_TITLE in t for t in result["titles"]), result["titles"]
-
     text = "\n".join(result["lines"])
     assert FIXED_TEXT in text and "await tx.readListItem.create({" not in text, text
-    assert FIX_CODE not in {d["code"] for d in result["after"]}, result["after"]
-    assert result["modified"] is True
     # The example itself is never touched.
     assert "await tx.readListItem.create({" in (REPO / "examples/backend" / TARGET).read_text()
+
+
+@pytest.mark.parametrize(
+    "target, code, line, title, fixed_line, fixed",
+    [
+        # Cross-file findings (R201 needs RedisService.set of another file), which the
+        # server computes after its workspace scan: they must reach Neovim unedited.
+        ("src/services/book.service.ts", "R201", 52, "Pass a TTL", 52, "await cache.set(key, book, 300);"),
+        # `.env.example` gets the `dotenv` filetype from the plugin, so the server checks it.
+        pytest.param(
+            ".env.example", "P108", 5, "Add connection_limit", 5, "connection_limit=10",
+            marks=pytest.mark.xfail(
+                reason="server bug: an open .env document is published with no diagnostics (P108 only reaches closed ones)",
+                strict=False,
+            ),
+        ),
+    ],
+    ids=["cross-file", "dotenv"],
+)
+def test_nvim_other_files(tmp_path: Path, target: str, code: str, line: int, title: str, fixed_line: int, fixed: str) -> None:
+    result = _run(tmp_path, "config", target, code, line, title, wait_ms=20000 if code != "P108" else 5000)
+    assert fixed in result["lines"][fixed_line - 1], result["lines"][fixed_line - 1]

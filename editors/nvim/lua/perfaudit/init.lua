@@ -56,7 +56,35 @@ function M.config(opts)
   }, opts)
   config.settings = { perfaudit = vim.deepcopy(settings_of(opts)) }
   config.init_options = opts.init_options or config.settings.perfaudit
-  config.dotenv, config.legacy, config.enable = nil, nil, nil
+  if opts.pull_diagnostics ~= true then
+    -- Neovim 0.11 pulls diagnostics (textDocument/diagnostic) but declares no
+    -- workspace/diagnostic/refresh support, so findings the server computes
+    -- later (after its workspace scan, or when another file changes) would
+    -- not show until the buffer is edited. Without the pull capability the
+    -- server pushes them as they change; and Neovim must not pull as well.
+    local user_before_init, user_on_init = opts.before_init, opts.on_init
+    local push = false
+    config.before_init = function(params, cfg)
+      local caps = params.capabilities or {}
+      local refresh = caps.workspace and caps.workspace.diagnostics and caps.workspace.diagnostics.refreshSupport
+      if caps.textDocument and caps.textDocument.diagnostic and not refresh then
+        caps.textDocument.diagnostic = nil
+        push = true
+      end
+      if user_before_init then
+        user_before_init(params, cfg)
+      end
+    end
+    config.on_init = function(client, result)
+      if push and client.server_capabilities then
+        client.server_capabilities.diagnosticProvider = nil
+      end
+      if user_on_init then
+        return user_on_init(client, result)
+      end
+    end
+  end
+  config.dotenv, config.legacy, config.enable, config.pull_diagnostics = nil, nil, nil, nil
   return config
 end
 
