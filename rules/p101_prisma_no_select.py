@@ -7,7 +7,9 @@ relations on top of every scalar.
 The argument object is resolved through variables, shorthand, spreads,
 `this.` members and small helpers; when part of it cannot be seen (a
 parameter passed through, an unknown spread) the rule stays silent. A query
-with `omit` already chose its columns and is not reported.
+with `omit` already chose its columns and is not reported, nor is a read of a
+model with a single scalar column (a tag table keyed by its name), which a
+`select` could not narrow.
 
 ## Why is this bad?
 Every column is read from disk, sent over the wire, decoded and kept in
@@ -83,6 +85,8 @@ def check(ctx):
             continue
         has_include = site.args.has("include")
         scalars = selectable_scalars(site.schema, site.model)
+        if len(scalars) <= 1:
+            continue  # one column (a lookup table keyed by its name): nothing a `select` could drop
         fields, from_reads = _fields_to_select(site, scalars)
         fix = _fix(ctx, site, fields, from_reads)
         callee = ".".join(site.callee)

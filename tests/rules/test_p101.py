@@ -256,3 +256,41 @@ def test_fields_read_follows_rows_and_gives_up_when_they_escape():
     one = "await prisma.user.findUnique({ where: { id } })"
     assert _reads(f"async function f(id) {{ const {{ email, ...rest }} = {one}; return rest; }}", False) is None
     assert _reads(f"async function f(id) {{ const u = {one}; if (!u) return null; return u.email; }}", False) == {"email"}
+
+
+def test_model_with_a_single_column_is_not_reported(tmp_path):
+    # A label table whose only scalar is its key: `select` could not drop anything.
+    schema = """\
+        datasource db {
+          provider = "postgresql"
+          url      = env("DATABASE_URL")
+        }
+
+        model Label {
+          name   String    @id
+          notes  Note[]
+        }
+
+        model Note {
+          id     Int     @id @default(autoincrement())
+          text   String
+          labels Label[]
+        }
+    """
+    files = {
+        "prisma/schema.prisma": schema,
+        "src/labels.ts": """\
+            import { db } from './db';
+
+            export async function allLabels() {
+              const labels = await db.label.findMany({ take: 500 });
+              return labels.map((l) => l.name);
+            }
+
+            export async function notesOf(text: string) {
+              return db.note.findMany({ where: { text }, take: 20 });
+            }
+        """,
+    }
+    findings = run_rules(tmp_path, files, "P101")
+    assert lines_of(tmp_path, findings) == [("src/labels.ts", 9, "P101")]
