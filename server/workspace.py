@@ -108,6 +108,15 @@ def is_env_file(name: str) -> bool:
     return name == ".env" or name.startswith(".env.")
 
 
+def is_tsconfig(name: str) -> bool:
+    return name.startswith("tsconfig") and name.endswith(".json") or name == "jsconfig.json"
+
+
+def is_project_file(name: str) -> bool:
+    """Files other than sources and schemas that rules read."""
+    return is_env_file(name) or name == "package.json" or is_tsconfig(name)
+
+
 class Workspace:
     def __init__(self, root: str, config=None):
         from .index import Index
@@ -123,7 +132,6 @@ class Workspace:
         self.env_files: dict[str, str] = {}
         self.package_jsons: dict[str, dict] = {}
         self.tsconfigs: dict[str, dict] = {}
-        self.prisma_configs: dict[str, str] = {}
         self.skipped: list[tuple[str, str]] = []
         self._schemas = None
         self._schema_for_cache: dict = {}
@@ -272,19 +280,26 @@ class Workspace:
             text = self._read_text(path)
             if text is not None:
                 self.schema_texts[path] = text
-        elif is_env_file(name):
-            text = self._read_text(path, 100_000)
+        elif is_project_file(name):
+            text = self._read_text(path, 100_000 if is_env_file(name) else MAX_FILE_BYTES)
             if text is not None:
-                self.env_files[path] = text
+                self.set_project_text(path, text)
+
+    def set_project_text(self, path: str, text: str) -> bool:
+        """The text of an `.env*` file, a package.json or a tsconfig, from
+        disk or from an editor; False when `path` is none of those."""
+        path = norm(path)
+        name = os.path.basename(path)
+        if is_env_file(name):
+            self.env_files[path] = text
         elif name == "package.json":
-            self.package_jsons[path] = _read_json(self._read_text(path) or "")
-        elif name.startswith("tsconfig") and name.endswith(".json") or name == "jsconfig.json":
-            self.tsconfigs[path] = _read_json(self._read_text(path) or "")
+            self.package_jsons[path] = _read_json(text)
+        elif is_tsconfig(name):
+            self.tsconfigs[path] = _read_json(text)
             self.index.files_changed()  # path aliases may resolve anew
-        elif re.fullmatch(r"prisma\.config\.(ts|mts|js|mjs|cts|cjs)", name):
-            text = self._read_text(path)
-            if text is not None:
-                self.prisma_configs[path] = text
+        else:
+            return False
+        return True
 
     # ------------------------------------------------------------ updating
 
@@ -327,7 +342,6 @@ class Workspace:
         self.env_files.pop(path, None)
         self.package_jsons.pop(path, None)
         self.tsconfigs.pop(path, None)
-        self.prisma_configs.pop(path, None)
 
     def set_schema_text(self, path: str, text: str) -> None:
         self.schema_texts[norm(path)] = text

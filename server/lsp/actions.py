@@ -48,7 +48,7 @@ class EditBuilder:
 
 def _fix_title(fix: dict) -> str:
     title = fix["title"]
-    if fix.get("applicability") == "unsafe":
+    if fix.get("applicability") == "unsafe" and "unsafe" not in title.lower():
         return f"{title} (unsafe: may change behaviour)"
     return title
 

@@ -142,7 +142,7 @@ server = PerfauditServer()
 def initialize(ls: PerfauditServer, params: types.InitializeParams) -> None:
     session = ls.session
     session.encoding = str(ls.workspace.position_encoding or "utf-16")
-    session.push = params.capabilities.text_document is None or params.capabilities.text_document.diagnostic is None
+    session.push = not _pulls_with_refresh(params.capabilities)
     ls.init_options = params.initialization_options
     ls.apply_settings(params.initialization_options)
     folders = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
@@ -254,6 +254,17 @@ def code_action(ls: PerfauditServer, params: types.CodeActionParams):
     caps = ls.client_capabilities.workspace
     document_changes = bool(caps and caps.workspace_edit and caps.workspace_edit.document_changes)
     return actions.code_actions(ls.session, params, document_changes) or None
+
+
+def _pulls_with_refresh(caps: types.ClientCapabilities) -> bool:
+    """Pull diagnostics only for clients that pull AND accept
+    `workspace/diagnostic/refresh`: findings computed later (after the
+    workspace scan, or a change in another file) reach the others only by
+    push. Neovim 0.11 pulls without refresh support."""
+    pulls = caps.text_document is not None and caps.text_document.diagnostic is not None
+    ws = caps.workspace
+    refresh = bool(ws and ws.diagnostics and ws.diagnostics.refresh_support)
+    return pulls and refresh
 
 
 APPLY_FIXES = "perfaudit.applyFixes"

@@ -190,6 +190,9 @@ class Session:
             elif doc.is_schema:
                 root.ws.set_schema_text(doc.path, doc.text)
                 self._queue_follow_up(root, None, delay=0.0)
+            elif root.ws.set_project_text(doc.path, doc.text):
+                # `.env*`, package.json, tsconfig: the workspace rules read them.
+                self._queue_follow_up(root, None, delay=0.0)
         except Exception as exc:  # an engine bug must not take the server down
             log.exception("analysis of %s failed", doc.path)
             self.client.log(types.MessageType.Error, f"perfaudit: analysis of {doc.path} failed: {type(exc).__name__}: {exc}")

@@ -159,6 +159,7 @@ async def test_pull_diagnostics_answer_unchanged_when_nothing_changed(client, tm
 
     caps = client_capabilities("visual-studio-code")
     caps.text_document.diagnostic = types.DiagnosticClientCapabilities(dynamic_registration=False)
+    caps.workspace.diagnostics = types.DiagnosticWorkspaceClientCapabilities(refresh_support=True)
     await initialize(client, root, capabilities=caps)
     doc = Editor(client, root / "src/services/user.service.ts")
     await wait_scan_done(client)
@@ -183,3 +184,19 @@ async def test_workspace_scan_reports_progress(client, tmp_path):
     (values,) = client.progress_reports.values()
     assert isinstance(values[0], types.WorkDoneProgressBegin) and values[0].cancellable
     assert isinstance(values[-1], types.WorkDoneProgressEnd)
+
+
+async def test_a_client_that_pulls_without_refresh_gets_pushes(client, tmp_path):
+    """Neovim 0.11 pulls but cannot be told to pull again: later findings
+    (after the scan, or from another file) reach it only by push."""
+    root = copy_backend(tmp_path)
+    from pytest_lsp import client_capabilities
+
+    caps = client_capabilities("neovim")
+    caps.text_document.diagnostic = types.DiagnosticClientCapabilities(dynamic_registration=False)
+    if caps.workspace is not None:
+        caps.workspace.diagnostics = None
+    await initialize(client, root, capabilities=caps)
+    doc = Editor(client, root / "src/services/user.service.ts")
+    ds = await diagnostics(client, doc.uri, has("P101"))
+    assert doc.uri in client.diagnostics and codes(ds, "P101") == [(4, "P101")]
