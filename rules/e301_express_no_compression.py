@@ -60,7 +60,7 @@ RULE = Rule(
 
 def check(ctx):
     ex = express_facts(ctx.file)
-    apps = [c for c in ex.containers if c.kind == "app"]
+    apps = [c for c in ex.containers if c.kind == "app" and not c.unreferenced]
     if not apps:
         return
     model = route_model(ctx.workspace)

@@ -61,7 +61,7 @@ LOGGER_NAME = re.compile(r"^(\w*[lL]ogger|log)$")
 
 def check(ctx):
     ex = express_facts(ctx.file)
-    apps = [c for c in ex.containers if c.kind == "app"]
+    apps = [c for c in ex.containers if c.kind == "app" and not c.unreferenced]
     if not apps:
         return
     if dependencies(package_json_for(ctx.workspace, ctx.file.path)) & APM_PACKAGES:

@@ -77,6 +77,7 @@ class Container:
     start: int  # the creating call
     end: int
     returned: bool = False  # the enclosing function returns it
+    unreferenced: bool = False  # the name is never read after its declaration: a dead app serves nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,7 @@ class ExpressFacts:
 
 _QUERY = """
 (call_expression) @call
+(new_expression) @new
 (variable_declarator) @decl
 (class_declaration) @class
 (member_expression
@@ -320,6 +322,14 @@ def _returns(fn_node, name: str) -> bool:
     return False
 
 
+def _unreferenced(scope_node, name: str) -> bool:
+    """Whether `name` occurs only once (its declaration) in its scope's text.
+    Any other occurrence, even in a comment or a string, counts as a use."""
+    text = scope_node.text or b""
+    pattern = re.compile(rb"(?<![\w$])" + re.escape(name.encode()) + rb"(?![\w$])")
+    return len(pattern.findall(text)) <= 1
+
+
 def _nest_decorator(node) -> tuple[str, str | None] | None:
     """`@Get(':id')` -> ("Get", ":id"); `@Controller()` -> ("Controller", "")."""
     call = next((c for c in node.named_children if c.type == "call_expression"), None)
@@ -442,7 +452,8 @@ def extract(root, language: str) -> ExpressFacts:
         kind = _container_kind(value, express_names, router_names)
         fn = _enclosing_function(decl)
         if kind is not None:
-            containers.append(Container(kind, node_text(name), _scope(decl), value.start_byte, value.end_byte, _returns(fn, node_text(name))))
+            containers.append(Container(kind, node_text(name), _scope(decl), value.start_byte, value.end_byte,
+                                        _returns(fn, node_text(name)), _unreferenced(fn or root, node_text(name))))
         else:
             inner = unwrap(value)
             if inner is not None and inner.type == "await_expression" and inner.named_children:
@@ -513,6 +524,20 @@ def extract(root, language: str) -> ExpressFacts:
                     passes.append(Pass(path, i, name, call.start_byte, call.end_byte))
                 if member_path(inner)[-1:] == ("query",) and path[-1:] != ("use",):
                     passed.append(inner.start_byte)
+
+    # `new ExpressAdapter(app)`, `new Server(app)`: handed to a constructor, which
+    # the analyzer does not follow; the pass resolves to no function, so it escapes.
+    for new in caps.get("new", []):
+        ctor = member_path(new.child_by_field_name("constructor"))
+        args = new.child_by_field_name("arguments")
+        if not ctor or args is None:
+            continue
+        for i, arg in enumerate(args.named_children):
+            inner = unwrap(arg)
+            if inner is not None and inner.type in ("identifier", "member_expression"):
+                name = _receiver(inner)
+                if name:
+                    passes.append(Pass(ctor, i, name, new.start_byte, new.end_byte))
 
     for member in caps.get("member", []):
         if _pagination_read(member):
@@ -927,6 +952,8 @@ class RouteModel:
 
     # -- building --
     def _build(self) -> None:
+        returned: set[Identity] = set()  # apps a factory returns, escaped unless a caller is seen
+        called: set[Identity] = set()
         for path in sorted(self.ws.files):
             source = self.ws.files[path]
             ex = express_facts(source)
@@ -937,7 +964,7 @@ class RouteModel:
                 if c.kind == "app":
                     self.apps.append((path, c, ident))
                 if c.returned:
-                    self.escapes.add(ident)  # callers seen through aliases clear it below
+                    returned.add(ident)  # callers seen through aliases clear it below
                 if c.name.startswith("this.") and self._member_used_elsewhere(path, c.name[5:]):
                     self.escapes.add(ident)
             for reg in ex.registrations:
@@ -969,7 +996,10 @@ class RouteModel:
                 target = self.index.function(self.index.resolve_path(path, callee, fn))
                 made = self._made_by(target[0], target[1]) if target is not None else None
                 if made is not None:
-                    self.escapes.discard(made)
+                    called.add(made)
+        # A returned app whose caller is seen does not escape for that reason
+        # (a pass elsewhere still makes it escape); files come in any order.
+        self.escapes |= returned - called
         self._collect_routes()
 
     def _member_used_elsewhere(self, path: str, member: str) -> bool:

@@ -62,3 +62,74 @@ def test_message_omits_install_hint_when_package_json_has_it(tmp_path):
              "package.json": '{"dependencies": {"compression": "^1"}, "devDependencies": {"@types/compression": "^1"}}'}
     findings = run_rules(tmp_path, files, "E301")
     assert len(findings) == 1 and "npm install" not in findings[0].message
+
+
+def test_app_handed_to_a_framework_adapter_constructor_stays_silent(tmp_path):
+    # A serverless entry builds a raw Express instance and gives it to a framework
+    # adapter; the factory's caller is seen, but the constructor is not.
+    files = {"api/handler.ts": """
+        import express from 'express';
+        import { PlatformAdapter } from '@acme/platform-express';
+        import { bootstrapFramework } from '@acme/core';
+
+        let ready: any;
+
+        async function buildServer() {
+          if (ready) return ready;
+          const instance = express();
+          await bootstrapFramework(new PlatformAdapter(instance));
+          ready = instance;
+          return instance;
+        }
+
+        export default async (req: any, res: any) => {
+          const server = await buildServer();
+          server(req, res);
+        };
+    """}
+    assert run_rules(tmp_path, files, ["E301", "E302"]) == []
+
+
+def test_unused_express_instance_is_not_reported(tmp_path):
+    # A leftover `express()` that nothing reads serves no response.
+    files = {"src/entry.ts": """
+        import express from 'express';
+        import compression from 'compression';
+        import morgan from 'morgan';
+
+        const leftover = express();
+
+        export function start() {
+          const app = express();
+          app.use(compression());
+          app.use(morgan('tiny'));
+          app.listen(8080);
+        }
+    """}
+    assert run_rules(tmp_path, files, ["E301", "E302"]) == []
+
+
+def test_factory_app_defined_after_its_caller_is_still_checked(tmp_path):
+    # The caller's file sorts before the factory's: the factory's app is seen.
+    files = {
+        "src/a_main.ts": """
+            import http from 'http';
+            import { makeApp } from './z_factory';
+
+            const app = makeApp();
+            http.createServer(app).listen(3000);
+        """,
+        "src/z_factory.ts": """
+            import express from 'express';
+            import morgan from 'morgan';
+
+            export function makeApp() {
+              const app = express();
+              app.use(morgan('combined'));
+              app.use(express.json());
+              return app;
+            }
+        """,
+    }
+    findings = run_rules(tmp_path, files, "E301")
+    assert [(p, c) for p, _, c in lines_of(tmp_path, findings)] == [("src/z_factory.ts", "E301")]
