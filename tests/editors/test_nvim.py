@@ -112,13 +112,7 @@ def test_nvim_diagnostics_and_quick_fix(tmp_path: Path, mode: str) -> None:
         # server computes after its workspace scan: they must reach Neovim unedited.
         ("src/services/book.service.ts", "R201", 52, "Pass a TTL", 52, "await cache.set(key, book, 300);"),
         # `.env.example` gets the `dotenv` filetype from the plugin, so the server checks it.
-        pytest.param(
-            ".env.example", "P108", 5, "Add connection_limit", 5, "connection_limit=10",
-            marks=pytest.mark.xfail(
-                reason="server bug: an open .env document is published with no diagnostics (P108 only reaches closed ones)",
-                strict=False,
-            ),
-        ),
+        pytest.param(".env.example", "P108", 5, "Add connection_limit", 5, "connection_limit=10"),
     ],
     ids=["cross-file", "dotenv"],
 )
