@@ -6,8 +6,8 @@ a function or constructor that can run more than once with no singleton
 guard (`globalThis.prisma ?? new PrismaClient()`, `if (!global.prisma)`).
 
 Tests, seeds and scripts are not the application and are skipped (paths
-under `test`, `tests`, `__tests__`, `spec`, `e2e`, `scripts`, files named
-`*.test.ts`, `*.spec.ts`, `seed*`). A NestJS `PrismaService extends
+under `test`, `tests`, `__tests__`, `spec`, `e2e`, `scripts`, `seeders`, files
+named `*.test.ts`, `*.spec.ts`, `seed*`, `*.seed.ts`, `*.seeder.ts`). A NestJS `PrismaService extends
 PrismaClient` provider is the singleton pattern and is not reported; so is a
 constructor of a class that is only instantiated once, at module level, when
 it holds the package's only client.
@@ -63,8 +63,9 @@ RULE = Rule(
     scope=Scope.WORKSPACE,
 )
 
-NOT_APP_DIRS = {"test", "tests", "__tests__", "__mocks__", "spec", "specs", "e2e", "scripts", "seed", "seeds", "fixtures"}
-NOT_APP_FILE = re.compile(r"(\.(test|spec|e2e-spec|e2e)\.[cm]?[jt]sx?$)|^seed")
+NOT_APP_DIRS = {"test", "tests", "__tests__", "__mocks__", "spec", "specs", "e2e", "scripts", "seed", "seeds",
+                "seeder", "seeders", "fixtures"}
+NOT_APP_FILE = re.compile(r"(\.(test|spec|e2e-spec|e2e|seeds?|seeders?)\.[cm]?[jt]sx?$)|^seed")
 CANONICAL_STEMS = {"prisma", "db", "database", "prismaclient", "prisma-client", "prisma.client", "client"}
 
 

@@ -63,7 +63,7 @@ def _scan_form(library: str, pattern: str) -> str:
 
 
 def _message(library: str, pattern: str, through: str | None = None) -> str:
-    head = f"`{through}` runs `KEYS`" if through else "`KEYS`"
+    head = f"`{through}` runs `KEYS`, which" if through else "`KEYS`"
     return (
         f"{head} walks the whole keyspace in one O(N) command and blocks every other client meanwhile. "
         f"Iterate with `SCAN cursor MATCH {pattern.strip(chr(39))} COUNT 500` instead: {_scan_form(library, pattern)}."

@@ -7,8 +7,10 @@ from ioredis, `createClient()` / `createCluster()` from node-redis,
 of a client, or a variable, member or constructor parameter typed with one
 of their client types (how NestJS providers are injected). The receiver is
 followed through locals, module bindings, imports and re-exports and `this.`
-members; what cannot be followed is not a client (a `.get()` on a router, a
-Map or an axios instance stays unclassified).
+members, and through the result of a workspace getter (`const client =
+getRedisClient()`) that returns such a binding or declares a client return
+type; what cannot be followed is not a client (a `.get()` on a router, a Map
+or an axios instance stays unclassified).
 
 Wrappers (`redisService.set(...)`) need nothing here: the index reaches the
 commands inside them.
@@ -19,7 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .effects import Effect
-from .facts import ValueRef, member_path, unwrap
+import re
+
+from .facts import FUNCTION_KINDS, ValueRef, member_path, type_name, unwrap
 from .index import register_classifier
 from .facts import register_extractor
 from .parsing import node_text, walk
@@ -95,6 +99,150 @@ def _auto_pipelined_names(root, language: str = "typescript") -> frozenset[str]:
 register_extractor("redis.auto_pipelining", _auto_pipelined_names)
 
 
+# ---------------------------------------------------------------- getters
+
+_MENTIONS_REDIS = re.compile(rb"[Rr]edis|REDIS")
+
+
+def _annotated_type(type_node) -> str | None:
+    """`: RedisClientType`, `: RedisClientType | null`, `: Promise<Redis>` -> the type name."""
+    if type_node is None:
+        return None
+    node = type_node.named_children[0] if type_node.type == "type_annotation" and type_node.named_children else type_node
+    if node.type == "union_type":
+        members = [m for m in _union_members(node) if node_text(m) not in ("null", "undefined")]
+        if len(members) != 1:
+            return None
+        node = members[0]
+    if node.type == "generic_type" and node_text(node.child_by_field_name("name") or node) == "Promise":
+        args = node.child_by_field_name("type_arguments")
+        inner = args.named_children if args is not None else []
+        return _annotated_type(inner[0]) if len(inner) == 1 else None
+    return type_name(node)
+
+
+def _union_members(node) -> list:
+    out = []
+    for child in node.named_children:
+        out.extend(_union_members(child) if child.type == "union_type" else [child])
+    return out
+
+
+def _returned_names(fn_node) -> tuple[str, ...]:
+    body = fn_node.child_by_field_name("body")
+    if body is None:
+        return ()
+    if body.type != "statement_block":
+        inner = unwrap(body)
+        return (node_text(inner),) if inner is not None and inner.type == "identifier" else ()
+    names = []
+    stack = list(body.named_children)
+    while stack:
+        n = stack.pop()
+        if n.type == "return_statement":
+            value = unwrap(n.named_children[0]) if n.named_children else None
+            if value is not None and value.type == "await_expression" and value.named_children:
+                value = unwrap(value.named_children[0])
+            path = member_path(value) if value is not None and value.type in ("identifier", "member_expression") else ()
+            names.append(".".join(path) if path else "")  # "": returns something else
+        elif n.type not in FUNCTION_KINDS and n.type != "class_declaration":
+            stack.extend(n.named_children)
+    return tuple(names)
+
+
+def _getters(root, language: str = "typescript"):
+    """In files that mention Redis: what named functions return, and module
+    variables declared with a type but no value (`let client: RedisClientType | null = null`).
+    ((function id, return type or None, returned names), ...), ((name, type), ...).
+    No byte offsets: an edit inside a body leaves it equal."""
+    if not _MENTIONS_REDIS.search(root.text or b""):
+        return ((), ())
+    functions, typed = [], []
+    for top in root.named_children:
+        node = top.child_by_field_name("declaration") if top.type == "export_statement" else top
+        if node is None:
+            continue
+        if node.type == "function_declaration":
+            name = node.child_by_field_name("name")
+            if name is not None:
+                functions.append((node_text(name), node))
+        elif node.type in ("lexical_declaration", "variable_declaration"):
+            for decl in node.named_children:
+                if decl.type != "variable_declarator":
+                    continue
+                name, value = decl.child_by_field_name("name"), unwrap(decl.child_by_field_name("value"))
+                if name is None or name.type != "identifier":
+                    continue
+                if value is not None and value.type in ("arrow_function", "function_expression"):
+                    functions.append((node_text(name), value))
+                elif value is None or value.type in ("null", "undefined"):
+                    t = _annotated_type(decl.child_by_field_name("type"))
+                    if t:
+                        typed.append((node_text(name), t))
+        elif node.type == "class_declaration":
+            cls = node.child_by_field_name("name")
+            body = node.child_by_field_name("body")
+            if cls is None or body is None:
+                continue
+            for member in body.named_children:
+                name = member.child_by_field_name("name")
+                if member.type == "method_definition" and name is not None:
+                    functions.append((f"{node_text(cls)}.{node_text(name)}", member))
+    out = []
+    for fid, fn_node in functions:
+        rtype = _annotated_type(fn_node.child_by_field_name("return_type"))
+        names = _returned_names(fn_node)
+        if rtype or any(names):
+            out.append((fid, rtype, names))
+    return (tuple(out), tuple(typed))
+
+
+register_extractor("redis.getters", _getters)
+
+
+def _getter(index, path: str, fid: str):
+    facts = index.facts(path)
+    functions, _ = (facts.extra("redis.getters") or ((), ())) if facts is not None else ((), ())
+    for entry in functions:
+        if entry[0] == fid:
+            return entry
+    return None
+
+
+def _typed_variable(index, path: str, name: str) -> str | None:
+    facts = index.facts(path)
+    _, typed = (facts.extra("redis.getters") or ((), ())) if facts is not None else ((), ())
+    for var, t in typed:
+        if var == name:
+            return t
+    return None
+
+
+def _client_of_getter(index, path: str, parts: tuple[str, ...], fn, depth: int) -> Client | None:
+    """The client a workspace function returns: every `return` gives the same
+    client, or (when none can be followed) its declared return type is one."""
+    found = index.function(index.resolve_path(path, parts, fn))
+    if found is None:
+        return None
+    fpath, fact = found
+    getter = _getter(index, fpath, fact.id)
+    if getter is None:
+        return None
+    _, rtype, names = getter
+    clients = set()
+    for name in names:
+        client = client_of(index, fpath, fact, tuple(name.split(".")), depth + 1) if name else None
+        if client is None:
+            clients = set()
+            break
+        clients.add(client)
+    if len(clients) == 1:
+        return clients.pop()
+    if rtype:
+        return _client_of_ref(index, fpath, ValueRef("type", rtype), None, f"{fact.id}()", depth + 1)
+    return None
+
+
 # ---------------------------------------------------------------- client resolution
 
 
@@ -140,7 +288,8 @@ def _client_of_ref(index, path: str, ref: ValueRef, fn, holder: str, depth: int)
             lib = _library_of_import(index, path, parts[0])
             if lib is not None:
                 return Client(f"{path}#{holder}", lib, False)
-        return None
+            return None
+        return _client_of_getter(index, path, parts, fn, depth + 1)
     if ref.kind == "type":
         lib = _library_of_import(index, path, parts[0])
         imported = _imported_name(index, path, parts[0]) or ""
@@ -172,7 +321,8 @@ def _client_of_name(index, path: str, name: str, fn, depth: int) -> Client | Non
         return _client_of_ref(index, path, ref, None, name, depth + 1)
     imp = facts.import_of(name)
     if imp is None:
-        return None
+        declared = _typed_variable(index, path, name)  # `let client: RedisClientType | null = null`
+        return _client_of_ref(index, path, ValueRef("type", declared), None, name, depth + 1) if declared else None
     target = index.resolve_module(path, imp.module)
     if target is None:
         return None

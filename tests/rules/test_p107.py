@@ -155,3 +155,25 @@ def test_separate_packages_each_have_their_own_client(tmp_path):
     findings = run_rules(tmp_path, files, "P107")
     assert lines_of(tmp_path, findings) == [("apps/worker/src/jobs/sync.ts", 2, "P107")]
     assert "src/db.ts:2" in findings[0].message
+
+
+def test_seeder_files_and_folders_are_not_the_app(tmp_path):
+    # A seeder's own client must not make the app's guarded client "another one".
+    files = {
+        "src/config/db.ts": """\
+            import { PrismaClient } from '@prisma/client';
+
+            const makeClient = () => new PrismaClient({ log: ['warn', 'error'] });
+
+            declare global {
+              var dbClient: undefined | ReturnType<typeof makeClient>;
+            }
+
+            export const db = globalThis.dbClient ?? makeClient();
+
+            if (process.env.NODE_ENV !== 'production') globalThis.dbClient = db;
+        """,
+        "prisma/seeders/product.seeder.ts": "import { PrismaClient } from '@prisma/client';\nconst prisma = new PrismaClient();\n",
+        "src/db/orders.seed.ts": "import { PrismaClient } from '@prisma/client';\nconst prisma = new PrismaClient();\n",
+    }
+    assert run_rules(tmp_path, files, "P107") == []

@@ -84,3 +84,54 @@ def test_keys_of_other_objects_are_silent(tmp_path):
         }
         """
     assert run_rules(tmp_path, {"src/registry.ts": text}, "R202") == []
+
+
+def test_keys_on_a_client_from_a_getter_fires(tmp_path):
+    # The client comes back from a getter that returns a lazily created module variable.
+    files = {
+        "src/cache/client.ts": """
+            import Redis from 'ioredis';
+
+            let conn: Redis | undefined;
+
+            export function redisConn() {
+              if (!conn) conn = new Redis(process.env.REDIS_URL!);
+              return conn;
+            }
+        """,
+        "src/cache/purge.ts": """
+            import { redisConn } from './client';
+
+            export async function purgePrefix(prefix: string) {
+              const r = redisConn();
+              const found = await r.keys(`${prefix}*`);
+              if (found.length) await r.del(...found);
+            }
+        """,
+    }
+    findings = run_rules(tmp_path, files, "R202")
+    assert lines_of(tmp_path, findings) == [("src/cache/purge.ts", 5, "R202")]
+
+
+def test_getter_returning_something_else_is_not_a_client(tmp_path):
+    files = {
+        "src/settings.ts": """
+            import Redis from 'ioredis';
+
+            export const redis = new Redis();
+            const table = new Map<string, string>();
+
+            export function settingsStore() {
+              return table;
+            }
+        """,
+        "src/purge.ts": """
+            import { settingsStore } from './settings';
+
+            export function names() {
+              const store = settingsStore();
+              return store.keys();
+            }
+        """,
+    }
+    assert run_rules(tmp_path, files, "R202") == []

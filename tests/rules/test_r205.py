@@ -86,3 +86,51 @@ def test_bounded_find_many_is_not_expensive(tmp_path):
     stats = STATS.replace("prisma.user.groupBy({ by: ['role'], _count: { _all: true } })", "prisma.user.findMany({ take: 10, orderBy: { createdAt: 'desc' } })")
     files = {"src/prisma.ts": PRISMA, "src/stats.service.ts": stats, "src/routes.ts": ROUTES}
     assert run_rules(tmp_path, files, "R205") == []
+
+
+def test_cache_read_through_a_client_getter_counts(tmp_path):
+    # node-redis connected lazily at startup; helpers fetch it through a typed getter.
+    files = {
+        "src/prisma.ts": PRISMA,
+        "src/redis.ts": """
+            import { createClient, RedisClientType } from 'redis';
+
+            let shared: RedisClientType | null = null;
+
+            export async function openRedis(url: string) {
+              const c = createClient({ url });
+              await c.connect();
+              shared = c as RedisClientType;
+            }
+
+            export const redisClient = (): RedisClientType => {
+              if (!shared) throw new Error('redis not opened');
+              return shared;
+            };
+
+            export async function readCache(key: string): Promise<string | null> {
+              const client = redisClient();
+              return client.get(key);
+            }
+        """,
+        "src/report.service.ts": """
+            import { prisma } from './prisma';
+            import { readCache } from './redis';
+
+            export async function salesReport() {
+              const hit = await readCache('report:sales');
+              if (hit) return JSON.parse(hit);
+              return prisma.user.groupBy({ by: ['role'], _count: { _all: true } });
+            }
+        """,
+        "src/routes.ts": """
+            import { Router } from 'express';
+            import { salesReport } from './report.service';
+
+            export const router = Router();
+            router.get('/reports/sales', async (_req, res) => {
+              res.json(await salesReport());
+            });
+        """,
+    }
+    assert run_rules(tmp_path, files, "R205") == []
