@@ -1279,6 +1279,9 @@ def ref_modules(model: RouteModel, path: str, ref: HandlerRef, depth: int = 0) -
         module = index.imported_module(path, ref.path[0])
         if module:
             out.add(module.removeprefix("node:"))
+        made_by = _factory_module(index, path, ref.path)
+        if made_by:
+            out.add(made_by.removeprefix("node:"))
         target = index.function(index.resolve_path(path, ref.path, None))
         if target is not None:
             tpath, fn = target
@@ -1293,6 +1296,35 @@ def ref_modules(model: RouteModel, path: str, ref: HandlerRef, depth: int = 0) -
     for arg in ref.args:
         out |= ref_modules(model, path, arg, depth + 1)
     return out
+
+
+def _factory_module(index, path: str, parts: tuple[str, ...]) -> str | None:
+    """The external module whose factory made a middleware held in a binding:
+    `const requestLog = morgan('tiny')` used as `requestLog`, or exported and
+    used as `logging.requestLog` / `{ requestLog }` from another file."""
+    facts = index.facts(path)
+    if facts is None or not parts or len(parts) > 2:
+        return None
+    if len(parts) == 1:
+        ref = facts.binding(parts[0])
+        if ref is not None and ref.kind == "call" and ref.member is None:
+            return index.imported_module(path, ref.name.split(".")[0])
+        imp = facts.import_of(parts[0])
+        name = imp.imported if imp is not None else None
+    else:
+        imp = facts.import_of(parts[0])
+        # `import logging from './logging'` (an object of named exports) or `import * as logging`.
+        name = parts[1] if imp is not None and imp.imported in ("default", "*") else None
+    target = index.resolve_module(path, imp.module) if name else None
+    tfacts = index.facts(target) if target else None
+    if tfacts is None:
+        return None
+    for exported, local in tfacts.exports:
+        if exported == name:
+            ref = tfacts.binding(local)
+            if ref is not None and ref.kind == "call" and ref.member is None:
+                return index.imported_module(target, ref.name.split(".")[0])
+    return None
 
 
 def ref_times_requests(model: RouteModel, path: str, ref: HandlerRef) -> bool:

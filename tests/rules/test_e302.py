@@ -57,3 +57,50 @@ def test_own_finish_timer_counts_as_timed(tmp_path):
 def test_apm_agent_in_package_json_stays_silent(tmp_path):
     files = {"src/app.ts": APP, "src/logger.ts": LOGGER, "package.json": '{"dependencies": {"dd-trace": "^5"}}'}
     assert run_rules(tmp_path, files, "E302") == []
+
+
+def test_morgan_built_in_a_config_module_and_used_through_its_default_object(tmp_path):
+    # config/http-log.ts builds the morgan middlewares and exports them named and as one object.
+    files = {
+        "src/config/http-log.ts": """
+            import morgan from 'morgan';
+
+            export const okLog = morgan(':method :url :status :response-time ms', {
+              skip: (_req, res) => res.statusCode >= 400,
+            });
+            export const failLog = morgan(':method :url :status :response-time ms', {
+              skip: (_req, res) => res.statusCode < 400,
+            });
+
+            export default { okLog, failLog };
+        """,
+        "src/config/access.ts": """
+            import pinoHttp from 'pino-http';
+            export const accessLog = pinoHttp();
+        """,
+        "src/app.ts": """
+            import express from 'express';
+            import httpLog from './config/http-log';
+
+            const app = express();
+            app.use(httpLog.okLog);
+            app.use(httpLog.failLog);
+            export default app;
+        """,
+        "src/admin.ts": """
+            import express from 'express';
+            import * as access from './config/access';
+
+            export const admin = express();
+            admin.use(access.accessLog);
+        """,
+        "src/worker-api.ts": """
+            import express from 'express';
+            import morgan from 'morgan';
+
+            const requestLog = morgan('tiny');
+            export const api = express();
+            api.use(requestLog);
+        """,
+    }
+    assert run_rules(tmp_path, files, "E302") == []
