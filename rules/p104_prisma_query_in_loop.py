@@ -3,7 +3,9 @@ Finds a Prisma query reached once per item of a loop: directly, or through
 the services, base classes, repositories and transaction callbacks a call in
 the loop goes through (`for`, `for..of`, `for await`, `for..in`, `while`,
 `do`, and `forEach`/`map`/`reduce` callbacks). It is reported at the call in
-the loop body that leads to the query, with the path to it.
+the loop body that leads to the query, with the path to it. A loop over an
+array literal, inline or a `const` of an enclosing scope that nothing adds
+to, runs a fixed few times and is not reported.
 
 ## Why is this bad?
 This is the N+1 query: 500 items make 500 round trips to PostgreSQL, each
@@ -38,8 +40,9 @@ export async function addItems(readListId: string, urls: string[]) {
 Unsafe. Where the loop body is one query, the fix batches it: `create` ->
 `createMany` (keeping each iteration's data), `delete` per id -> one
 `deleteMany` with `in`, `findUnique` per id -> one `findMany` with `in`
-before the loop plus a `Map` lookup. Batching changes behaviour: `createMany`
-skips nested relation writes and returns a count, and the lookup gives `null`
+before the loop plus a `Map` lookup. `createMany` takes no nested relation
+writes, so a `create` that sets a relation (`author: { connect }`) gets no
+fix. Batching changes behaviour: `createMany` returns a count, and the lookup gives `null`
 where a row is missing, as `findUnique` did, but runs before the loop.
 Loops that must stay sequential (each query depending on the last) need a
 different shape; the message names the batched API to use.

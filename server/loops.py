@@ -9,6 +9,7 @@ callbacks run at once, not one after another.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .facts import FUNCTION_KINDS, LOOP_KINDS, member_path, unwrap
@@ -30,9 +31,53 @@ class LoopBody:
 
     @property
     def constant_size(self) -> bool:
-        """Iterating over an array literal: a fixed, small number of items."""
+        """Iterating over an array literal: a fixed, small number of items,
+        inline or a `const` of an enclosing scope that is never added to."""
         it = unwrap(self.iterable)
-        return it is not None and it.type == "array"
+        if it is None:
+            return False
+        if it.type == "array":
+            return True
+        return it.type == "identifier" and _literal_const(it, self.loop)
+
+
+def _literal_const(name_node, loop) -> bool:
+    """`const items = [ {...}, {...} ]` declared before `loop` in a block
+    that encloses it, with no push/unshift/splice/element assignment on it."""
+    name = node_text(name_node)
+    scope = loop.parent
+    while scope is not None:
+        if scope.type in ("statement_block", "program"):
+            for stmt in scope.named_children:
+                if stmt.start_byte >= loop.start_byte:
+                    break
+                decl_stmt = stmt.child_by_field_name("declaration") if stmt.type == "export_statement" else stmt
+                if decl_stmt is None or decl_stmt.type != "lexical_declaration" or not decl_stmt.children \
+                        or decl_stmt.children[0].type != "const":
+                    continue
+                for decl in decl_stmt.named_children:
+                    left = decl.child_by_field_name("name") if decl.type == "variable_declarator" else None
+                    if left is None or node_text(left) != name:
+                        continue
+                    value = unwrap(decl.child_by_field_name("value"))
+                    if value is None or value.type != "array":
+                        return False
+                    return not _MUTATED(name).search(node_text(scope))
+        if scope.type in FUNCTION_KINDS and _declares(scope, name):
+            return False  # a parameter of that name hides any outer const
+        scope = scope.parent
+    return False
+
+
+def _declares(fn, name: str) -> bool:
+    params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+    return params is not None and any(n.type in ("identifier", "shorthand_property_identifier_pattern")
+                                      and node_text(n) == name for n in walk(params))
+
+
+def _MUTATED(name: str):
+    n = re.escape(name)
+    return re.compile(rf"(?<![\w$.]){n}\s*(\.\s*(push|unshift|splice|fill)\s*\(|\[[^\]]*\]\s*=[^=])")
 
 
 

@@ -53,6 +53,67 @@ def _fresh_name(data: bytes, base: str) -> str:
     return name
 
 
+def _object_keys(node) -> set[str] | None:
+    """Keys of an object literal; None when a spread or computed key hides some."""
+    node = unwrap(node)
+    if node is None or node.type != "object":
+        return None
+    keys = set()
+    for prop in node.named_children:
+        if prop.type == "pair":
+            key = prop.child_by_field_name("key")
+            if key is None or key.type == "computed_property_name":
+                return None
+            keys.add(node_text(key).strip("'\""))
+        elif prop.type == "shorthand_property_identifier":
+            keys.add(node_text(prop))
+        elif prop.type == "comment":
+            continue
+        else:
+            return None
+    return keys
+
+
+def _declared_array(iterable) -> list | None:
+    """The elements of `const items = [...]` declared in the same file, for a
+    loop over `items`."""
+    name = node_text(iterable)
+    if iterable.type != "identifier":
+        return None
+    root = iterable
+    while root.parent is not None:
+        root = root.parent
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.type == "variable_declarator":
+            left, value = n.child_by_field_name("name"), unwrap(n.child_by_field_name("value"))
+            if left is not None and node_text(left) == name and value is not None and value.type == "array":
+                return [c for c in value.named_children if c.type != "comment"]
+        stack.extend(n.named_children)
+    return None
+
+
+def _writes_relations(ctx, model_name: str, data, item: str, iterable) -> bool:
+    """Whether the created rows set a relation field (`author: { connect }`,
+    `posts: { create: [...] }`), which `createMany` does not accept."""
+    schema = ctx.schema
+    model = schema.models.get(model_name) if schema is not None and model_name else None
+    if model is None:
+        return False
+    relations = {f.name for f in schema.relation_fields(model)}
+    if not relations:
+        return False
+    objects = [data]
+    if node_text(unwrap(data)) == item:
+        objects = _declared_array(iterable) or []
+    for obj in objects:
+        keys = _object_keys(obj)
+        if keys is not None and keys & relations:
+            return True
+    return False
+
+
 def batch_fix(ctx, loop, call, effects) -> Fix | None:
     if loop.kind != "for-of" or not loop.item or len(effects) != 1:
         return None
@@ -72,6 +133,8 @@ def batch_fix(ctx, loop, call, effects) -> Fix | None:
     path = ctx.file.path
 
     if effect.op == "create" and set(args.values) == {"data"} and _awaited_statement(stmt, call):
+        if _writes_relations(ctx, effect.target, args.values["data"], item, iterable):
+            return None  # createMany takes no nested create/connect: no mechanical batching
         data = node_text(args.values["data"])
         data_expr = items if data == item else f"{items}.map(({item}) => ({data}))"
         text = f"await {recv}.createMany({{ data: {data_expr} }});"

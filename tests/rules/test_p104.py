@@ -317,3 +317,68 @@ def test_half_typed_file_still_reports_the_rest(tmp_path):
     }
     findings = run_rules(tmp_path, files, "P104")
     assert lines_of(tmp_path, findings) == [("src/jobs/sync.ts", 5, "P104")]
+
+
+def test_loop_over_a_const_array_literal_is_a_fixed_few_items(tmp_path):
+    files = {
+        "src/setup/defaults.ts": """\
+            import { prisma } from '../lib/prisma';
+
+            const DEFAULT_LISTS = [
+              { name: 'Read later', ownerId: 'system' },
+              { name: 'Favourites', ownerId: 'system' },
+            ];
+
+            export async function ensureDefaults() {
+              for (const list of DEFAULT_LISTS) {
+                await prisma.readList.create({ data: list });
+              }
+            }
+
+            export async function importLists(rows: { name: string; ownerId: string }[]) {
+              const pending = [{ name: 'Inbox', ownerId: 'system' }];
+              pending.push(...rows);
+              for (const list of pending) {
+                await prisma.readList.create({ data: list });
+              }
+            }
+
+            export async function copyLists(DEFAULT_LISTS: { name: string; ownerId: string }[]) {
+              for (const list of DEFAULT_LISTS) {
+                await prisma.readList.create({ data: list });
+              }
+            }
+        """,
+    }
+    findings = run_rules(tmp_path, files, "P104")
+    # The grown list and the parameter that shadows the constant still fire.
+    assert lines_of(tmp_path, findings) == [
+        ("src/setup/defaults.ts", 18, "P104"),
+        ("src/setup/defaults.ts", 24, "P104"),
+    ]
+
+
+def test_create_with_a_nested_relation_write_gets_no_create_many_fix(tmp_path):
+    # createMany accepts no `connect`/nested `create`: the finding stays, the fix does not.
+    files = {
+        "src/posts/import.ts": """\
+            import { prisma } from '../lib/prisma';
+
+            export async function importPosts(rows: { title: string; body: string; authorId: string }[]) {
+              for (const row of rows) {
+                await prisma.post.create({
+                  data: { title: row.title, body: row.body, author: { connect: { id: row.authorId } } },
+                });
+              }
+            }
+
+            export async function importComments(rows: { text: string; postId: string; userId: string }[]) {
+              for (const row of rows) {
+                await prisma.comment.create({ data: { text: row.text, postId: row.postId, userId: row.userId } });
+              }
+            }
+        """,
+    }
+    findings = sorted(run_rules(tmp_path, files, "P104"), key=lambda f: f.start)
+    assert [len(f.fixes) for f in findings] == [0, 1]
+    assert "createMany" in findings[1].fixes[0].edits[0].new_text
