@@ -46,6 +46,21 @@ class ValueRef:
 
 
 @dataclass(frozen=True, slots=True)
+class ObjectFact:
+    """An object literal bound at module level (`export default { list, get }`,
+    `const userService = { all: async () => ... }`): what each key holds."""
+
+    id: str  # "<object@offset>"
+    members: tuple[tuple[str, ValueRef], ...]
+
+    def member(self, name: str) -> ValueRef | None:
+        for key, ref in self.members:
+            if key == name:
+                return ref
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class CallFact:
     start: int
     end: int
@@ -113,6 +128,7 @@ class FileFacts:
     default_export: ValueRef | None = None
     bindings: tuple[tuple[str, ValueRef], ...] = ()  # module-level const/let/var
     module_calls: tuple[CallFact, ...] = ()  # calls at module level
+    objects: tuple[ObjectFact, ...] = ()  # object literals that bindings hold (ValueRef kind "object")
     has_errors: bool = False
     # Facts that feature modules add (routes, Redis clients...), by key.
     extras: tuple[tuple[str, object], ...] = ()
@@ -163,6 +179,12 @@ class FileFacts:
 
     def klass(self, name: str) -> ClassFact | None:
         return self._classes_by_name.get(name)
+
+    def object(self, oid: str) -> ObjectFact | None:
+        for obj in self.objects:
+            if obj.id == oid:
+                return obj
+        return None
 
     def binding(self, name: str) -> ValueRef | None:
         return self._bindings_by_name.get(name)
@@ -502,12 +524,11 @@ class _Builder:
         # Locals per function: const x = new X() / const x = y.
         locals_by_fn: dict[str, list] = {}
         bindings: list[tuple[str, ValueRef]] = []
+        objects: list[ObjectFact] = []
         for decl in declarators:
             owner = self._owner_function(decl, fn_id_by_range)
             for name, ref, value_node in _declarator_bindings(decl):
-                value_node = unwrap(value_node)
-                if value_node is not None and value_node.type in ("arrow_function", "function_expression", "function"):
-                    ref = ValueRef("function", fn_id_by_range.get((value_node.start_byte, value_node.end_byte), ""))
+                ref = self._binding_ref(value_node, ref, fn_id_by_range, owner is None, objects)
                 if ref is None:
                     continue
                 if owner is None:
@@ -540,7 +561,7 @@ class _Builder:
             )
 
         class_facts = [self._class_fact(c, fn_id_by_range) for c in classes]
-        imports, exports, reexports, stars, default_export, more_bindings = self._module_level(fn_id_by_range)
+        imports, exports, reexports, stars, default_export, more_bindings = self._module_level(fn_id_by_range, objects)
         bindings.extend(more_bindings)
         extras = []
         for key, extractor in _EXTRA_EXTRACTORS:
@@ -558,9 +579,51 @@ class _Builder:
             default_export=default_export,
             bindings=tuple(bindings),
             module_calls=tuple(module_calls),
+            objects=tuple(objects),
             has_errors=self.root.has_error,
             extras=tuple(extras),
         )
+
+    def _binding_ref(self, value_node, ref, fn_id_by_range, module_level: bool, objects: list) -> ValueRef | None:
+        """What a `const name = <value>` holds, beyond `value_ref`: a function
+        (also one wrapped by `catchAsync(async (req, res) => ...)`-style
+        helpers: calling the binding runs it), or a module-level object literal."""
+        value_node = unwrap(value_node)
+        if value_node is None:
+            return ref
+        if value_node.type in ("arrow_function", "function_expression", "function"):
+            return ValueRef("function", fn_id_by_range.get((value_node.start_byte, value_node.end_byte), ""))
+        if value_node.type == "call_expression":
+            args = value_node.child_by_field_name("arguments")
+            inline = [unwrap(a) for a in (args.named_children if args is not None else ())]
+            inline = [a for a in inline if a is not None and a.type in ("arrow_function", "function_expression", "function")]
+            if len(inline) == 1:
+                return ValueRef("function", fn_id_by_range.get((inline[0].start_byte, inline[0].end_byte), ""))
+        if value_node.type == "object" and module_level:
+            obj = self._object_fact(value_node, fn_id_by_range)
+            objects.append(obj)
+            return ValueRef("object", obj.id)
+        return ref
+
+    def _object_fact(self, node, fn_id_by_range) -> ObjectFact:
+        members = []
+        for prop in node.named_children:
+            if prop.type == "shorthand_property_identifier":
+                members.append((name_of(prop), ValueRef("name", name_of(prop))))
+            elif prop.type == "pair":
+                key, value = prop.child_by_field_name("key"), prop.child_by_field_name("value")
+                if key is None or value is None or key.type == "computed_property_name":
+                    continue
+                k = node_text(key).strip("'\"")
+                ref = self._binding_ref(value, value_ref(value), fn_id_by_range, False, [])
+                if ref is not None:
+                    members.append((k, ref))
+            elif prop.type == "method_definition":
+                n = prop.child_by_field_name("name")
+                fid = fn_id_by_range.get((prop.start_byte, prop.end_byte))
+                if n is not None and fid:
+                    members.append((node_text(n), ValueRef("function", fid)))
+        return ObjectFact(f"<object@{node.start_byte}>", tuple(members))
 
     def _is_field_fn(self, node) -> bool:
         parent = node.parent
@@ -710,7 +773,7 @@ class _Builder:
             if ref is not None:
                 members.setdefault(left[1], ref)
 
-    def _module_level(self, fn_id_by_range):
+    def _module_level(self, fn_id_by_range, objects: list):
         imports: list[ImportFact] = []
         exports: list[tuple[str, str]] = []
         reexports: list[tuple[str, str, str]] = []
@@ -794,11 +857,7 @@ class _Builder:
                     if decl.type in ("lexical_declaration", "variable_declaration"):
                         bindings.extend(self._bindings_of(decl, fn_id_by_range))
                 elif is_default and value is not None:
-                    inner = unwrap(value)
-                    if inner is not None and inner.type in ("arrow_function", "function_expression", "function"):
-                        default_export = ValueRef("function", fn_id_by_range.get((inner.start_byte, inner.end_byte), ""))
-                    else:
-                        default_export = value_ref(value)
+                    default_export = self._binding_ref(value, value_ref(value), fn_id_by_range, True, objects)
                 elif is_default:
                     # `export default class X {}` / `export default function f() {}`
                     for c in stmt.named_children:

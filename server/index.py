@@ -35,7 +35,8 @@ MAX_DEPTH = 12
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """What a name resolves to: kind "function" | "class" | "instance" | "module" | "external"."""
+    """What a name resolves to: kind "function" | "class" | "instance" | "module" |
+    "object" (a module-level object literal) | "external"."""
 
     kind: str
     path: str = ""
@@ -284,6 +285,8 @@ class Index:
             if ref.member is not None:
                 return self.export(module, ref.member, depth + 1) if module else None
             return target
+        elif ref.kind == "object":
+            target = Target("object", path, ref.name)
         elif ref.kind == "call":
             # The result of a factory: `getPrisma()` -> what it returns is unknown.
             return None
@@ -355,6 +358,11 @@ class Index:
             return None
         if target.kind == "module":
             return self.export(target.path, name, depth + 1)
+        if target.kind == "object":
+            facts = self.facts(target.path)
+            obj = facts.object(target.name) if facts is not None else None
+            ref = obj.member(name) if obj is not None else None
+            return self.evaluate(target.path, ref, None, depth + 1) if ref is not None else None
         if target.kind in ("instance", "class"):
             path, cls = target.path, self.klass(target.path, target.name)
             this = target.receiver or (target.path, target.name) if target.kind == "instance" else None

@@ -1,0 +1,104 @@
+"""Cross-file resolution shapes that real Express backends use."""
+
+from helpers import line_containing, lines_of, make_workspace, run_rules
+from perfaudit.server.routes import routes
+
+CATCH_ASYNC = """\
+    import type { Request, Response, NextFunction } from 'express';
+    export const catchAsync = (fn: (req: Request, res: Response, next: NextFunction) => Promise<unknown>) =>
+      (req: Request, res: Response, next: NextFunction) => {
+        fn(req, res, next).catch(next);
+      };
+    """
+
+# A service written as an object of functions, exported as the default.
+USER_SERVICE = """\
+    import { PrismaClient } from '@prisma/client';
+    const prisma = new PrismaClient();
+
+    const listUsers = async () => prisma.user.findMany({ select: { id: true, email: true }, take: 50 });
+    const getUser = async (id: string) => prisma.user.findUnique({ where: { id }, select: { id: true } });
+    const touch = async (id: string) =>
+      prisma.user.update({ where: { id }, data: { name: 'seen' }, select: { id: true } });
+
+    export default { listUsers, getUser, touch };
+    """
+
+# Controllers wrapped in catchAsync, exported in an object.
+USER_CONTROLLER = """\
+    import { catchAsync } from '../../utils/catchAsync';
+    import userService from './user.service';
+
+    const getUsers = catchAsync(async (req, res) => {
+      const users = await userService.listUsers();
+      res.json(users);
+    });
+
+    const touchAll = catchAsync(async (req, res) => {
+      for (const id of req.body.ids as string[]) {
+        await userService.touch(id);
+      }
+      res.sendStatus(204);
+    });
+
+    export default { getUsers, touchAll };
+    """
+
+USER_ROUTE = """\
+    import express from 'express';
+    import userController from './user.controller';
+
+    const router = express.Router();
+    router.route('/').get(userController.getUsers);
+    router.post('/touch', userController.touchAll);
+    export default router;
+    """
+
+APP = """\
+    import express from 'express';
+    import userRoute from './modules/user/user.route';
+
+    export const app = express();
+    app.use('/v1/users', userRoute);
+    """
+
+FILES = {
+    "src/utils/catchAsync.ts": CATCH_ASYNC,
+    "src/modules/user/user.service.ts": USER_SERVICE,
+    "src/modules/user/user.controller.ts": USER_CONTROLLER,
+    "src/modules/user/user.route.ts": USER_ROUTE,
+    "src/app.ts": APP,
+}
+
+
+def test_handlers_wrapped_in_catch_async_reach_the_service_object(tmp_path):
+    ws = make_workspace(tmp_path, FILES)
+    by_title = {r.title: r for r in routes(ws)}
+    assert set(by_title) == {"GET /v1/users", "POST /v1/users/touch"}
+    assert [(e.target, e.op) for e in by_title["GET /v1/users"].queries] == [("User", "findMany")]
+    assert [(e.target, e.op) for e in by_title["POST /v1/users/touch"].queries] == [("User", "update")]
+
+
+def test_n_plus_one_through_a_wrapped_handler_and_an_object_service(tmp_path):
+    findings = run_rules(tmp_path, FILES, "P104")
+    line = line_containing(USER_CONTROLLER, "await userService.touch(id)")
+    assert lines_of(tmp_path, findings) == [("src/modules/user/user.controller.ts", line, "P104")]
+    assert "User.update via touch" in findings[0].message
+
+
+def test_a_wrapper_without_an_inline_function_stays_unknown(tmp_path):
+    """`const limiter = rateLimit({...})` is not a function the index can run."""
+    files = {
+        "src/limits.ts": """\
+            import rateLimit from 'express-rate-limit';
+            import { PrismaClient } from '@prisma/client';
+            const prisma = new PrismaClient();
+            export const limiter = rateLimit({ windowMs: 60_000, max: 100 });
+            export async function run(ids: string[]) {
+              for (const id of ids) {
+                await limiter(id as any, {} as any, () => undefined);
+              }
+            }
+            """,
+    }
+    assert run_rules(tmp_path, files, "P104") == []
