@@ -10,7 +10,6 @@ are padded with realistic DTO mappers and validators to reach a target size.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 from pathlib import Path
 

@@ -56,8 +56,8 @@ from __future__ import annotations
 import re
 
 from perfaudit.server.facts import FUNCTION_KINDS, LOOP_KINDS, member_path, string_value
-from perfaudit.server.parsing import node_text
-from perfaudit.server.redis_model import arguments, walk
+from perfaudit.server.parsing import node_text, walk
+from perfaudit.server.redis_model import arguments
 from perfaudit.server.rule import Rule
 
 RULE = Rule(

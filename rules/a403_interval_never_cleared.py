@@ -44,10 +44,10 @@ from __future__ import annotations
 
 import re
 
-from perfaudit.server.facts import FUNCTION_KINDS, member_path, unwrap
+from perfaudit.server.facts import FUNCTION_KINDS, member_path
 from perfaudit.server.findings import Applicability, Edit, Fix
-from perfaudit.server.parsing import node_text
-from perfaudit.server.redis_model import arguments, walk
+from perfaudit.server.parsing import node_text, walk
+from perfaudit.server.redis_model import arguments
 from perfaudit.server.rule import FixAvailability, Rule
 
 RULE = Rule(

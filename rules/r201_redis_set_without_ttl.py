@@ -51,10 +51,10 @@ by default), which code that expects it to persist must be ready for.
 from __future__ import annotations
 
 from perfaudit.server.findings import Applicability, Edit, Fix, Related
-from perfaudit.server.parsing import node_text
+from perfaudit.server.parsing import node_text, walk
 from perfaudit.server.redis_commands import DELETE_COMMANDS, EXPIRE_COMMANDS, EXPIRING, KEY_CREATING, command_name
 from perfaudit.server.redis_model import (
-    NODE_REDIS, UPSTASH, arguments, client_of_call, find_call, function_node, key_text, redis_calls, walk,
+    NODE_REDIS, UPSTASH, arguments, client_of_call, find_call, function_node, key_text, redis_calls,
 )
 from perfaudit.server.rule import FixAvailability, Rule
 from perfaudit.server.facts import string_value, unwrap

@@ -44,7 +44,8 @@ from __future__ import annotations
 
 from perfaudit.server.facts import string_value
 from perfaudit.server.findings import Related
-from perfaudit.server.redis_model import IOREDIS, NODE_REDIS, arguments, client_of_call, find_call, redis_calls, walk
+from perfaudit.server.redis_model import IOREDIS, NODE_REDIS, arguments, client_of_call, find_call, redis_calls
+from perfaudit.server.parsing import walk
 from perfaudit.server.rule import Rule
 
 RULE = Rule(
@@ -59,7 +60,7 @@ def _scan_form(library: str, pattern: str) -> str:
         return f"`for await (const key of client.scanIterator({{ MATCH: {pattern}, COUNT: 500 }}))`"
     if library == IOREDIS:
         return f"`redis.scanStream({{ match: {pattern}, count: 500 }})`"
-    return f"a `SCAN` cursor loop"
+    return "a `SCAN` cursor loop"
 
 
 def _message(library: str, pattern: str, through: str | None = None) -> str:

@@ -60,8 +60,8 @@ from dataclasses import dataclass
 
 from perfaudit.server.facts import FUNCTION_KINDS, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix, Related
-from perfaudit.server.parsing import node_text
-from perfaudit.server.redis_model import IOREDIS, NODE_REDIS, client_of_call, walk
+from perfaudit.server.parsing import node_text, walk
+from perfaudit.server.redis_model import IOREDIS, NODE_REDIS, client_of_call
 from perfaudit.server.rule import FixAvailability, Rule
 
 ATOMIC_HINT = re.compile(r"atomic|transaction|\.watch\(", re.I)

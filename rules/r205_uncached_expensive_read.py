@@ -55,13 +55,12 @@ once per file. Unsafe: the endpoint now serves data up to five minutes old.
 
 from __future__ import annotations
 
-import posixpath
 import re
 
 from perfaudit.server.findings import Applicability, Edit, Fix, Related
-from perfaudit.server.routes import (
-    CACHE_HELPER, _effect_label, import_insertion, import_line, query_arg_keys, relative_spec, routes_in,
-)
+from perfaudit.server.routes import _effect_label, routes_in
+from perfaudit.server.express_facts import CACHE_HELPER
+from perfaudit.server.route_edits import import_insertion, import_line, query_arg_keys, relative_spec
 from perfaudit.server.rule import FixAvailability, Rule
 
 RULE = Rule(

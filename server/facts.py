@@ -10,7 +10,7 @@ change after an edit invalidates nothing elsewhere. The tree can be dropped.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 import tree_sitter
@@ -498,7 +498,6 @@ class _Builder:
         ordered = sorted(fn_info, key=lambda t: t[0].start_byte)
         stack = []
         fi = 0
-        callbacks_of = {}
         fn_id_by_range = {(n.start_byte, n.end_byte): fid for n, fid, *_ in fn_info}
         for call in calls:
             while fi < len(ordered) and ordered[fi][0].start_byte <= call.start_byte:

@@ -7,7 +7,7 @@ front ends convert to LSP positions once, at the boundary.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class Severity(enum.IntEnum):

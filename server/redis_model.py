@@ -26,7 +26,7 @@ import re
 from .facts import FUNCTION_KINDS, ValueRef, member_path, type_name, unwrap
 from .index import register_classifier
 from .facts import register_extractor
-from .parsing import node_text, walk
+from .parsing import node_text
 from .redis_commands import command_name
 
 IOREDIS = "ioredis"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from perfaudit.server.engine import Engine, analyze
+from perfaudit.server.engine import analyze
 from perfaudit.server.workspace import Workspace
 
 # A schema like a real read-list app's, used where a test does not bring its own.

@@ -4,7 +4,6 @@ page, rendered in headless Chromium to a PNG kept under tests/output/."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess

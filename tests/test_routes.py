@@ -4,7 +4,6 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
 
 from helpers import make_workspace
 from perfaudit.server.cli import main

@@ -70,6 +70,15 @@ def test_use_instead_is_clean(rule, tmp_path):
     assert not findings, f"{rule.code}: the 'Use instead' code fires: {[f.message for f in findings]}"
 
 
+def test_every_catalogued_rule_is_registered():
+    """A rule module that fails to import is skipped at run time (logged):
+    here it fails loudly."""
+    if not RULES_MD.exists():
+        pytest.skip("shared RULES.md not beside the repo")
+    catalogue = set(re.findall(r"^\| ([A-Z]\d{3}) \|", RULES_MD.read_text(), flags=re.M))
+    assert catalogue - set(all_rules()) == set()
+
+
 def test_registry_matches_catalogue():
     """Codes and names are a public contract: they match RULES.md exactly."""
     if not RULES_MD.exists():

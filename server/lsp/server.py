@@ -14,7 +14,6 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from perfaudit.server.registry import all_rules
-from perfaudit.server.workspace import norm
 
 from . import actions, convert, hover, routes_feature, schema_feature
 from .extra_rules import load_extra_rules

@@ -16,7 +16,6 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
-from typing import Callable
 
 from lsprotocol import types
 

@@ -1,7 +1,7 @@
 """Code actions and hover, applied the way an editor applies them."""
 
 import pytest
-from lsp_support import PROFILES, Editor, codes, copy_backend, diagnostics, edits_for, has, initialize, lacks
+from lsp_support import PROFILES, Editor, copy_backend, diagnostics, edits_for, has, initialize, lacks
 from lsprotocol import types
 
 
@@ -23,7 +23,6 @@ async def test_quick_fix_removes_the_diagnostic(client, tmp_path, profile):
     (fix,) = [a for a in actions if a.title.startswith("Add select")]
     assert fix.kind == types.CodeActionKind.QuickFix
     assert "unsafe" in fix.title and not fix.is_preferred  # unsafe fixes are never preferred
-    encoding = client.protocol.position_encoding if hasattr(client.protocol, "position_encoding") else "utf-16"
     doc.apply_text_edits(edits_for(fix.edit, doc.uri), _negotiated(client))
     assert "select:" in doc.text
     await diagnostics(client, doc.uri, lacks("P101"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from lsp_support import Editor, initialize, uri, wait_scan_done
+from lsp_support import Editor, initialize, wait_scan_done
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "backend"
 

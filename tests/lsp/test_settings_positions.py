@@ -1,7 +1,7 @@
 """Settings layering and validation; exact positions in every encoding."""
 
 import pytest
-from lsp_support import Editor, codes, copy_backend, diagnostics, has, initialize, lacks, wait_for
+from lsp_support import Editor, codes, copy_backend, diagnostics, has, initialize, lacks
 from lsprotocol import types
 from pytest_lsp import client_capabilities
 

@@ -1,7 +1,5 @@
 """P104 prisma-query-in-loop across the layers real backends have."""
 
-import textwrap
-
 from helpers import lines_of, run_rules
 from perfaudit.server.engine import Engine
 from perfaudit.server.parsing import parse

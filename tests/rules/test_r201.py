@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-import tree_sitter_typescript  # noqa: F401  (the grammar the fix is re-parsed with)
-
 from perfaudit.server.parsing import parse
 from helpers import line_containing, lines_of, run_rules
 from fixtures.redis.shapes import CACHE_WRAPPER, IOREDIS_LIB, NEST_PROVIDER, NODE_REDIS_LIB

@@ -1,8 +1,6 @@
+"""R205 uncached-expensive-read."""
 
-from perfaudit.server.parsing import parse
-
-
-from helpers import apply_fix, line_containing, lines_of, parses, run_rules
+from helpers import line_containing, lines_of, parses, run_rules
 
 PRISMA = "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n"
 REDIS = "import Redis from 'ioredis';\nexport const redis = new Redis();\n"
