@@ -363,8 +363,9 @@ class Workspace:
 
     def _build_schemas(self):
         from . import schema as schema_mod
+        from .schema_discovery import discover_schemas
 
-        locations = schema_mod.discover_schemas(self.root, exclude_dir=lambda p: os.path.basename(p) in SKIP_DIRS or self._excluded(p))
+        locations = discover_schemas(self.root, exclude_dir=lambda p: os.path.basename(p) in SKIP_DIRS or self._excluded(p))
         schemas = []
         seen: set[str] = set()
         for loc in locations:
@@ -388,7 +389,7 @@ class Workspace:
         return schemas
 
     def schema_for(self, path: str):
-        from .schema import schema_for_path
+        from .schema_discovery import schema_for_path
 
         schemas = self.schemas
         if self._schema_for_cache.get("__schemas__") is not schemas:

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from perfaudit.server.schema import (
-    Schema,
+from perfaudit.server.schema import Schema, parse_schema_file
+from perfaudit.server.schema_discovery import (
     SchemaLocation,
     discover_schemas,
     load_schema,
     load_schemas,
-    parse_schema_file,
     schema_for_path,
 )
 from perfaudit.server.text import LineIndex
