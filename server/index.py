@@ -215,9 +215,9 @@ class Index:
         cls = facts.klass(name)
         if cls is not None:
             return Target("class", path, name)
-        for f in facts.functions:
-            if f.parent is None and f.class_name is None and f.id == name:
-                return Target("function", path, f.id)
+        f = facts.function(name)
+        if f is not None and f.parent is None and f.class_name is None:
+            return Target("function", path, f.id)
         ref = facts.binding(name)
         if ref is not None:
             return self.evaluate(path, ref, None, depth + 1)
