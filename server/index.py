@@ -430,6 +430,11 @@ class Index:
         """What a call reaches: its own effect, the function it runs, and
         the callbacks that function (or an external library) invokes.
         `receiver` is the class `this` stands for in `fn`."""
+        if not _stack and receiver is None:
+            return self.effects_at(path, call.start, call.end)  # memoised
+        return self._effects_of_call(path, fn, call, _stack, receiver)
+
+    def _effects_of_call(self, path: str, fn: FunctionFact | None, call: CallFact, _stack: tuple = (), receiver=None) -> tuple[Effect, ...]:
         out = list(self.direct_effects(path, fn, call))
         resolved = self.resolve_call(path, fn, call, receiver)
         if resolved is not None:
@@ -536,7 +541,7 @@ class Index:
         deps: set[str] = {path}
         self._active.append(deps)
         try:
-            effects = self.effects_of_call(path, fn, call)
+            effects = self._effects_of_call(path, fn, call)
         finally:
             self._active.pop()
         for active in self._active:
