@@ -410,7 +410,16 @@ def _object_methods(obj) -> tuple[tuple[str, int, int], ...]:
     return tuple(out)
 
 
+# A file with none of these has no Express or NestJS facts: skipping its
+# calls saves most of the extraction for services and repositories.
+_EXPRESS_HINTS = (b"express", b"Router", b"@Controller", b"NestFactory", b"query", b".use(", b"listen(",
+                  b"finish", b"req", b"res.", b"onFinished", b"onHeaders")
+
+
 def extract(root, language: str) -> ExpressFacts:
+    text = root.text or b""
+    if not any(hint in text for hint in _EXPRESS_HINTS):
+        return ExpressFacts()
     query = _express_query(language)
     caps = tree_sitter.QueryCursor(query).captures(root)
     express_names, router_names = _express_locals(root)
