@@ -93,6 +93,7 @@ class Engine:
             findings.extend(self.check_file(path))
             if drop_trees:
                 self.ws.drop_tree(path)
+                self.ws.index.forget_calls(path)
         for f in self.check_workspace_rules():
             if wanted is None or _under(f.path, wanted):
                 findings.append(f)

@@ -66,16 +66,26 @@ class Index:
         self._active: list[set[str]] = []
         self._file_deps: dict[str, set[str]] = {}
         self._classes: tuple | None = None
-        self._calls: dict[tuple[str, int, int], tuple[tuple[Effect, ...], set[str]]] = {}
+        # Per file: (call start, end) -> (effects, files read).
+        self._calls: dict[str, dict[tuple[int, int], tuple[tuple[Effect, ...], set[str]]]] = {}
 
     # ------------------------------------------------------------ invalidation
+
+    def forget_calls(self, path: str) -> None:
+        """Drop the per-call memo of a file that will not be asked about
+        again (the CLI checks each file once)."""
+        self._calls.pop(path, None)
 
     def files_changed(self) -> None:
         """A file was added or removed: module specifiers may resolve anew."""
         self._module_cache.clear()
 
     def invalidate(self, path: str) -> None:
-        self._calls = {k: v for k, v in self._calls.items() if path not in v[1]}
+        self._calls.pop(path, None)
+        for memo in self._calls.values():
+            stale = [k for k, v in memo.items() if path in v[1]]
+            for k in stale:
+                del memo[k]
         stale = [key for key, deps in self._deps.items() if path in deps or key[0] == path]
         for key in stale:
             self._summaries.pop(key, None)
@@ -526,8 +536,8 @@ class Index:
         """What the call (or `new`) spanning [start, end) in `path` reaches.
 
         Memoised: several rules ask about the same calls of a file."""
-        key = (path, start, end)
-        hit = self._calls.get(key)
+        key = (start, end)
+        hit = self._calls.get(path, {}).get(key)
         if hit is not None:
             for active in self._active:
                 active |= hit[1]
@@ -546,5 +556,5 @@ class Index:
             self._active.pop()
         for active in self._active:
             active |= deps
-        self._calls[key] = (effects, deps)
+        self._calls.setdefault(path, {})[key] = (effects, deps)
         return effects

@@ -79,6 +79,7 @@ async def scan_root(session, root, progress, check_closed: bool = False) -> bool
                     root.file_findings[path] = root.engine.check_file(path)
                 finally:
                     root.ws.drop_tree(path)
+                    root.ws.index.forget_calls(path)
             done += 1
     root.scanned = True
     return True
