@@ -261,6 +261,17 @@ def member_path(node) -> tuple[str, ...]:
     return ()
 
 
+_SHARED_TUPLES: dict[tuple, tuple] = {}
+
+
+def _shared(value: tuple) -> tuple:
+    """One copy of each callee path (`("prisma", "user", "findMany")` recurs
+    in thousands of calls)."""
+    if len(_SHARED_TUPLES) > 200_000:
+        _SHARED_TUPLES.clear()
+    return _SHARED_TUPLES.setdefault(value, value)
+
+
 def last_member(node) -> str:
     node = unwrap(node)
     if node is None:
@@ -660,7 +671,7 @@ class _Builder:
         args = node.child_by_field_name("arguments")
         if fn is None:
             return None
-        callee = member_path(fn)
+        callee = _shared(member_path(fn))
         callbacks = []
         arg_names: list[str | None] = []
         if args is not None and args.type == "arguments":
@@ -673,7 +684,7 @@ class _Builder:
                     arg_names.append(None)
                 elif inner is not None and inner.type in ("identifier", "member_expression"):
                     path = member_path(inner)
-                    arg_names.append(".".join(path) if path else None)
+                    arg_names.append(sys.intern(".".join(path)) if path else None)
                 else:
                     arg_names.append(None)
         return CallFact(
@@ -683,7 +694,8 @@ class _Builder:
             method=last_member(fn),
             awaited=is_awaited(node),
             callbacks=tuple(callbacks),
-            arg_names=tuple(arg_names),
+            # No names at all (the common case): one shared empty tuple.
+            arg_names=tuple(arg_names) if any(arg_names) else (),
             is_new=is_new,
         )
 

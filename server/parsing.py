@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from functools import lru_cache
 
 import tree_sitter
@@ -59,7 +60,11 @@ def walk(node: tree_sitter.Node):
 
 
 def node_text(node: tree_sitter.Node) -> str:
-    return node.text.decode("utf-8", errors="replace") if node.text is not None else ""
+    if node.text is None:
+        return ""
+    text = node.text.decode("utf-8", errors="replace")
+    # Short texts are names that recur across thousands of facts: one copy each.
+    return sys.intern(text) if len(text) <= 48 else text
 
 
 # Node kinds that rules look for; `nodes_by_kind` collects them in one query.
