@@ -93,11 +93,27 @@ def check(ctx):
 
 def _expensive(ws, query) -> bool:
     if query.op in EXPENSIVE:
-        return True
+        return not _constant_sql(ws, query)
     if query.op == "findMany":
         keys = query_arg_keys(ws, query)
         return keys is not None and not keys & {"where", "take", "cursor"}
     return False
+
+
+_SQL_LITERAL = re.compile(rb"\$queryRaw(?:Unsafe)?\s*(?:\(\s*)?(`[^`$]*`|'[^'\\]*'|\"[^\"\\]*\")")
+_TABLE_WORD = re.compile(rb"\b(from|join)\b", re.I)
+
+
+def _constant_sql(ws, query) -> bool:
+    """A raw query whose literal SQL reads no table (`SELECT 1`, `SELECT now()`):
+    a health probe or a clock, not an expensive read. Unseen SQL is not constant."""
+    if not query.op.startswith("$queryRaw"):
+        return False
+    source = ws.files.get(query.path)
+    if source is None:
+        return False
+    m = _SQL_LITERAL.search(source.data[query.start:query.end])
+    return m is not None and not _TABLE_WORD.search(m.group(1))
 
 
 # ------------------------------------------------------------------ the fix

@@ -132,3 +132,35 @@ def test_cache_read_through_a_client_getter_counts(tmp_path):
         """,
     }
     assert run_rules(tmp_path, files, "R205") == []
+
+
+HEALTH = """
+    import { Router } from 'express';
+    import { prisma } from './prisma';
+
+    export const health = Router();
+
+    health.get('/readyz', async (_req, res) => {
+      try {
+        await prisma.$queryRaw`SELECT 1`;
+        res.json({ ok: true });
+      } catch {
+        res.status(503).json({ ok: false });
+      }
+    });
+
+    health.get('/clock', async (_req, res) => {
+      const rows = await prisma.$queryRawUnsafe('SELECT now() AS at');
+      res.json(rows);
+    });
+
+    health.get('/busiest', async (_req, res) => {
+      const rows = await prisma.$queryRaw`SELECT author_id, count(*) FROM posts GROUP BY author_id`;
+      res.json(rows);
+    });
+"""
+
+
+def test_a_raw_query_that_reads_no_table_is_a_probe_not_an_expensive_read(tmp_path):
+    findings = run_rules(tmp_path, {"src/prisma.ts": PRISMA, "src/health.ts": HEALTH}, "R205")
+    assert lines_of(tmp_path, findings) == [("src/health.ts", line_containing(HEALTH, "health.get('/busiest'"), "R205")]
