@@ -50,7 +50,7 @@ different shape; the message names the batched API to use.
 
 from perfaudit.server.batching import batched_api, callee_text, describe, queries, related_sites
 from perfaudit.server.findings import Severity
-from perfaudit.server.loops import calls_in, is_awaited_within, loop_bodies, outermost
+from perfaudit.server.loops import calls_in, exits_loop_after, is_awaited_within, loop_bodies, outermost
 from perfaudit.server.p104_fixes import batch_fix
 from perfaudit.server.rule import FixAvailability, Rule
 
@@ -76,6 +76,8 @@ def check(ctx):
         for call in calls_in(loop.body):
             if sequential and not is_awaited_within(call, loop.body):
                 continue  # not awaited per item: collected and awaited elsewhere
+            if sequential and exits_loop_after(call, loop.body):
+                continue  # the loop ends once it succeeds: a retry, not N+1
             effects = queries(ctx.index.effects_at(ctx.file.path, call.start_byte, call.end_byte))
             if effects:
                 found.append((call, effects))

@@ -241,6 +241,35 @@ def is_awaited_within(call, stop) -> bool:
     return False
 
 
+def exits_loop_after(call, body) -> bool:
+    """True when, once `call` completes, the loop statement whose body is
+    `body` ends: the call is part of a `return`, or a `return` or `break`
+    follows it in a block on its way up to `body`. Such a call completes at
+    most once per loop; it runs again only when it throws (a retry loop).
+    Only for statement loops: a `return` in a callback ends one item."""
+    node = call
+    crossed = False  # a nested loop or switch owns a plain `break`
+    while node is not None and node.id != body.id:
+        parent = node.parent
+        if parent is None or parent.type in FUNCTION_KINDS:
+            return False
+        if node.type == "return_statement":
+            return True
+        if parent.type == "statement_block":
+            later = False
+            for stmt in parent.named_children:
+                if stmt.id == node.id:
+                    later = True
+                elif later and (stmt.type == "return_statement"
+                                or stmt.type == "break_statement" and not crossed
+                                and stmt.child_by_field_name("label") is None):
+                    return True
+        if parent.type in LOOP_KINDS or parent.type == "switch_statement":
+            crossed = True
+        node = parent
+    return False
+
+
 def enclosing_loop_kind(node) -> bool:
     """True when `node` is inside a loop statement (of its own function)."""
     parent = node.parent

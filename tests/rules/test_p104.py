@@ -380,3 +380,60 @@ def test_create_with_a_nested_relation_write_gets_no_create_many_fix(tmp_path):
     findings = sorted(run_rules(tmp_path, files, "P104"), key=lambda f: f.start)
     assert [len(f.fixes) for f in findings] == [0, 1]
     assert "createMany" in findings[1].fixes[0].edits[0].new_text
+
+
+def test_a_retry_loop_that_leaves_on_success_is_not_n_plus_1(tmp_path):
+    files = {
+        "src/lib/prisma.ts": "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n",
+        "src/lists/slugs.ts": """\
+            import { prisma } from '../lib/prisma';
+
+            const randomSlug = () => Math.random().toString(36).slice(2, 10);
+
+            export async function createWithFreshSlug(ownerId: string, name: string) {
+              for (let tries = 0; tries < 3; tries++) {
+                try {
+                  const list = await prisma.readList.create({ data: { ownerId, name: `${name}-${randomSlug()}` } });
+                  return list.id;
+                } catch (err: any) {
+                  if (err?.code === 'P2002') continue;
+                  throw err;
+                }
+              }
+              throw new Error('no free slug');
+            }
+
+            export async function firstFree(candidates: string[]) {
+              for (const name of candidates) {
+                const taken = await prisma.readList.findFirst({ where: { name }, select: { id: true } });
+                if (!taken) return name;
+              }
+              return null;
+            }
+
+            export async function claimOne(ids: string[]) {
+              let claimed = null;
+              while (ids.length) {
+                const id = ids.shift()!;
+                switch (id[0]) {
+                  case 'x':
+                    await prisma.readList.delete({ where: { id } });
+                    break;
+                  default:
+                    claimed = await prisma.readList.update({ where: { id }, data: { name: 'claimed' } });
+                }
+                if (claimed) break;
+              }
+              return claimed;
+            }
+        """,
+    }
+    findings = run_rules(tmp_path, files, "P104")
+    # The retry leaves after its create; `firstFree` probes every candidate
+    # (its return is conditional); a `break` that ends a `switch` case is not
+    # the loop's, and the later conditional break leaves the update counted.
+    assert lines_of(tmp_path, findings) == [
+        ("src/lists/slugs.ts", 20, "P104"),
+        ("src/lists/slugs.ts", 32, "P104"),
+        ("src/lists/slugs.ts", 35, "P104"),
+    ]
