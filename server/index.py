@@ -77,8 +77,10 @@ class Index:
         self._calls.pop(path, None)
 
     def files_changed(self) -> None:
-        """A file was added or removed: module specifiers may resolve anew."""
-        self._module_cache.clear()
+        """A file was added or removed: specifiers and names that did not
+        resolve before may now (and memoised results never recorded a
+        dependency on a file that did not exist), so forget them all."""
+        self.invalidate_all()
 
     def invalidate(self, path: str) -> None:
         self._calls.pop(path, None)

@@ -102,3 +102,22 @@ def test_a_wrapper_without_an_inline_function_stays_unknown(tmp_path):
             """,
     }
     assert run_rules(tmp_path, files, "P104") == []
+
+
+def test_a_file_added_later_resolves_what_did_not_resolve_before(tmp_path):
+    """The editor opens the controller before the workspace scan reads the
+    service: once the service arrives, the loop's N+1 is found."""
+    from perfaudit.server.engine import Engine
+    from perfaudit.server.workspace import Workspace
+    from helpers import write_files, with_schema
+
+    write_files(tmp_path, with_schema({k: v for k, v in FILES.items() if not k.endswith("user.service.ts")}))
+    ws = Workspace(str(tmp_path))
+    ws.load()
+    engine = Engine(ws)
+    controller = str(tmp_path / "src/modules/user/user.controller.ts")
+    assert [f for f in engine.check_file(controller) if f.code == "P104"] == []
+    import textwrap
+
+    ws.set_source(str(tmp_path / "src/modules/user/user.service.ts"), textwrap.dedent(USER_SERVICE))
+    assert [f.code for f in engine.check_file(controller) if f.code == "P104"] == ["P104"]
