@@ -212,34 +212,17 @@ class _Steps:
         stack = stack + (key,)
         facts = self.index.facts(path)
         parallel = [c for c in fn.calls if c.callee in PARALLEL_CALLS or c.method == "$transaction" and not c.callbacks]
-        steps: list[tuple[Effect, ...]] = []
-        groups: dict[int, list] = {}
+        inner_of = {}
         for call in fn.calls:
-            outer = next((p for p in parallel if p.start < call.start and call.end <= p.end), None)
             inner = self._call_steps(path, fn, call, facts, stack)
-            if not inner:
-                continue
-            if outer is not None:
-                group = groups.get(outer.start)
-                if group is None:
-                    group = groups[outer.start] = []
-                    steps.append(())  # placeholder, merged below
-                    group.append(len(steps) - 1)
-                group.append(inner)
-            else:
-                steps.extend(inner)
-        # Merge each parallel group into its placeholder: step i of the group
-        # is the union of step i of its members.
+            if inner:
+                inner_of[call.start, call.end] = inner
+        calls = [c for c in fn.calls if (c.start, c.end) in inner_of]
         out: list[tuple[Effect, ...]] = []
-        placeholders = {g[0]: g[1:] for g in groups.values()}
-        for i, step in enumerate(steps):
-            if i in placeholders:
-                members = placeholders[i]
-                depth = max(len(m) for m in members)
-                for d in range(depth):
-                    out.append(tuple(e for m in members if d < len(m) for e in m[d]))
-            else:
-                out.append(step)
+        for subset in _paths(self.index.ws.files.get(path), fn, calls) if len(calls) > 1 else [calls]:
+            merged = _merge(subset, parallel, inner_of)
+            if len(merged) > len(out):
+                out = merged
         result = tuple(out)
         self.memo[key] = result
         return result
@@ -264,6 +247,68 @@ class _Steps:
                 if target is not None:
                     out.extend(self.of(target[0], target[1], stack))
         return out
+
+
+def _merge(calls, parallel, inner_of) -> list[tuple[Effect, ...]]:
+    """Round trips of `calls` in order; the calls inside one `Promise.all`
+    (or `$transaction([...])`) share their steps."""
+    steps: list[tuple[Effect, ...]] = []
+    groups: dict[int, list] = {}
+    for call in calls:
+        outer = next((p for p in parallel if p.start < call.start and call.end <= p.end), None)
+        inner = inner_of[call.start, call.end]
+        if outer is not None:
+            group = groups.get(outer.start)
+            if group is None:
+                group = groups[outer.start] = []
+                steps.append(())  # placeholder, merged below
+                group.append(len(steps) - 1)
+            group.append(inner)
+        else:
+            steps.extend(inner)
+    # Merge each parallel group into its placeholder: step i of the group
+    # is the union of step i of its members.
+    out: list[tuple[Effect, ...]] = []
+    placeholders = {g[0]: g[1:] for g in groups.values()}
+    for i, step in enumerate(steps):
+        if i in placeholders:
+            members = placeholders[i]
+            depth = max(len(m) for m in members)
+            for d in range(depth):
+                out.append(tuple(e for m in members if d < len(m) for e in m[d]))
+        else:
+            out.append(step)
+    return out
+
+
+def _paths(source, fn: FunctionFact, calls: list) -> list[list]:
+    """The calls of `fn` that can run in one call of it. A block that ends in
+    `return` or `throw` (`if (!user) { await log(...); throw ... }`) leaves
+    the function: its calls and the ones after it are never on one path.
+    One list per way out: past every such block, and into each of them."""
+    exits = []
+    if source is not None:
+        facts = source.facts
+        for block in source.nodes("statement_block"):
+            if block.start_byte <= fn.body_start or block.end_byte > fn.end or block.start_byte < fn.start:
+                continue
+            stmts = [n for n in block.named_children if n.type != "comment"]
+            if not stmts or stmts[-1].type not in ("return_statement", "throw_statement"):
+                continue
+            owner = facts.function_at(block.start_byte)
+            if owner is not None and owner.id == fn.id:
+                exits.append((block.start_byte, block.end_byte))
+    if not exits:
+        return [calls]
+
+    def inside(call, b):
+        return b[0] <= call.start and call.end <= b[1]
+
+    paths = [[c for c in calls if not any(inside(c, b) for b in exits)]]
+    for b in exits:
+        paths.append([c for c in calls if c.start < b[1]
+                      and all(d[0] <= b[0] and b[1] <= d[1] for d in exits if inside(c, d))])
+    return paths
 
 
 # ------------------------------------------------------------------ joining files

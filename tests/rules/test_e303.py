@@ -47,3 +47,55 @@ def test_parallel_queries_are_one_round_trip(tmp_path):
 def test_max_queries_option(tmp_path):
     files = {"src/routes.ts": ROUTES, "src/dashboard.service.ts": SERVICE, "src/prisma.ts": PRISMA}
     assert run_rules(tmp_path, files, "E303", options={"E303": {"max-queries": 4}}) == []
+
+
+TOKENS = """
+    import { Router } from 'express';
+    import { prisma } from './prisma';
+
+    async function noteBadAttempt(userId: string) {
+      const user = await prisma.user.findUnique({ where: { id: userId }, select: { id: true } });
+      if (!user) {
+        await prisma.comment.create({ data: { body: 'unknown user', authorId: 'system', postId: 'audit' } });
+        return;
+      }
+      await prisma.comment.create({ data: { body: 'bad attempt', authorId: user.id, postId: 'audit' } });
+    }
+
+    export const router = Router();
+
+    router.post('/lists/:id/rename', async (req, res) => {
+      const list = await prisma.readList.findUnique({ where: { id: req.params.id }, select: { id: true, ownerId: true } });
+      if (!list || list.ownerId !== req.body.userId) {
+        await prisma.comment.create({ data: { body: 'rename refused', authorId: req.body.userId, postId: 'audit' } });
+        throw new Error('forbidden');
+      }
+      const renamed = await prisma.readList.update({ where: { id: list.id }, data: { name: req.body.name } });
+      res.json(renamed);
+    });
+
+    router.post('/attempts', async (req, res) => {
+      await noteBadAttempt(req.body.userId);
+      res.status(202).end();
+    });
+
+    router.post('/lists/:id/archive', async (req, res) => {
+      const list = await prisma.readList.findUnique({ where: { id: req.params.id }, select: { id: true } });
+      if (!list) {
+        return res.status(404).end();
+      }
+      await prisma.readListItem.deleteMany({ where: { readListId: list.id } });
+      await prisma.readList.delete({ where: { id: list.id } });
+      res.status(204).end();
+    });
+"""
+
+
+def test_queries_in_a_block_that_returns_or_throws_are_another_path_not_more_steps(tmp_path):
+    # rename: 1 + 1 when the guard fails, 1 + 1 when it passes, though three
+    # queries are reachable; /attempts: the helper writes one of its two
+    # comments, after its read. archive: the early return holds no query;
+    # the path past it has three.
+    findings = run_rules(tmp_path, {"src/routes.ts": TOKENS, "src/prisma.ts": PRISMA}, "E303")
+    assert lines_of(tmp_path, findings) == [("src/routes.ts", line_containing(TOKENS, "router.post('/lists/:id/archive'"), "E303")]
+    assert "readList.findUnique, readListItem.deleteMany, readList.delete" in findings[0].message
