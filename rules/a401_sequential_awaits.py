@@ -84,7 +84,7 @@ class _Step:
 
 def check(ctx):
     facts = ctx.file.facts
-    if sum(1 for fn in facts.functions for c in fn.calls if c.awaited) < 2:
+    if sum(1 for c in facts.all_calls if c.awaited) < 2:
         return
     for block in ctx.file.nodes("statement_block"):
         if _in_transaction_callback(block):

@@ -159,7 +159,7 @@ def removed_somewhere(root, receiver: tuple[str, ...], event: str | None) -> boo
 
 def check(ctx):
     facts = ctx.file.facts
-    if not any(c.method in ADDS for fn in facts.functions for c in fn.calls):
+    if not any(c.method in ADDS for c in facts.all_calls):
         return
     tree = ctx.file.ensure_tree()
     for node in ctx.file.nodes("call_expression"):

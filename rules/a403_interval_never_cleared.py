@@ -128,7 +128,7 @@ def _escapes(root, call, holder: tuple[str, ...]) -> bool:
 
 def check(ctx):
     facts = ctx.file.facts
-    if not any(c.method == "setInterval" for fn in facts.functions for c in fn.calls):
+    if not any(c.method == "setInterval" for c in facts.all_calls):
         return
     tree = ctx.file.ensure_tree()
     root = tree.root_node

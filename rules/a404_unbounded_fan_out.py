@@ -95,7 +95,7 @@ def check(ctx):
 
 
 def _has_promise_all(facts) -> bool:
-    calls = list(facts.module_calls) + [c for fn in facts.functions for c in fn.calls]
+    calls = facts.all_calls
     return any(c.callee[-2:] in (("Promise", "all"), ("Promise", "allSettled")) for c in calls)
 
 

@@ -62,7 +62,7 @@ FS_ASYNC = {"readFileSync", "writeFileSync", "appendFileSync", "readdirSync", "s
 
 def check(ctx):
     facts = ctx.file.facts
-    calls = [c for fn in facts.functions for c in fn.calls]
+    calls = facts.all_calls
     if not any(e.kind == "blocking" for c in calls for e in ctx.index.direct_effects(ctx.file.path, None, c)):
         return  # nothing here blocks: no need for the route model
     by_call: dict[tuple[int, int], list] = {}

@@ -97,7 +97,7 @@ def _uses_prisma(ws) -> bool:
 
 
 def _new_calls(facts):
-    calls = list(facts.module_calls) + [c for fn in facts.functions for c in fn.calls]
+    calls = facts.all_calls
     return [c for c in calls if c.is_new and c.callee]
 
 

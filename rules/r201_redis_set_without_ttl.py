@@ -246,35 +246,33 @@ def check(ctx):
 
 def _wrapper_call_sites(ctx, tree, ttl):
     index, path, facts = ctx.index, ctx.file.path, ctx.file.facts
-    scopes = [(None, facts.module_calls)] + [(fn, fn.calls) for fn in facts.functions]
-    for fn, calls in scopes:
-        for call in calls:
-            resolved = index.resolve_call(path, fn, call)
-            if resolved is None:
-                continue
-            wrapper = ttl_wrapper(index, resolved[0], resolved[1])
-            if wrapper is None:
-                continue
-            ttl_index, write = wrapper
-            node = find_call(tree, call.start, call.end)
-            args = arguments(node) if node is not None else []
-            if node is None or any(a.type == "spread_element" for a in args):
-                continue
-            if len(args) > ttl_index and node_text(unwrap(args[ttl_index])) != "undefined":
-                continue
-            key = key_text(node)
-            scope = function_node(tree, fn) if fn is not None else tree.root_node
-            if key is not None and scope is not None and expired_in(scope, key):
-                continue
-            name = resolved[1].name
-            fixes = ()
-            if len(args) == ttl_index and args:
-                edit = Edit(path, args[-1].end_byte, args[-1].end_byte, f", {ttl}")
-                fixes = (Fix(f"Pass a TTL ({ttl} s)", Applicability.UNSAFE, (edit,)),)
-            yield ctx.report(
-                call.start, call.end,
-                f"`{name}` is called without its TTL argument, so it writes the key with no expiry: "
-                f"it stays in Redis until deleted or evicted. Pass a TTL in seconds.",
-                related=(Related(resolved[0], write[0], write[1], "the write without expiry"),),
-                fixes=fixes,
-            )
+    for fn, call in facts.calls_in_scope:
+        resolved = index.resolve_call(path, fn, call)
+        if resolved is None:
+            continue
+        wrapper = ttl_wrapper(index, resolved[0], resolved[1])
+        if wrapper is None:
+            continue
+        ttl_index, write = wrapper
+        node = find_call(tree, call.start, call.end)
+        args = arguments(node) if node is not None else []
+        if node is None or any(a.type == "spread_element" for a in args):
+            continue
+        if len(args) > ttl_index and node_text(unwrap(args[ttl_index])) != "undefined":
+            continue
+        key = key_text(node)
+        scope = function_node(tree, fn) if fn is not None else tree.root_node
+        if key is not None and scope is not None and expired_in(scope, key):
+            continue
+        name = resolved[1].name
+        fixes = ()
+        if len(args) == ttl_index and args:
+            edit = Edit(path, args[-1].end_byte, args[-1].end_byte, f", {ttl}")
+            fixes = (Fix(f"Pass a TTL ({ttl} s)", Applicability.UNSAFE, (edit,)),)
+        yield ctx.report(
+            call.start, call.end,
+            f"`{name}` is called without its TTL argument, so it writes the key with no expiry: "
+            f"it stays in Redis until deleted or evicted. Pass a TTL in seconds.",
+            related=(Related(resolved[0], write[0], write[1], "the write without expiry"),),
+            fixes=fixes,
+        )

@@ -83,29 +83,27 @@ def check(ctx):
         client = client_of_call(index, path, fn, call)
         yield ctx.report(call.start, call.end, _message(client.library if client else "", pattern))
     # Call sites of a workspace function that runs `KEYS` itself.
-    scopes = [(None, facts.module_calls)] + [(fn, fn.calls) for fn in facts.functions]
-    for fn, calls in scopes:
-        for call in calls:
-            resolved = index.resolve_call(path, fn, call)
-            if resolved is None:
-                continue
-            runs = [
-                e for e in index.effects_of_call(path, fn, call)
-                if e.kind == "redis" and e.op == "keys" and len(e.via) == 1 and _pattern_from_params(index, e, resolved[1])
-            ]
-            if not runs:
-                continue
-            effect = runs[0]
-            node = find_call(tree, call.start, call.end)
-            args = arguments(node) if node is not None else []
-            pattern = "'pattern'"
-            if args and string_value(args[0]) is not None:
-                pattern = args[0].text.decode("utf-8", "replace")
-            yield ctx.report(
-                call.start, call.end,
-                _message(_library_at(index, effect), pattern, through=effect.via[0]),
-                related=(Related(effect.path, effect.start, effect.end, "the `KEYS` command"),),
-            )
+    for fn, call in facts.calls_in_scope:
+        resolved = index.resolve_call(path, fn, call)
+        if resolved is None:
+            continue
+        runs = [
+            e for e in index.effects_of_call(path, fn, call)
+            if e.kind == "redis" and e.op == "keys" and len(e.via) == 1 and _pattern_from_params(index, e, resolved[1])
+        ]
+        if not runs:
+            continue
+        effect = runs[0]
+        node = find_call(tree, call.start, call.end)
+        args = arguments(node) if node is not None else []
+        pattern = "'pattern'"
+        if args and string_value(args[0]) is not None:
+            pattern = args[0].text.decode("utf-8", "replace")
+        yield ctx.report(
+            call.start, call.end,
+            _message(_library_at(index, effect), pattern, through=effect.via[0]),
+            related=(Related(effect.path, effect.start, effect.end, "the `KEYS` command"),),
+        )
 
 
 def _pattern_from_params(index, effect, wrapper) -> bool:

@@ -147,7 +147,7 @@ def runs(ctx, block) -> list[list[Unit]]:
 
 def check(ctx):
     facts = ctx.file.facts
-    if sum(1 for fn in facts.functions for c in fn.calls if c.awaited) + sum(1 for c in facts.module_calls if c.awaited) < 2:
+    if sum(1 for c in facts.all_calls if c.awaited) < 2:
         return
     tree = ctx.file.ensure_tree()
     for block in [tree.root_node] + ctx.file.nodes("statement_block"):

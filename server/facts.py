@@ -153,6 +153,15 @@ class FileFacts:
         return {imp.local: imp for imp in self.imports}
 
     @cached_property
+    def calls_in_scope(self) -> tuple[tuple[FunctionFact | None, CallFact], ...]:
+        """Every call of the file with the function it is in (None: module level)."""
+        return tuple((None, c) for c in self.module_calls) + tuple((fn, c) for fn in self.functions for c in fn.calls)
+
+    @cached_property
+    def all_calls(self) -> tuple[CallFact, ...]:
+        return tuple(c for _, c in self.calls_in_scope)
+
+    @cached_property
     def _calls_by_range(self) -> dict[tuple[int, int], tuple[FunctionFact | None, CallFact]]:
         out = {}
         for call in self.module_calls:

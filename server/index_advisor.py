@@ -368,7 +368,7 @@ def read_site(path: str, node, op: str, model, schema) -> SiteUsage:
 def file_sites(source, schema) -> tuple[SiteUsage, ...]:
     """Every Prisma query site of one source file, read against `schema`."""
     facts = source.facts
-    calls = list(facts.module_calls) + [c for fn in facts.functions for c in fn.calls]
+    calls = facts.all_calls
     candidates = []
     for call in calls:
         if call.is_new or not call.callee:

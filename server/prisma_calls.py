@@ -34,7 +34,7 @@ def query_sites(ctx, ops: set[str] | None = None) -> list[QuerySite]:
     """Every `X.<delegate>.<operation>(...)` call in the context's file."""
     schema = ctx.schema
     facts = ctx.file.facts
-    calls = list(facts.module_calls) + [c for fn in facts.functions for c in fn.calls]
+    calls = facts.all_calls
     candidates = []
     for call in calls:
         if call.is_new or not call.callee:

@@ -438,11 +438,9 @@ def key_text(call_node) -> str | None:
 
 def redis_calls(index, path: str, facts):
     """(function or None, call, direct Redis effect) for every command in a file."""
-    scopes = [(None, facts.module_calls)] + [(fn, fn.calls) for fn in facts.functions]
-    for fn, calls in scopes:
-        for call in calls:
-            for effect in _classify(index, path, fn, call):
-                yield fn, call, effect
+    for fn, call in facts.calls_in_scope:
+        for effect in _classify(index, path, fn, call):
+            yield fn, call, effect
 
 
 def function_node(tree, fn):
