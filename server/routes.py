@@ -256,6 +256,11 @@ def _merge(calls, parallel, inner_of) -> list[tuple[Effect, ...]]:
     groups: dict[int, list] = {}
     for call in calls:
         outer = next((p for p in parallel if p.start < call.start and call.end <= p.end), None)
+        if outer is None and not call.awaited:
+            # `const posts = prisma.post.findMany(...)` held, not awaited: a
+            # lazy query that a later `$transaction([posts, count])` or
+            # `Promise.all` runs together with the others.
+            outer = next((p for p in sorted(parallel, key=lambda p: p.start) if p.start > call.end), None)
         inner = inner_of[call.start, call.end]
         if outer is not None:
             group = groups.get(outer.start)

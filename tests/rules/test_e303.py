@@ -99,3 +99,34 @@ def test_queries_in_a_block_that_returns_or_throws_are_another_path_not_more_ste
     findings = run_rules(tmp_path, {"src/routes.ts": TOKENS, "src/prisma.ts": PRISMA}, "E303")
     assert lines_of(tmp_path, findings) == [("src/routes.ts", line_containing(TOKENS, "router.post('/lists/:id/archive'"), "E303")]
     assert "readList.findUnique, readListItem.deleteMany, readList.delete" in findings[0].message
+
+
+def test_queries_held_in_variables_and_run_in_one_transaction_are_one_round_trip(tmp_path):
+    """`const [items, total] = await prisma.$transaction([itemsQuery, countQuery])`
+    with both queries built first: one batch, not separate round trips."""
+    files = {
+        "src/db.ts": "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n",
+        "src/posts.routes.ts": """\
+            import { Router } from 'express';
+            import { prisma } from './db';
+
+            export const router = Router();
+
+            router.get('/posts', async (req, res) => {
+              const where = { published: true };
+              const itemsQuery = prisma.post.findMany({ where, take: 20, select: { id: true, title: true } });
+              const countQuery = prisma.post.count({ where });
+              const authorsQuery = prisma.user.count();
+              const [items, total, authors] = await prisma.$transaction([itemsQuery, countQuery, authorsQuery]);
+              res.json({ items, total, authors });
+            });
+            """,
+        "src/app.ts": """\
+            import express from 'express';
+            import { router } from './posts.routes';
+            const app = express();
+            app.use('/api', router);
+            app.listen(3000);
+            """,
+    }
+    assert run_rules(tmp_path, files, "E303") == []
