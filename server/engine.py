@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass, field
 
@@ -145,6 +146,8 @@ def analyze(root: str, paths: list[str] | None = None, config=None) -> AnalysisR
     ws = Workspace(root, config if config is not None else _default_config())
     targets = [norm(p) for p in paths] if paths else None
     ws.load(targets)
+    # Facts stay until the end: keep the cyclic collector from walking them.
+    gc.freeze()
     engine = Engine(ws)
     findings = engine.check(targets)
     return AnalysisResult(root=root, findings=findings, skipped=list(ws.skipped), workspace=ws, errors=engine.errors)
