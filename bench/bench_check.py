@@ -69,7 +69,7 @@ def main() -> None:
     load_s = time.perf_counter() - start
     engine = Engine(ws)
     start = time.perf_counter()
-    findings = engine.check()
+    findings = engine.check(workers=os.cpu_count() or 1)  # as `perfaudit check` does
     rules_s = time.perf_counter() - start
     check_s = load_s + rules_s
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing
+import os
 from dataclasses import dataclass, field
 
 from .findings import Finding, Severity
@@ -84,21 +86,46 @@ class Engine:
             out.extend(self._run(rule, ctx))
         return out
 
-    def check(self, paths: list[str] | None = None, drop_trees: bool = True) -> list[Finding]:
-        """Every finding in the workspace (or in `paths`), filtered and sorted."""
+    def check(self, paths: list[str] | None = None, drop_trees: bool = True, workers: int = 1) -> list[Finding]:
+        """Every finding in the workspace (or in `paths`), filtered and sorted.
+
+        With `workers` > 1 the files are checked in forked processes that
+        share the loaded workspace (copy-on-write); a rule's failure is still
+        recorded in `self.errors`."""
         wanted = {norm(p) for p in paths} if paths else None
-        findings: list[Finding] = []
-        for path in sorted(self.ws.files):
-            if wanted is not None and not _under(path, wanted):
-                continue
-            findings.extend(self.check_file(path))
-            if drop_trees:
-                self.ws.drop_tree(path)
-                self.ws.index.forget_calls(path)
+        todo = [p for p in sorted(self.ws.files) if wanted is None or _under(p, wanted)]
+        if workers > 1 and len(todo) >= PARALLEL_MIN_FILES and "fork" in multiprocessing.get_all_start_methods():
+            findings = self._check_forked(todo, workers)
+        else:
+            findings = self._check_files(todo, drop_trees)
         for f in self.check_workspace_rules():
             if wanted is None or _under(f.path, wanted):
                 findings.append(f)
         return self.postprocess(findings)
+
+    def _check_files(self, paths: list[str], drop_trees: bool = True) -> list[Finding]:
+        findings: list[Finding] = []
+        for path in paths:
+            findings.extend(self.check_file(path))
+            if drop_trees:
+                self.ws.drop_tree(path)
+                self.ws.index.forget_calls(path)
+        return findings
+
+    def _check_forked(self, paths: list[str], workers: int) -> list[Finding]:
+        global _FORKED_ENGINE
+        _FORKED_ENGINE = self
+        chunks = [paths[i::workers] for i in range(workers)]
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                results = pool.map(_check_chunk, chunks)
+        finally:
+            _FORKED_ENGINE = None
+        findings: list[Finding] = []
+        for found, errors in results:
+            findings.extend(found)
+            self.errors.extend(errors)
+        return findings
 
     def postprocess(self, findings: list[Finding], only_paths: set[str] | None = None) -> list[Finding]:
         """Apply suppressions (and report unknown codes in them), dedupe, sort."""
@@ -136,6 +163,18 @@ class Engine:
         return sorted(set(out), key=Finding.sort_key)
 
 
+# Below this many files, forking costs more than it saves.
+PARALLEL_MIN_FILES = 200
+_FORKED_ENGINE: "Engine | None" = None
+
+
+def _check_chunk(paths: list[str]) -> tuple[list[Finding], list[tuple[str, str]]]:
+    """In a forked worker: check some files of the inherited engine."""
+    engine = _FORKED_ENGINE
+    engine.errors = []
+    return engine._check_files(paths), engine.errors
+
+
 def _under(path: str, wanted: set[str]) -> bool:
     return any(path == w or path.startswith(w.rstrip("/") + "/") for w in wanted)
 
@@ -149,5 +188,5 @@ def analyze(root: str, paths: list[str] | None = None, config=None) -> AnalysisR
     # Facts stay until the end: keep the cyclic collector from walking them.
     gc.freeze()
     engine = Engine(ws)
-    findings = engine.check(targets)
+    findings = engine.check(targets, workers=os.cpu_count() or 1)
     return AnalysisResult(root=root, findings=findings, skipped=list(ws.skipped), workspace=ws, errors=engine.errors)

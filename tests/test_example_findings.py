@@ -45,3 +45,17 @@ def test_every_rule_has_an_instance_in_the_example():
     codes = {code for _, _, code in read_tsv("example_backend.tsv")}
     missing = {c for c in all_rules() if c != "X001"} - codes
     assert not missing, f"the example has no instance of {sorted(missing)}"
+
+
+def test_checking_in_forked_workers_finds_the_same(monkeypatch):
+    """`perfaudit check` forks workers on large workspaces: same findings."""
+    from perfaudit.server import engine as engine_mod
+    from perfaudit.server.engine import Engine
+    from perfaudit.server.workspace import Workspace
+
+    ws = Workspace(str(EXAMPLE))
+    ws.load()
+    sequential = Engine(ws).check()
+    monkeypatch.setattr(engine_mod, "PARALLEL_MIN_FILES", 0)
+    forked = Engine(ws).check(workers=2)
+    assert forked == sequential and len(forked) > 20
