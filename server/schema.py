@@ -68,14 +68,12 @@ def _unquote(value: str | None) -> str | None:
     return v
 
 
-def _split_top(text: str, sep: str = ",") -> list[str]:
-    """Split at `sep` outside strings and brackets."""
-    parts: list[str] = []
+def _scan(text: str):
+    """(index, character, bracket depth before it) of every character
+    outside string literals."""
     depth = 0
     in_str = False
-    cur = 0
-    i = 0
-    n = len(text)
+    i, n = 0, len(text)
     while i < n:
         ch = text[i]
         if in_str:
@@ -86,14 +84,23 @@ def _split_top(text: str, sep: str = ",") -> list[str]:
                 in_str = False
         elif ch == '"':
             in_str = True
-        elif ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth = max(0, depth - 1)
-        elif ch == sep and depth == 0:
+        else:
+            yield i, ch, depth
+            if ch in _OPEN:
+                depth += 1
+            elif ch in _CLOSE:
+                depth = max(0, depth - 1)
+        i += 1
+
+
+def _split_top(text: str, sep: str = ",") -> list[str]:
+    """Split at `sep` outside strings and brackets."""
+    parts: list[str] = []
+    cur = 0
+    for i, ch, depth in _scan(text):
+        if ch == sep and depth == 0:
             parts.append(text[cur:i])
             cur = i + 1
-        i += 1
     parts.append(text[cur:])
     return parts
 
@@ -117,28 +124,7 @@ def _parse_list(value: str) -> tuple[str, ...]:
     if not v.startswith("["):
         return ()
     # cut at the matching "]"
-    depth = 0
-    in_str = False
-    end = len(v)
-    i = 0
-    while i < len(v):
-        ch = v[i]
-        if in_str:
-            if ch == "\\":
-                i += 2
-                continue
-            if ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth -= 1
-            if depth == 0:
-                end = i
-                break
-        i += 1
+    end = next((i for i, ch, depth in _scan(v) if ch in _CLOSE and depth == 1), len(v))
     items: list[str] = []
     for item in _split_top(v[1:end]):
         item = item.strip()
