@@ -397,10 +397,10 @@ class Index:
         return None
 
     def function(self, target: Target | None) -> tuple[str, FunctionFact] | None:
-        found = self._function(target)
+        found = self.function_and_receiver(target)
         return found[:2] if found is not None else None
 
-    def _function(self, target: Target | None):
+    def function_and_receiver(self, target: Target | None):
         """(path, function, receiver class) of a function target."""
         if target is None or target.kind != "function":
             return None
@@ -413,7 +413,7 @@ class Index:
         runs, if the index can see it."""
         if not call.callee or call.is_new:
             return None
-        return self._function(self.resolve_path(path, call.callee, fn, 0, receiver))
+        return self.function_and_receiver(self.resolve_path(path, call.callee, fn, 0, receiver))
 
     # ------------------------------------------------------------ effects
 
@@ -463,7 +463,7 @@ class Index:
         for arg_index, name in enumerate(call.arg_names):
             if not name or not self.invokes_callback(call, resolved, arg_index):
                 continue
-            target = self._function(self.resolve_path(path, tuple(name.split(".")), fn, 0, receiver))
+            target = self.function_and_receiver(self.resolve_path(path, tuple(name.split(".")), fn, 0, receiver))
             if target is not None:
                 out.extend(e.through(target[1].name) for e in self._summary(target[0], target[1], _stack, target[2]))
         return tuple(out)

@@ -203,8 +203,10 @@ class _Steps:
         self.index = index
         self.memo: dict = {}
 
-    def of(self, path: str, fn: FunctionFact, stack: tuple = ()) -> tuple[tuple[Effect, ...], ...]:
-        key = (path, fn.id)
+    def of(self, path: str, fn: FunctionFact, stack: tuple = (), receiver=None) -> tuple[tuple[Effect, ...], ...]:
+        """`receiver`: the class `this` stands for in `fn` (a subclass, for a
+        method inherited from a generic base service)."""
+        key = (path, fn.id, receiver)
         if key in self.memo:
             return self.memo[key]
         if key in stack or len(stack) > 12:
@@ -214,7 +216,7 @@ class _Steps:
         parallel = [c for c in fn.calls if c.callee in PARALLEL_CALLS or c.method == "$transaction" and not c.callbacks]
         inner_of = {}
         for call in fn.calls:
-            inner = self._call_steps(path, fn, call, facts, stack)
+            inner = self._call_steps(path, fn, call, facts, stack, receiver)
             if inner:
                 inner_of[call.start, call.end] = inner
         calls = [c for c in fn.calls if (c.start, c.end) in inner_of]
@@ -227,25 +229,26 @@ class _Steps:
         self.memo[key] = result
         return result
 
-    def _call_steps(self, path, fn, call, facts, stack):
+    def _call_steps(self, path, fn, call, facts, stack, receiver=None):
         index = self.index
         out: list[tuple[Effect, ...]] = []
         for e in index.direct_effects(path, fn, call):
             if e.kind == "query":
                 out.append((e,))
-        resolved = index.resolve_call(path, fn, call)
+        resolved = index.resolve_call(path, fn, call, receiver)
         if resolved is not None:
-            out.extend(self.of(resolved[0], resolved[1], stack))
+            out.extend(self.of(resolved[0], resolved[1], stack, resolved[2]))
         for arg_index, cb_id in call.callbacks:
             if index.invokes_callback(call, resolved, arg_index):
                 cb = facts.function(cb_id) if facts is not None else None
                 if cb is not None:
-                    out.extend(self.of(path, cb, stack))
+                    out.extend(self.of(path, cb, stack, receiver))
         for arg_index, name in enumerate(call.arg_names):
             if name and index.invokes_callback(call, resolved, arg_index):
-                target = index.function(index.resolve_path(path, tuple(name.split(".")), fn))
-                if target is not None:
-                    out.extend(self.of(target[0], target[1], stack))
+                target = index.resolve_path(path, tuple(name.split(".")), fn, 0, receiver)
+                found = index.function_and_receiver(target)
+                if found is not None:
+                    out.extend(self.of(found[0], found[1], stack, found[2]))
         return out
 
 

@@ -197,3 +197,35 @@ async def test_route_lens_and_symbols_through_the_server(lsp, tmp_path):
     assert [s.name for s in symbols] == ["GET /api/users", "GET /api/users/:id/profile"]
     found = await lsp.workspace_symbol_async(types.WorkspaceSymbolParams(query="readlists :id"))
     assert {s.name for s in found} == {"GET /api/readlists/:id", "DELETE /api/readlists/:id/items", "GET /api/readlists/:id/items"}
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "backend"
+
+
+def test_the_example_backend_inventory(capsys):
+    """Every route of the bundled example, with its full path and its costs."""
+    assert main(["routes", str(EXAMPLE), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    got = {(r["method"], r["path"]): r for r in data["routes"]}
+    assert sorted(got) == sorted([
+        ("DELETE", "/api/readlists/:id"), ("GET", "/api/activity/notifications"), ("GET", "/api/activity/stream"),
+        ("GET", "/api/books"), ("GET", "/api/books/:id"), ("GET", "/api/books/batch"), ("GET", "/api/books/isbn/:isbn"),
+        ("GET", "/api/readlists"), ("GET", "/api/readlists/:id"), ("GET", "/api/readlists/:id/export"),
+        ("GET", "/api/readlists/:id/export/json"), ("GET", "/api/readlists/public"), ("GET", "/api/reports/activity"),
+        ("GET", "/api/stats/overview"), ("GET", "/api/stats/popular"), ("GET", "/api/stats/sessions"),
+        ("GET", "/api/users/:id"), ("GET", "/api/users/me/dashboard"), ("GET", "/healthz"),
+        ("PATCH", "/api/readlists/:id/items/order"), ("POST", "/api/auth/login"), ("POST", "/api/auth/logout"),
+        ("POST", "/api/auth/register"), ("POST", "/api/auth/sessions/purge"), ("POST", "/api/readlists"),
+        ("POST", "/api/readlists/:id/duplicate"), ("POST", "/api/readlists/:id/items/batch"),
+        ("POST", "/api/readlists/:id/items/bulk"),
+    ])
+    cost = {key: (r["queries"], r["sequential"], r["cached"]) for key, r in got.items()}
+    # dashboardService.build: three reads awaited one after another (E303's instance).
+    assert cost[("GET", "/api/users/me/dashboard")] == (3, 3, False)
+    # Three aggregates in one Promise.all: one round trip, not cached (R205's instance).
+    assert cost[("GET", "/api/stats/overview")] == (3, 1, False)
+    # Read through the cache helper.
+    assert cost[("GET", "/api/stats/popular")][2] is True
+    # Ownership check, then the loop that creates through the generic base service.
+    assert cost[("POST", "/api/readlists/:id/items/bulk")] == (2, 2, False)
+    assert got[("GET", "/api/books")]["handler"]["name"] == "BookController.list"
