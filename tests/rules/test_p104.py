@@ -140,9 +140,20 @@ def test_loops_that_must_not_fire(tmp_path):
     files = {
         "src/services/feed.service.ts": """\
             import { PrismaClient } from '@prisma/client';
+            import { promises as fs } from 'fs';
             const prisma = new PrismaClient();
 
             export class FeedService {
+              // A file scan per directory: awaits in a loop, but no query.
+              async attachments(dirs: string[]) {
+                const names: string[] = [];
+                for (const dir of dirs) {
+                  const entries = await fs.readdir(dir);
+                  names.push(...entries);
+                }
+                return names;
+              }
+
               private listeners: Array<() => Promise<unknown>> = [];
 
               async build(userIds: string[]) {
