@@ -529,10 +529,12 @@ class Index:
             self._deps[key] = deps
         return result
 
-    def effects_of_function(self, path: str, fid: str) -> tuple[Effect, ...]:
+    def effects_of_function(self, path: str, fid: str, receiver=None) -> tuple[Effect, ...]:
+        """What a function reaches; `receiver` is the class `this` stands
+        for (a subclass, when the function is an inherited method)."""
         facts = self.facts(path)
         fn = facts.function(fid) if facts is not None else None
-        return self._summary(path, fn, ()) if fn is not None else ()
+        return self._summary(path, fn, (), receiver) if fn is not None else ()
 
     def effects_at(self, path: str, start: int, end: int) -> tuple[Effect, ...]:
         """What the call (or `new`) spanning [start, end) in `path` reaches.

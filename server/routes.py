@@ -74,6 +74,7 @@ class Route:
     mounted: bool = True  # reached from an app (or a Nest controller)
     framework: str = "express"
     ws: object = field(default=None, repr=False, compare=False)
+    receiver: tuple[str, str] | None = None  # the class `this` is in the handler (a subclass)
 
     @property
     def title(self) -> str:
@@ -97,7 +98,7 @@ class Route:
     def effects(self) -> tuple[Effect, ...]:
         if self.handler is None:
             return ()
-        return self.ws.index.effects_of_function(self.handler[0], self.handler[1].id)
+        return self.ws.index.effects_of_function(self.handler[0], self.handler[1].id, self.receiver)
 
     @property
     def queries(self) -> tuple[Effect, ...]:
@@ -114,7 +115,7 @@ class Route:
         run together (`Promise.all`); the groups are awaited one after another."""
         if self.handler is None:
             return ()
-        return _Steps(self.ws.index).of(*self.current_handler)
+        return _Steps(self.ws.index).of(*self.current_handler, receiver=self.receiver)
 
     @property
     def sequential(self) -> int:
@@ -336,6 +337,7 @@ class RouteModel:
         self.escapes: set[Identity] = set()
         self.apps: list[tuple[str, Container, Identity]] = []
         self.routes: list[Route] = []
+        self.receivers: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._build()
 
     # -- naming --
@@ -513,8 +515,12 @@ class RouteModel:
             return None
         if ref.kind == "path":
             fn = source.facts.function_at(at)
-            found = self.index.function(self.index.resolve_path(path, ref.path, fn))
-            return found if found is not None or len(ref.path) != 2 else self._object_method(path, ref.path)
+            found = self.index.function_and_receiver(self.index.resolve_path(path, ref.path, fn))
+            if found is not None:
+                # An inherited controller method: `this` is the subclass.
+                self.receivers[(found[0], found[1].id)] = found[2]
+                return found[:2]
+            return self._object_method(path, ref.path) if len(ref.path) == 2 else None
         if ref.kind == "call":
             # `asyncHandler(ctrl.list)`, `catchAsync(async (req, res) => ...)`: the
             # wrapped function runs the request.
@@ -592,6 +598,7 @@ class RouteModel:
             method=reg.method.upper(), path=full, file=path, start=reg.start, end=reg.end, head_end=reg.head_end,
             handler=handler, handler_label=label, middleware=tuple(chain_mw + [r.label for r in refs[:-1]]),
             middleware_fns=tuple(mw_fns), mounted=mounted, ws=self.ws,
+            receiver=self.receivers.get((handler[0], handler[1].id)) if handler else None,
         )
 
     def _collect_routes(self) -> None:

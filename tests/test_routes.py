@@ -229,3 +229,50 @@ def test_the_example_backend_inventory(capsys):
     # Ownership check, then the loop that creates through the generic base service.
     assert cost[("POST", "/api/readlists/:id/items/bulk")] == (2, 2, False)
     assert got[("GET", "/api/books")]["handler"]["name"] == "BookController.list"
+
+
+def test_a_handler_inherited_from_a_base_controller_reaches_the_subclass_service(tmp_path):
+    """`router.get('/', bookController.list)` where `list` is defined in a
+    generic CrudController and uses `this.service`, set by the subclass."""
+    files = {
+        "src/db.ts": "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n",
+        "src/services/book.service.ts": """\
+            import { prisma } from '../db';
+            export class BookService {
+              findAll() {
+                return prisma.post.findMany({ select: { id: true, title: true }, take: 50 });
+              }
+            }
+            export const bookService = new BookService();
+            """,
+        "src/controllers/crud.controller.ts": """\
+            import type { Request, Response } from 'express';
+            export interface CrudService { findAll(): Promise<unknown[]> }
+            export abstract class CrudController {
+              protected abstract readonly service: CrudService;
+              list = async (req: Request, res: Response) => {
+                res.json(await this.service.findAll());
+              };
+            }
+            """,
+        "src/controllers/book.controller.ts": """\
+            import { CrudController } from './crud.controller';
+            import { bookService } from '../services/book.service';
+            export class BookController extends CrudController {
+              protected readonly service = bookService;
+            }
+            export const bookController = new BookController();
+            """,
+        "src/app.ts": """\
+            import express from 'express';
+            import { bookController } from './controllers/book.controller';
+            const app = express();
+            app.get('/books', bookController.list);
+            app.listen(3000);
+            """,
+    }
+    ws = make_workspace(tmp_path, files)
+    (route,) = routes(ws)
+    assert route.title == "GET /books"
+    assert [(e.target, e.op) for e in route.queries] == [("Post", "findMany")]
+    assert len(route.steps) == 1
