@@ -337,6 +337,14 @@ def value_ref(node) -> ValueRef | None:
         return None
     if node.type == "await_expression" and node.named_children:
         node = unwrap(node.named_children[0])
+    if node.type == "binary_expression" and node.child_by_field_name("operator") is not None \
+            and node_text(node.child_by_field_name("operator")) in ("??", "||"):
+        # The singleton guard `globalThis.prisma ?? new PrismaClient()`: the
+        # value is what the fallback creates (the cached one is the same kind).
+        fallback = unwrap(node.child_by_field_name("right"))
+        if fallback is not None and fallback.type in ("new_expression", "call_expression"):
+            return value_ref(fallback)
+        return None
     kind = node.type
     if kind == "new_expression":
         ctor = node.child_by_field_name("constructor")

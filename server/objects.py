@@ -191,6 +191,12 @@ def resolve_expression(node, depth: int = 0):
         return None
     if node.type == "await_expression" and node.named_children:
         return resolve_expression(node.named_children[0], depth + 1)
+    if node.type == "binary_expression" and node_text(node.child_by_field_name("operator")) in ("??", "||"):
+        # `globalThis.pool ?? new Pool(...)`: what the fallback creates.
+        fallback = unwrap(node.child_by_field_name("right"))
+        if fallback is not None and fallback.type in ("new_expression", "call_expression"):
+            return fallback
+        return None
     if node.type in ("identifier", "shorthand_property_identifier"):  # `{ where }` names a variable
         found = declaration_in_scope(node_text(node), node)
         if found is None or found[0] == "param" or found[0] is None:

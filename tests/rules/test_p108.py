@@ -107,3 +107,26 @@ def test_a_pool_not_from_pg_or_not_for_prisma_is_not_reported(tmp_path):
 def test_no_prisma_no_finding(tmp_path):
     files = {".env": "DATABASE_URL=postgresql://a:b@h/db\n", "package.json": '{"dependencies": {"knex": "^3"}}'}
     assert run_rules(tmp_path, files, "P108", schema=False) == []
+
+
+def test_a_pool_behind_a_singleton_guard(tmp_path):
+    """`globalThis.pool ?? new Pool(...)`, the hot-reload guard of Next.js and
+    tsx-watch setups, is still the Pool PrismaPg gets."""
+    files = {
+        "package.json": '{"dependencies": {"@prisma/client": "^7.0.0", "@prisma/adapter-pg": "^7.0.0", "pg": "^8.11.0"}}',
+        "src/lib/db.ts": """\
+            import { PrismaClient } from '@prisma/client';
+            import { PrismaPg } from '@prisma/adapter-pg';
+            import { Pool } from 'pg';
+
+            const globalForDb = globalThis as unknown as { pool?: Pool; prisma?: PrismaClient };
+            const pool = globalForDb.pool ?? new Pool({ connectionString: process.env.DATABASE_URL });
+            export const prisma = globalForDb.prisma ?? new PrismaClient({ adapter: new PrismaPg(pool) });
+            if (process.env.NODE_ENV !== 'production') {
+              globalForDb.pool = pool;
+              globalForDb.prisma = prisma;
+            }
+            """,
+    }
+    findings = run_rules(tmp_path, files, "P108")
+    assert lines_of(tmp_path, findings) == [("src/lib/db.ts", 6, "P108")]

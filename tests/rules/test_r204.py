@@ -112,3 +112,23 @@ def test_map_and_router_in_loops_are_not_redis(tmp_path):
         for (const path of ['/a', '/b']) router.get(path, (_req, res) => res.end());
         """
     assert run_rules(tmp_path, {"src/app.ts": text}, "R204") == []
+
+
+def test_a_client_behind_a_singleton_guard(tmp_path):
+    files = {
+        "src/lib/redis.ts": """\
+            import Redis from 'ioredis';
+            const globalForRedis = globalThis as unknown as { redis?: Redis };
+            export const redis = globalForRedis.redis ?? new Redis(process.env.REDIS_URL!);
+            """,
+        "src/cache/warm.ts": """\
+            import { redis } from '../lib/redis';
+            export async function warm(keys: string[]) {
+              for (const key of keys) {
+                await redis.get(key);
+              }
+            }
+            """,
+    }
+    findings = run_rules(tmp_path, files, "R204")
+    assert lines_of(tmp_path, findings) == [("src/cache/warm.ts", 4, "R204")]
