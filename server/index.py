@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from .effects import Effect, blocking_call, http_call, prisma_query
+from .effects import PRISMA_OPERATIONS, Effect, blocking_call, http_call, prisma_query
 from .facts import CallFact, ClassFact, FileFacts, FunctionFact, ValueRef
 
 RESOLVE_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
@@ -422,6 +422,8 @@ class Index:
         if call.callee and not call.is_new:
             schema = self.ws.schema_for(path)
             query = prisma_query(call.callee, schema)
+            if query is None and schema is not None:
+                query = self._held_delegate_query(path, fn, call.callee, schema)
             if query is not None:
                 out.append(Effect("query", query[1], query[0], path, call.start, call.end))
             imported = lambda local: self.imported_module(path, local)
@@ -437,6 +439,24 @@ class Index:
             except Exception:  # a feature's classifier never breaks resolution
                 continue
         return out
+
+    def _held_delegate_query(self, path: str, fn: FunctionFact | None, callee: tuple[str, ...], schema):
+        """`this.model.findMany()` where the class holds a delegate:
+        `private model = prisma.user`, `this.model = this.prisma.user`, or a
+        member typed `Prisma.UserDelegate`. (model, operation) or None."""
+        if len(callee) != 3 or callee[0] != "this" or callee[2] not in PRISMA_OPERATIONS or fn is None or not fn.class_name:
+            return None
+        cls = self.klass(path, fn.class_name)
+        ref = cls.member(callee[1]) if cls is not None else None
+        if ref is None:
+            return None
+        if ref.kind == "name":
+            parts = tuple(ref.name.split("."))
+            return prisma_query(parts + (callee[2],), schema) if len(parts) >= 2 else None
+        if ref.kind == "type" and ref.name.endswith("Delegate"):
+            model = schema.models.get(ref.name[: -len("Delegate")])
+            return (model.name, callee[2]) if model is not None and model.kind == "model" else None
+        return None
 
     def effects_of_call(self, path: str, fn: FunctionFact | None, call: CallFact, _stack: tuple = (), receiver=None) -> tuple[Effect, ...]:
         """What a call reaches: its own effect, the function it runs, and

@@ -121,3 +121,44 @@ def test_a_file_added_later_resolves_what_did_not_resolve_before(tmp_path):
 
     ws.set_source(str(tmp_path / "src/modules/user/user.service.ts"), textwrap.dedent(USER_SERVICE))
     assert [f.code for f in engine.check_file(controller) if f.code == "P104"] == ["P104"]
+
+
+def test_a_delegate_held_in_a_class_member_is_a_prisma_query(tmp_path):
+    """Repositories that keep `prisma.user` (or a `Prisma.UserDelegate`) in a field."""
+    files = {
+        "src/db.ts": "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n",
+        "src/users.repository.ts": """\
+            import { Prisma } from '@prisma/client';
+            import { prisma } from './db';
+
+            export class UsersRepository {
+              private readonly users = prisma.user;
+              constructor(private readonly comments: Prisma.CommentDelegate = prisma.comment) {}
+
+              byId(id: string) {
+                return this.users.findUnique({ where: { id }, select: { id: true } });
+              }
+
+              commentsOf(userId: string) {
+                return this.comments.findMany({ where: { userId }, take: 20, select: { id: true } });
+              }
+            }
+            export const usersRepository = new UsersRepository();
+            """,
+        "src/users.service.ts": """\
+            import { usersRepository } from './users.repository';
+            export async function withComments(ids: string[]) {
+              const out = [];
+              for (const id of ids) {
+                out.push(await usersRepository.byId(id), await usersRepository.commentsOf(id));
+              }
+              return out;
+            }
+            """,
+    }
+    findings = run_rules(tmp_path, files, "P104")
+    # Two queries per item, each reported at its own call on the line.
+    assert lines_of(tmp_path, findings) == [("src/users.service.ts", 5, "P104")] * 2
+    sites = {(e.target, e.op) for e in make_workspace(tmp_path, {}).index.effects_of_function(
+        str(tmp_path / "src/users.service.ts"), "withComments")}
+    assert sites == {("User", "findUnique"), ("Comment", "findMany")}
