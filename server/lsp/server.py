@@ -344,15 +344,17 @@ def workspace_diagnostic(ls: PerfauditServer, params: types.WorkspaceDiagnosticP
 routes_feature.register(server)
 
 
-def run_server(tcp: str | None = None) -> None:
-    """Serve on stdio, or on `HOST:PORT` (for debugging)."""
+def run_server(tcp: str | tuple[str, int] | None = None) -> None:
+    """Serve on stdio, or on TCP (`"HOST:PORT"` or `(host, port)`, for debugging)."""
     handler = ClientLogHandler(server)
     server.log_handler = handler
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     all_rules()  # import the rules (and their fact extractors) before any file is read
     load_extra_rules()
     if tcp:
-        host, _, port = tcp.rpartition(":")
-        server.start_tcp(host or "127.0.0.1", int(port))
+        if isinstance(tcp, str):
+            host, _, port = tcp.rpartition(":")
+            tcp = (host or "127.0.0.1", int(port))
+        server.start_tcp(tcp[0], int(tcp[1]))
     else:
         server.start_io()

@@ -53,3 +53,42 @@ def test_a_client_that_disconnects_leaves_no_traceback(tmp_path):
     done = _run(_initialize(root))  # stdin closes without shutdown
     assert b"Traceback" not in done.stderr
     assert done.stderr == b""
+
+
+def test_serve_over_tcp_answers_initialize(tmp_path):
+    """`perfaudit serve --tcp HOST:PORT` (for debugging) really listens."""
+    import json
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "perfaudit", "serve", "--tcp", f"127.0.0.1:{port}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError(f"server did not listen: {proc.stderr.read().decode() if proc.poll() is not None else ''}")
+                time.sleep(0.1)
+        with conn:
+            body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                               "params": {"processId": None, "rootUri": None, "capabilities": {}}})
+            conn.sendall(f"Content-Length: {len(body)}\r\n\r\n{body}".encode())
+            data = b""
+            while b"capabilities" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        assert b'"id":1' in data.replace(b" ", b"") and b"capabilities" in data
+    finally:
+        proc.kill()
+        proc.wait(timeout=5)
