@@ -189,4 +189,7 @@ def analyze(root: str, paths: list[str] | None = None, config=None) -> AnalysisR
     gc.freeze()
     engine = Engine(ws)
     findings = engine.check(targets, workers=os.cpu_count() or 1)
-    return AnalysisResult(root=root, findings=findings, skipped=list(ws.skipped), workspace=ws, errors=engine.errors)
+    # Files read only for context (the rest of a checked file's package) are
+    # not the user's concern: say what was skipped among what was asked.
+    skipped = [s for s in ws.skipped if targets is None or _under(s[0], set(targets))]
+    return AnalysisResult(root=root, findings=findings, skipped=skipped, workspace=ws, errors=engine.errors)

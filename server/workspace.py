@@ -178,8 +178,13 @@ class Workspace:
     # ------------------------------------------------------------ loading
 
     def load(self, paths: list[str] | None = None) -> None:
-        """Read every relevant file under the root (or under `paths`)."""
+        """Read every relevant file under the root; with `paths`, the files
+        of the packages those paths are in (checking one file still sees the
+        services and repositories it calls)."""
         targets = [norm(p) for p in (paths or [self.root])]
+        if paths:
+            packages = {self.package_of(t) for t in targets}
+            targets = [t for t in targets if not any(t == p or t.startswith(p + "/") for p in packages)] + sorted(packages)
         for target in targets:
             if os.path.isfile(target):
                 self.load_file(target)
@@ -190,6 +195,16 @@ class Workspace:
         if any(t != self.root for t in targets):
             self._walk(self.root, sources=False)
         self._schemas = None
+
+    def package_of(self, path: str) -> str:
+        """The nearest directory at or above `path` (inside the root) with a
+        package.json; the root when there is none."""
+        d = path if os.path.isdir(path) else os.path.dirname(path)
+        while d.startswith(self.root) and d != self.root:
+            if os.path.isfile(os.path.join(d, "package.json")):
+                return d
+            d = os.path.dirname(d)
+        return self.root
 
     def _excluded(self, path: str) -> bool:
         if self.config is None or not hasattr(self.config, "is_excluded"):

@@ -447,3 +447,34 @@ def test_real_rule_r201_end_to_end(tmp_path, capsys):
     path.write_text(CACHE_SERVICE, encoding="utf-8")
     run(capsys, "check", str(root), "--fix", "--unsafe-fixes", "--select", "R201")
     assert "'EX', 60" in path.read_text(encoding="utf-8")
+
+
+def test_checking_one_file_sees_the_rest_of_its_package(tmp_path, monkeypatch, capsys):
+    """A pre-commit run on one staged controller still sees the repository
+    it loops over (in another file), and reports only on that controller."""
+    write_files(tmp_path, {
+        "package.json": '{"name": "api"}',
+        "prisma/schema.prisma": SCHEMA,
+        "src/db.ts": "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n",
+        "src/lists.repository.ts": """\
+            import { prisma } from './db';
+            export const listsRepository = {
+              rename: (id: string, name: string) =>
+                prisma.readList.update({ where: { id }, data: { name }, select: { id: true } }),
+            };
+            """,
+        "src/lists.controller.ts": """\
+            import { listsRepository } from './lists.repository';
+            export async function renameAll(ids: string[], name: string) {
+              for (const id of ids) {
+                await listsRepository.rename(id, name);
+              }
+            }
+            """,
+        "src/other.ts": "export async function f(p: any) { return p.readList.findMany({ where: {} }); }\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "src/lists.controller.ts", "--format", "json")
+    data = json.loads(out)
+    assert code == 1
+    assert {(f["path"], f["code"]) for f in data["findings"]} == {("src/lists.controller.ts", "P104")}
