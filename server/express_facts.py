@@ -125,11 +125,10 @@ class ExpressFacts:
     pagination_offsets: tuple[int, ...] = ()  # `req.query.page`, `{ page } = req.query`, `@Query('limit')`
     query_passed_offsets: tuple[int, ...] = ()  # `req.query` handed on whole (maybe paginated)
     # `export const statsController = { async overview(req, res) {...} }`: (name, ((key, start, end), ...))
-    objects: tuple[tuple[str, tuple[tuple[str, int, int], ...]], ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.containers or self.registrations or self.uses or self.controllers or self.objects)
+        return not (self.containers or self.registrations or self.uses or self.controllers)
 
 
 _QUERY = """
@@ -396,20 +395,6 @@ def _pattern_keys(pattern) -> set[str]:
     return keys
 
 
-def _object_methods(obj) -> tuple[tuple[str, int, int], ...]:
-    out = []
-    for prop in obj.named_children:
-        if prop.type == "method_definition":
-            key = prop.child_by_field_name("name")
-            if key is not None:
-                out.append((node_text(key), prop.start_byte, prop.end_byte))
-        elif prop.type == "pair":
-            key, value = prop.child_by_field_name("key"), unwrap(prop.child_by_field_name("value"))
-            if key is not None and value is not None and value.type in ("arrow_function", "function_expression"):
-                out.append((node_text(key), value.start_byte, value.end_byte))
-    return tuple(out)
-
-
 # A file with none of these has no Express or NestJS facts: skipping its
 # calls saves most of the extraction for services and repositories.
 _EXPRESS_HINTS = (b"express", b"Router", b"@Controller", b"NestFactory", b"query", b".use(", b"listen(",
@@ -424,7 +409,7 @@ def extract(root, language: str) -> ExpressFacts:
     caps = tree_sitter.QueryCursor(query).captures(root)
     express_names, router_names = _express_locals(root)
     containers, registrations, uses, passes, aliases, controllers = [], [], [], [], [], []
-    timing, pagination, passed, objects = [], [], [], []
+    timing, pagination, passed = [], [], []
     global_prefix = None
 
     for decl in caps.get("decl", []):
@@ -438,11 +423,8 @@ def extract(root, language: str) -> ExpressFacts:
             continue
         if name.type != "identifier":
             continue
-        if unwrap(value) is not None and unwrap(value).type == "object" and _scope(decl) is None:
-            methods = _object_methods(unwrap(value))
-            if methods:
-                objects.append((node_text(name), methods))
-            continue
+        if unwrap(value) is not None and unwrap(value).type == "object":
+            continue  # an object of handlers: the index resolves its members
         kind = _container_kind(value, express_names, router_names)
         fn = _enclosing_function(decl)
         if kind is not None:
@@ -567,7 +549,6 @@ def extract(root, language: str) -> ExpressFacts:
         timing_offsets=tuple(sorted(timing)),
         pagination_offsets=tuple(sorted(pagination)),
         query_passed_offsets=tuple(sorted(passed)),
-        objects=tuple(objects),
     )
 
 
@@ -580,7 +561,6 @@ def _structure(ex: ExpressFacts):
     return (
         tuple((p.callee, p.index, p.name) for p in ex.passes),
         tuple((name, callee) for name, _, callee, _ in ex.aliases),
-        tuple((name, tuple(m[0] for m in methods)) for name, methods in ex.objects),
         ex.global_prefix,
     )
 

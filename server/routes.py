@@ -520,7 +520,7 @@ class RouteModel:
                 # An inherited controller method: `this` is the subclass.
                 self.receivers[(found[0], found[1].id)] = found[2]
                 return found[:2]
-            return self._object_method(path, ref.path) if len(ref.path) == 2 else None
+            return None
         if ref.kind == "call":
             # `asyncHandler(ctrl.list)`, `catchAsync(async (req, res) => ...)`: the
             # wrapped function runs the request.
@@ -529,22 +529,6 @@ class RouteModel:
                     found = self._function_of(path, arg, at)
                     if found is not None:
                         return found
-        return None
-
-    def _object_method(self, path: str, parts: tuple[str, ...]) -> tuple[str, FunctionFact] | None:
-        """`statsController.overview` where statsController is an object literal of methods."""
-        defined = self._definition(path, parts[0], 0)
-        if defined is None:
-            return None
-        dpath, local = defined
-        source = self.ws.files.get(dpath)
-        for name, methods in express_facts(source).objects:
-            if name != local:
-                continue
-            for key, start, end in methods:
-                if key == parts[1]:
-                    fn = next((f for f in source.facts.functions if f.start == start and f.end == end), None)
-                    return (dpath, fn) if fn is not None else None
         return None
 
     def _definition(self, path: str, name: str, depth: int) -> tuple[str, str] | None:
