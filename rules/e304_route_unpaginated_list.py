@@ -74,8 +74,8 @@ def check(ctx):
         query = unbounded[0]
         yield ctx.report(
             route.start, route.head_end,
-            f"{route.title} returns every row of `{query.target}` (findMany with no take) and reads no "
-            "page, limit or cursor from the request",
+            f"{route.title} returns every matching `{query.target}` row (findMany with no take), however "
+            "many there are, and reads no page, limit or cursor from the request",
             related=[Related(q.path, q.start, q.end, "findMany with no take") for q in unbounded],
             fixes=_fix(ctx, route, query),
         )
