@@ -54,10 +54,15 @@ class ObjectFact:
     members: tuple[tuple[str, ValueRef], ...]
 
     def member(self, name: str) -> ValueRef | None:
-        for key, ref in self.members:
-            if key == name:
-                return ref
-        return None
+        return _lookup(self.members, name)
+
+
+def _lookup(pairs, key):
+    """The value paired with `key` in a small tuple of (key, value) pairs."""
+    for k, v in pairs:
+        if k == key:
+            return v
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,16 +103,10 @@ class ClassFact:
     members: tuple[tuple[str, ValueRef], ...]  # this.<name> -> what it holds
 
     def method(self, name: str) -> str | None:
-        for method_name, fid in self.methods:
-            if method_name == name:
-                return fid
-        return None
+        return _lookup(self.methods, name)
 
     def member(self, name: str) -> ValueRef | None:
-        for member_name, ref in self.members:
-            if member_name == name:
-                return ref
-        return None
+        return _lookup(self.members, name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,10 +201,8 @@ class FileFacts:
         return self._imports_by_local.get(local)
 
     def extra(self, key: str, default=None):
-        for k, v in self.extras:
-            if k == key:
-                return v
-        return default
+        value = _lookup(self.extras, key)
+        return default if value is None else value
 
     def function_at(self, offset: int) -> FunctionFact | None:
         """The innermost function whose range contains `offset`."""
@@ -882,8 +879,6 @@ class _Builder:
                         default_export = ValueRef("name", names[0])
                     for name in names:
                         exports.append((name, name))
-                    if decl.type in ("lexical_declaration", "variable_declaration"):
-                        bindings.extend(self._bindings_of(decl, fn_id_by_range))
                 elif is_default and value is not None:
                     default_export = self._binding_ref(value, value_ref(value), fn_id_by_range, True, objects)
                 elif is_default:
@@ -909,10 +904,6 @@ class _Builder:
                             if ref is not None:
                                 default_export = ref
         return imports, exports, reexports, stars, default_export, bindings
-
-    def _bindings_of(self, decl, fn_id_by_range):
-        # Module-level declarations are collected by the declarator pass.
-        return []
 
     def _commonjs_export(self, expr, exports, bindings, fn_id_by_range, stars):
         """`module.exports = { a, b: c }`, `exports.a = a`, `module.exports.a = ...`."""

@@ -544,9 +544,8 @@ class Index:
         for active in self._active:
             active |= deps
         result = tuple(dict.fromkeys(out))
-        if not stack or key not in stack:
-            self._summaries[key] = result
-            self._deps[key] = deps
+        self._summaries[key] = result
+        self._deps[key] = deps
         return result
 
     def effects_of_function(self, path: str, fid: str, receiver=None) -> tuple[Effect, ...]:
