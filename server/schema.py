@@ -415,22 +415,11 @@ class _Parser:
     def code_end(self, start: int, end: int) -> int:
         """End of code on [start, end): before a `//` comment, trailing blanks dropped."""
         src = self.src
-        i = start
-        in_str = False
-        while i < end:
-            ch = src[i]
-            if in_str:
-                if ch == "\\":
-                    i += 2
-                    continue
-                if ch == '"':
-                    in_str = False
-            elif ch == '"':
-                in_str = True
-            elif ch == "/" and i + 1 < end and src[i + 1] == "/":
-                end = i
+        line = src[start:end]
+        for i, ch, _ in _scan(line):
+            if ch == "/" and line[i + 1 : i + 2] == "/":
+                end = start + i
                 break
-            i += 1
         while end > start and src[end - 1] in _WS:
             end -= 1
         return end
