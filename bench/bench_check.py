@@ -22,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from perfaudit.server.engine import Engine  # noqa: E402
-from perfaudit.server.parsing import language_for, parse  # noqa: E402
-from perfaudit.server.workspace import SKIP_DIRS, Workspace  # noqa: E402
+from perfaudit.server.analysis.parsing import language_for, parse  # noqa: E402
+from perfaudit.server.analysis.workspace import SKIP_DIRS, Workspace  # noqa: E402
 
 
 def source_files(root: Path) -> list[Path]:

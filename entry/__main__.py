@@ -1,5 +1,5 @@
 import sys
 
-from perfaudit.server.cli import main
+from perfaudit.server.cli.main import main
 
 sys.exit(main())

@@ -48,10 +48,10 @@ Prisma reads, `prisma.$transaction([...])` is offered too, which also reads
 one snapshot.
 """
 
-from perfaudit.server.effects import prisma_query
-from perfaudit.server.facts import FUNCTION_KINDS, member_path, unwrap
+from perfaudit.server.prisma import prisma_query, schema_for
+from perfaudit.server.analysis.facts import FUNCTION_KINDS, member_path, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix, Severity
-from perfaudit.server.parsing import node_text, walk
+from perfaudit.server.analysis.parsing import node_text, walk
 from perfaudit.server.rule import FixAvailability, Rule
 
 RULE = Rule(
@@ -235,6 +235,6 @@ def fix(ctx, run) -> list[Fix]:
 def _prisma_receiver(ctx, call) -> str | None:
     """`prisma` for a direct `prisma.user.findMany(...)` call."""
     path = member_path(call.child_by_field_name("function"))
-    if len(path) < 3 or prisma_query(path, ctx.schema) is None:
+    if len(path) < 3 or prisma_query(path, schema_for(ctx.workspace, ctx.file.path)) is None:
         return None
     return ".".join(path[:-2])

@@ -55,9 +55,9 @@ from __future__ import annotations
 
 import re
 
-from perfaudit.server.facts import FUNCTION_KINDS, LOOP_KINDS, member_path, string_value
-from perfaudit.server.parsing import node_text, walk
-from perfaudit.server.redis_model import arguments
+from perfaudit.server.analysis.facts import FUNCTION_KINDS, LOOP_KINDS, member_path, string_value
+from perfaudit.server.analysis.parsing import node_text, walk
+from perfaudit.server.analysis.parsing import arguments
 from perfaudit.server.rule import Rule
 
 RULE = Rule(

@@ -44,10 +44,10 @@ from __future__ import annotations
 
 import re
 
-from perfaudit.server.facts import FUNCTION_KINDS, member_path
+from perfaudit.server.analysis.facts import FUNCTION_KINDS, member_path
 from perfaudit.server.findings import Applicability, Edit, Fix
-from perfaudit.server.parsing import node_text, walk
-from perfaudit.server.redis_model import arguments
+from perfaudit.server.analysis.parsing import node_text, walk
+from perfaudit.server.analysis.parsing import arguments
 from perfaudit.server.rule import FixAvailability, Rule
 
 RULE = Rule(

@@ -48,10 +48,10 @@ No fix: the right shape (one `in` query, `createMany`, a concurrency limit)
 depends on the code. The message suggests them.
 """
 
-from perfaudit.server.batching import batched_api, callee_text, describe, queries, related_sites
+from perfaudit.server.prisma.batching import batched_api, callee_text, describe, queries, related_sites
 from perfaudit.server.findings import Severity
-from perfaudit.server.loops import calls_in, loop_bodies, outermost
-from perfaudit.server.parsing import node_text
+from perfaudit.server.analysis.loops import calls_in, loop_bodies, outermost
+from perfaudit.server.analysis.parsing import node_text
 from perfaudit.server.rule import FixAvailability, Rule
 
 RULE = Rule(

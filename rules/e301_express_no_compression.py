@@ -44,9 +44,9 @@ not send `Accept-Encoding` get them uncompressed. The message says to run
 from __future__ import annotations
 
 from perfaudit.server.findings import Applicability, Edit, Fix
-from perfaudit.server.routes import route_model
-from perfaudit.server.express_facts import express_facts
-from perfaudit.server.route_edits import (
+from perfaudit.server.express.routes import route_model
+from perfaudit.server.express.facts import express_facts
+from perfaudit.server.express.route_edits import (
     COMPRESSION_MODULES, app_identity, dependencies, import_insertion, import_line, line_indent, node_at, package_json_for, ref_modules, statement_of,
 )
 from perfaudit.server.rule import FixAvailability, Rule

@@ -43,9 +43,9 @@ from __future__ import annotations
 import re
 
 from perfaudit.server.findings import Applicability, Edit, Fix
-from perfaudit.server.routes import route_model
-from perfaudit.server.express_facts import express_facts
-from perfaudit.server.route_edits import (
+from perfaudit.server.express.routes import route_model
+from perfaudit.server.express.facts import express_facts
+from perfaudit.server.express.route_edits import (
     APM_PACKAGES, TIMING_MODULES, app_identity, dependencies, line_indent, node_at, package_json_for, ref_modules, ref_times_requests, statement_of,
 )
 from perfaudit.server.rule import FixAvailability, Rule

@@ -49,7 +49,7 @@ with `include`/`select`.
 from __future__ import annotations
 
 from perfaudit.server.findings import Related
-from perfaudit.server.routes import _effect_label, routes_in
+from perfaudit.server.express.routes import _effect_label, routes_in
 from perfaudit.server.rule import Rule
 
 RULE = Rule(

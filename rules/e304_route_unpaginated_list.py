@@ -50,8 +50,8 @@ rows). Unsafe: clients that expected the whole list now get the first page.
 from __future__ import annotations
 
 from perfaudit.server.findings import Applicability, Edit, Fix, Related
-from perfaudit.server.routes import routes_in
-from perfaudit.server.route_edits import node_at, query_arg_keys, query_filters_by_list
+from perfaudit.server.express.routes import routes_in
+from perfaudit.server.express.route_edits import node_at, query_arg_keys, query_filters_by_list
 from perfaudit.server.rule import FixAvailability, Rule
 
 RULE = Rule(

@@ -45,8 +45,8 @@ in the middle, which can change ordering it relied on.
 from __future__ import annotations
 
 from perfaudit.server.findings import Applicability, Edit, Fix
-from perfaudit.server.routes import routes
-from perfaudit.server.route_edits import node_at
+from perfaudit.server.express.routes import routes
+from perfaudit.server.express.route_edits import node_at
 from perfaudit.server.rule import FixAvailability, Rule
 
 RULE = Rule(

@@ -53,13 +53,13 @@ reports it). With an inline `include`, the fix turns it into the `select`
 
 from __future__ import annotations
 
-from perfaudit.server.effects import PRISMA_READS
-from perfaudit.server.facts import unwrap
+from perfaudit.server.prisma import PRISMA_READS
+from perfaudit.server.analysis.facts import unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix
-from perfaudit.server.parsing import node_text
-from perfaudit.server.prisma_calls import callee_end, query_sites
+from perfaudit.server.analysis.parsing import node_text
+from perfaudit.server.prisma.calls import callee_end, query_sites
 from perfaudit.server.rule import FixAvailability, Rule
-from perfaudit.server.select_fields import (
+from perfaudit.server.prisma.select_fields import (
     add_to_arguments,
     fields_read,
     inline_argument_object,

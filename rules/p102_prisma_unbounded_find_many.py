@@ -56,12 +56,12 @@ default), `skip` from the page or offset, or `cursor` with `skip: 1`.
 
 from __future__ import annotations
 
-from perfaudit.server.facts import FUNCTION_KINDS, member_path
+from perfaudit.server.analysis.facts import FUNCTION_KINDS, member_path
 from perfaudit.server.findings import Applicability, Fix
-from perfaudit.server.objects import declaration_in_scope, resolve_expression, resolve_object
-from perfaudit.server.prisma_calls import callee_end, query_sites
+from perfaudit.server.analysis.objects import declaration_in_scope, resolve_expression, resolve_object
+from perfaudit.server.prisma.calls import callee_end, query_sites
 from perfaudit.server.rule import FixAvailability, Rule
-from perfaudit.server.select_fields import add_to_arguments
+from perfaudit.server.prisma.select_fields import add_to_arguments
 
 RULE = Rule(
     code="P102",

@@ -46,13 +46,13 @@ reads a nested relation of the related rows must keep it in the `select`.
 
 from __future__ import annotations
 
-from perfaudit.server.effects import PRISMA_READS
-from perfaudit.server.facts import unwrap
+from perfaudit.server.prisma import PRISMA_READS
+from perfaudit.server.analysis.facts import unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix
-from perfaudit.server.objects import is_truthy_literal, resolve_object
-from perfaudit.server.prisma_calls import callee_end, query_sites
+from perfaudit.server.analysis.objects import is_truthy_literal, resolve_object
+from perfaudit.server.prisma.calls import callee_end, query_sites
 from perfaudit.server.rule import FixAvailability, Rule
-from perfaudit.server.select_fields import insert_entries, pair_in, select_entries, selectable_scalars
+from perfaudit.server.prisma.select_fields import insert_entries, pair_in, select_entries, selectable_scalars
 
 RULE = Rule(
     code="P103",

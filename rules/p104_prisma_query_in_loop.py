@@ -48,10 +48,10 @@ Loops that must stay sequential (each query depending on the last) need a
 different shape; the message names the batched API to use.
 """
 
-from perfaudit.server.batching import batched_api, callee_text, describe, queries, related_sites
+from perfaudit.server.prisma.batching import batched_api, callee_text, describe, queries, related_sites
 from perfaudit.server.findings import Severity
-from perfaudit.server.loops import calls_in, exits_loop_after, is_awaited_within, loop_bodies, outermost
-from perfaudit.server.p104_fixes import batch_fix
+from perfaudit.server.analysis.loops import calls_in, exits_loop_after, is_awaited_within, loop_bodies, outermost
+from perfaudit.server.prisma.loop_fixes import batch_fix
 from perfaudit.server.rule import FixAvailability, Rule
 
 RULE = Rule(

@@ -96,8 +96,9 @@ transaction) so the build does not block writes.
 from __future__ import annotations
 
 from perfaudit.server.findings import Related, Severity
-from perfaudit.server.index_advisor import MIGRATE_HINT, advisor_for, index_fix, unindexed_fields
+from perfaudit.server.prisma.index_advisor import MIGRATE_HINT, advisor_for, index_fix, unindexed_fields
 from perfaudit.server.rule import FixAvailability, Rule, Scope
+from perfaudit.server.prisma import schemas
 
 RULE = Rule(
     code="P105",
@@ -115,7 +116,7 @@ MAX_RELATED = 20
 def check(ctx):
     advisor = advisor_for(ctx.workspace)
     min_sites = ctx.options.get("min-sites", 1)
-    for schema in ctx.workspace.schemas:
+    for schema in schemas(ctx.workspace):
         usage = advisor.usage(schema)
         fields = unindexed_fields(usage, min_sites)
         if not fields:

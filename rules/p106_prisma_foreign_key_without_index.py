@@ -64,8 +64,9 @@ index changes no result). Then create the migration with
 from __future__ import annotations
 
 from perfaudit.server.findings import Severity
-from perfaudit.server.index_advisor import MIGRATE_HINT, advisor_for, index_fix, p105_options, unindexed_fields
+from perfaudit.server.prisma.index_advisor import MIGRATE_HINT, advisor_for, index_fix, p105_options, unindexed_fields
 from perfaudit.server.rule import FixAvailability, Rule, Scope
+from perfaudit.server.prisma import schemas
 
 RULE = Rule(
     code="P106",
@@ -80,7 +81,7 @@ RULE = Rule(
 def check(ctx):
     ws = ctx.workspace
     p105 = p105_options(ws)
-    for schema in ws.schemas:
+    for schema in schemas(ws):
         ds = schema.datasource
         if ds is not None and ds.provider == "mongodb":
             continue  # no foreign keys, no joins

@@ -50,10 +50,10 @@ import os
 import re
 from collections import defaultdict
 
-from perfaudit.server.facts import FUNCTION_KINDS
+from perfaudit.server.analysis.facts import FUNCTION_KINDS
 from perfaudit.server.findings import Related
-from perfaudit.server.parsing import node_text
-from perfaudit.server.prisma_calls import find_node
+from perfaudit.server.analysis.parsing import node_text
+from perfaudit.server.prisma.calls import find_node
 from perfaudit.server.rule import Rule, Scope
 
 RULE = Rule(

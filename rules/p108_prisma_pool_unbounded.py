@@ -42,12 +42,13 @@ from __future__ import annotations
 
 import re
 
-from perfaudit.server.facts import member_path, unwrap
+from perfaudit.server.analysis.facts import member_path, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix
-from perfaudit.server.objects import call_arguments, resolve_expression, resolve_object
-from perfaudit.server.prisma_calls import find_node
+from perfaudit.server.analysis.objects import call_arguments, resolve_expression, resolve_object
+from perfaudit.server.prisma.calls import find_node
 from perfaudit.server.rule import FixAvailability, Rule, Scope
-from perfaudit.server.select_fields import insert_entries
+from perfaudit.server.prisma.select_fields import insert_entries
+from perfaudit.server.prisma import schemas
 
 RULE = Rule(
     code="P108",
@@ -93,7 +94,7 @@ def _dependencies(ws) -> dict[str, str]:
 
 def _uses_prisma(ws) -> bool:
     deps = _dependencies(ws)
-    return bool(ws.schemas) or "@prisma/client" in deps or "prisma" in deps
+    return bool(schemas(ws)) or "@prisma/client" in deps or "prisma" in deps
 
 
 def _new_calls(facts):
@@ -108,7 +109,7 @@ def _uses_driver_adapter(ws) -> bool:
     major = re.search(r"\d+", deps.get("@prisma/client", "") or deps.get("prisma", ""))
     if major and int(major.group()) >= 7:
         return True  # Prisma 7 has no Rust query engine
-    for schema in ws.schemas:
+    for schema in schemas(ws):
         for gen in schema.generators:
             if gen.engine_type == "client" or "driverAdapters" in gen.preview_features:
                 return True
@@ -117,7 +118,7 @@ def _uses_driver_adapter(ws) -> bool:
 
 def _url_variables(ws) -> set[str]:
     names = set()
-    for schema in ws.schemas:
+    for schema in schemas(ws):
         for ds in schema.datasources:
             m = re.search(r'env\(\s*"([^"]+)"\s*\)', ds.url or "")
             if m:

@@ -51,13 +51,13 @@ by default), which code that expects it to persist must be ready for.
 from __future__ import annotations
 
 from perfaudit.server.findings import Applicability, Edit, Fix, Related
-from perfaudit.server.parsing import node_text, walk
-from perfaudit.server.redis_commands import DELETE_COMMANDS, EXPIRE_COMMANDS, EXPIRING, KEY_CREATING, command_name
-from perfaudit.server.redis_model import (
+from perfaudit.server.analysis.parsing import node_text, walk
+from perfaudit.server.redis.commands import DELETE_COMMANDS, EXPIRE_COMMANDS, EXPIRING, KEY_CREATING, command_name
+from perfaudit.server.redis.clients import (
     NODE_REDIS, UPSTASH, arguments, client_of_call, find_call, function_node, key_text, redis_calls,
 )
 from perfaudit.server.rule import FixAvailability, Rule
-from perfaudit.server.facts import string_value, unwrap
+from perfaudit.server.analysis.facts import string_value, unwrap
 
 RULE = Rule(
     code="R201",

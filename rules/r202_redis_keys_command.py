@@ -42,10 +42,10 @@ loop), and `SCAN` may return a key twice. The message shows the form to use.
 
 from __future__ import annotations
 
-from perfaudit.server.facts import string_value
+from perfaudit.server.analysis.facts import string_value
 from perfaudit.server.findings import Related
-from perfaudit.server.redis_model import IOREDIS, NODE_REDIS, arguments, client_of_call, find_call, redis_calls
-from perfaudit.server.parsing import walk
+from perfaudit.server.redis.clients import IOREDIS, NODE_REDIS, arguments, client_of_call, find_call, redis_calls
+from perfaudit.server.analysis.parsing import walk
 from perfaudit.server.rule import Rule
 
 RULE = Rule(

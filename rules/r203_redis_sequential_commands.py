@@ -58,10 +58,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from perfaudit.server.facts import FUNCTION_KINDS, unwrap
+from perfaudit.server.analysis.facts import FUNCTION_KINDS, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix, Related
-from perfaudit.server.parsing import node_text, walk
-from perfaudit.server.redis_model import IOREDIS, NODE_REDIS, client_of_call
+from perfaudit.server.analysis.parsing import node_text, walk
+from perfaudit.server.redis.clients import IOREDIS, NODE_REDIS, client_of_call
 from perfaudit.server.rule import FixAvailability, Rule
 
 ATOMIC_HINT = re.compile(r"atomic|transaction|\.watch\(", re.I)

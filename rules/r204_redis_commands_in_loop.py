@@ -54,10 +54,10 @@ the batched command or a pipeline.
 
 from __future__ import annotations
 
-from perfaudit.server.facts import FUNCTION_KINDS, LOOP_KINDS, unwrap
+from perfaudit.server.analysis.facts import FUNCTION_KINDS, LOOP_KINDS, unwrap
 from perfaudit.server.findings import Related
-from perfaudit.server.parsing import node_text
-from perfaudit.server.redis_model import client_of_call
+from perfaudit.server.analysis.parsing import node_text
+from perfaudit.server.redis.clients import client_of_call
 from perfaudit.server.rule import Rule
 
 RULE = Rule(

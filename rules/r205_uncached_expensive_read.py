@@ -58,9 +58,9 @@ from __future__ import annotations
 import re
 
 from perfaudit.server.findings import Applicability, Edit, Fix, Related
-from perfaudit.server.routes import _effect_label, routes_in
-from perfaudit.server.express_facts import CACHE_HELPER
-from perfaudit.server.route_edits import import_insertion, import_line, query_arg_keys, relative_spec
+from perfaudit.server.express.routes import _effect_label, routes_in
+from perfaudit.server.express.facts import CACHE_HELPER
+from perfaudit.server.express.route_edits import import_insertion, import_line, query_arg_keys, relative_spec
 from perfaudit.server.rule import FixAvailability, Rule
 
 RULE = Rule(

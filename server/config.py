@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable
 
-from . import registry
-from .findings import Severity
-from .rule import Rule
+from perfaudit.server import registry
+from perfaudit.server.findings import Severity
+from perfaudit.server.rule import Rule
 
 CONFIG_FILE = "perfaudit.toml"
 PACKAGE_JSON = "package.json"

@@ -8,10 +8,10 @@ import multiprocessing
 import os
 from dataclasses import dataclass, field
 
-from .findings import Finding, Severity
-from .registry import UNKNOWN_SUPPRESSION, all_rules
-from .rule import FileContext, Rule, Scope, WorkspaceContext
-from .workspace import Workspace, norm
+from perfaudit.server.findings import Finding, Severity
+from perfaudit.server.registry import UNKNOWN_SUPPRESSION, all_rules
+from perfaudit.server.rule import FileContext, Rule, Scope, WorkspaceContext
+from perfaudit.server.analysis.workspace import Workspace, norm
 
 log = logging.getLogger("perfaudit")
 
@@ -27,7 +27,7 @@ class AnalysisResult:
 
 def _default_config():
     try:
-        from .config import Config
+        from perfaudit.server.config import Config
 
         return Config()
     except ImportError:  # pragma: no cover - config module always present in a release
@@ -129,7 +129,7 @@ class Engine:
 
     def postprocess(self, findings: list[Finding], only_paths: set[str] | None = None) -> list[Finding]:
         """Apply suppressions (and report unknown codes in them), dedupe, sort."""
-        from .suppress import parse_suppressions
+        from perfaudit.server.suppress import parse_suppressions
 
         known = set(all_rules())
         by_path: dict[str, object] = {}
@@ -149,7 +149,7 @@ class Engine:
                     continue
             out.append(f)
         if self.config is None or self.config.enabled(UNKNOWN_SUPPRESSION.code):
-            paths = only_paths if only_paths is not None else set(self.ws.files) | set(self.ws.schema_texts)
+            paths = only_paths if only_paths is not None else set(self.ws.files) | set(self.ws.side_texts)
             for path in sorted(paths):
                 sup = suppressions(path)
                 if sup is None:

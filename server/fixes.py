@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from .findings import Applicability, Edit, Finding, Fix
+from perfaudit.server.findings import Applicability, Edit, Finding, Fix
 
 # (path, old text, new text) -> whether the new text is acceptable
 Validator = Callable[[str, str, str], bool]
@@ -149,7 +149,7 @@ def apply_fixes(texts: dict[str, str], findings: list[Finding], unsafe: bool) ->
 
 def syntax_validator(path: str, old: str, new: str) -> bool:
     """A fix may not add tree-sitter ERROR or MISSING nodes to a TypeScript file."""
-    from .parsing import language_for, parse
+    from perfaudit.server.analysis.parsing import language_for, parse
 
     language = language_for(path)
     if language is None:

@@ -7,7 +7,7 @@ import logging
 import pkgutil
 from functools import lru_cache
 
-from .rule import Rule
+from perfaudit.server.rule import Rule
 
 # X001 is the engine's own: a suppression comment naming an unknown code.
 UNKNOWN_SUPPRESSION = Rule(

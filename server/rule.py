@@ -20,10 +20,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from .findings import Finding, Fix, Related, Severity
+from perfaudit.server.findings import Finding, Fix, Related, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .workspace import SourceFile, Workspace
+    from perfaudit.server.analysis.workspace import SourceFile, Workspace
 
 
 def doc_section(doc: str, title: str) -> str:
@@ -113,11 +113,6 @@ class FileContext(_BaseContext):
 
     def report_node(self, node, message: str, related=(), fixes=()) -> Finding:
         return self.report(node.start_byte, node.end_byte, message, related, fixes)
-
-    @property
-    def schema(self):
-        """The Prisma schema of this file's package, or None."""
-        return self.workspace.schema_for(self.file.path)
 
 
 @dataclass

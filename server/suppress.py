@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import registry
-from .text import LineIndex
+from perfaudit.server import registry
+from perfaudit.server.analysis.text import LineIndex
 
 NEXT_LINE = "next-line"
 FILE = "file"

@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 from perfaudit.server.engine import analyze
-from perfaudit.server.workspace import Workspace
+from perfaudit.server.analysis.workspace import Workspace
 
 # A schema like a real read-list app's, used where a test does not bring its own.
 APP_SCHEMA = """\
@@ -134,7 +134,7 @@ def location(ws_or_result, finding) -> tuple[str, int]:
 
 def lines_of(tmp_path: Path, findings) -> list[tuple[str, int, str]]:
     """Sorted (relative path, 1-based line, code) of findings, reading files from disk."""
-    from perfaudit.server.text import LineIndex
+    from perfaudit.server.analysis.text import LineIndex
 
     out = []
     for f in findings:
@@ -163,6 +163,6 @@ def apply_fix(finding, index: int = 0) -> str:
 
 def parses(text: str, language: str = "typescript") -> bool:
     """True when tree-sitter reads `text` with no ERROR or MISSING node."""
-    from perfaudit.server.parsing import parse
+    from perfaudit.server.analysis.parsing import parse
 
     return not parse(text.encode(), language).root_node.has_error

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from perfaudit.server import baseline as bl
-from perfaudit.server.cli import main
+from perfaudit.server.cli import baseline as bl
+from perfaudit.server.cli.main import main
 from perfaudit.server.findings import Finding
 
 BACKEND = Path(__file__).parent.parent / "examples" / "backend"

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from helpers import write_files
-from perfaudit.server import engine, registry
-from perfaudit.server.cli import main
+from perfaudit.server import engine
+from perfaudit.server import registry
+from perfaudit.server.cli.main import main
 from perfaudit.server.findings import Applicability, Edit, Fix
-from perfaudit.server.parsing import parse
+from perfaudit.server.analysis.parsing import parse
 from perfaudit.server.rule import FixAvailability, Rule
 
 SERVICE = """\

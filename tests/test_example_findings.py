@@ -51,7 +51,7 @@ def test_checking_in_forked_workers_finds_the_same(monkeypatch):
     """`perfaudit check` forks workers on large workspaces: same findings."""
     from perfaudit.server import engine as engine_mod
     from perfaudit.server.engine import Engine
-    from perfaudit.server.workspace import Workspace
+    from perfaudit.server.analysis.workspace import Workspace
 
     ws = Workspace(str(EXAMPLE))
     ws.load()

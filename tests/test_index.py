@@ -1,7 +1,7 @@
 """Cross-file resolution shapes that real Express backends use."""
 
 from helpers import line_containing, lines_of, make_workspace, run_rules
-from perfaudit.server.routes import routes
+from perfaudit.server.express.routes import routes
 
 CATCH_ASYNC = """\
     import type { Request, Response, NextFunction } from 'express';
@@ -108,7 +108,7 @@ def test_a_file_added_later_resolves_what_did_not_resolve_before(tmp_path):
     """The editor opens the controller before the workspace scan reads the
     service: once the service arrives, the loop's N+1 is found."""
     from perfaudit.server.engine import Engine
-    from perfaudit.server.workspace import Workspace
+    from perfaudit.server.analysis.workspace import Workspace
     from helpers import write_files, with_schema
 
     write_files(tmp_path, with_schema({k: v for k, v in FILES.items() if not k.endswith("user.service.ts")}))

@@ -11,10 +11,11 @@ import pytest
 
 from perfaudit.server.config import Config
 from perfaudit.server.engine import analyze
-from perfaudit.server.index_advisor import add_index_edit, advisor_for
+from perfaudit.server.prisma import schema_for, schemas
+from perfaudit.server.prisma.index_advisor import add_index_edit, advisor_for
 from perfaudit.server.lsp.schema_feature import schema_hover, schema_lenses
-from perfaudit.server.schema import parse_schema_file
-from perfaudit.server.workspace import Workspace
+from perfaudit.server.prisma.schema import parse_schema_file
+from perfaudit.server.analysis.workspace import Workspace
 from helpers import lines_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "index_advisor"
@@ -161,7 +162,7 @@ def _sites(root: Path, rel: str):
     ws = Workspace(str(root))
     ws.load()
     path = str(root / rel)
-    return ws, advisor_for(ws).sites_of(path, ws.schema_for(path))
+    return ws, advisor_for(ws).sites_of(path, schema_for(ws, path))
 
 
 def test_usage_model_kinds_and_opaque_filters(tmp_path):
@@ -223,19 +224,19 @@ def test_sites_are_memoised_and_survive_index_edits(tmp_path):
     ws = Workspace(str(root))
     ws.load()
     advisor = advisor_for(ws)
-    schema = ws.schemas[0]
+    schema = schemas(ws)[0]
     orders, users = str(root / "src/orders/order.repository.ts"), str(root / "src/users/user.service.ts")
     first = advisor.sites_of(orders, schema)
     users_first = advisor.sites_of(users, schema)
     assert advisor.sites_of(orders, schema) is first
     ws.set_source(users, ws.files[users].text + "\nexport const x = 1;\n")
     assert advisor.sites_of(orders, schema) is first
-    assert advisor.sites_of(users, ws.schemas[0]) is not users_first
+    assert advisor.sites_of(users, schemas(ws)[0]) is not users_first
     # Adding an index changes coverage, not how files are read.
     schema_path = str(root / "prisma/schema.prisma")
-    ws.set_schema_text(schema_path, ws.schema_texts[schema_path].replace("  price Int\n", "  price Int\n\n  @@index([sku])\n"))
-    assert advisor.sites_of(orders, ws.schemas[0]) is first
-    product = advisor.usage(ws.schemas[0]).models["Product"]
+    ws.set_side_text(schema_path, ws.side_texts[schema_path].replace("  price Int\n", "  price Int\n\n  @@index([sku])\n"))
+    assert advisor.sites_of(orders, schemas(ws)[0]) is first
+    product = advisor.usage(schemas(ws)[0]).models["Product"]
     assert product.unindexed() == []
 
 

@@ -13,7 +13,7 @@ from helpers import make_workspace
 from perfaudit.server import registry
 from perfaudit.server.engine import AnalysisResult
 from perfaudit.server.findings import Applicability, Edit, Finding, Fix, Related, Severity
-from perfaudit.server.output import DOCS_URL, docs_url, statistics, to_json, to_sarif, to_statistics_text, to_text
+from perfaudit.server.cli.output import DOCS_URL, docs_url, statistics, to_json, to_sarif, to_statistics_text, to_text
 from perfaudit.server.rule import FixAvailability, Rule
 
 SCHEMA = """\

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from perfaudit.server.cli import main
+from perfaudit.server.cli.main import main
 from perfaudit.server.engine import analyze
-from perfaudit.server.report import PHASES, build_report, to_markdown
-from perfaudit.server.report_html import to_html
-from perfaudit.server.request_logs import measure_workspace
+from perfaudit.server.cli.report import PHASES, build_report, to_markdown
+from perfaudit.server.cli.report_html import to_html
+from perfaudit.server.express.request_logs import measure_workspace
 
 HERE = Path(__file__).parent
 BACKEND = HERE.parent / "examples" / "backend"

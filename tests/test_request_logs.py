@@ -12,9 +12,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from perfaudit.server import request_logs as rl
-from perfaudit.server.cli import main
-from perfaudit.server.workspace import Workspace
+from perfaudit.server.express import request_logs as rl
+from perfaudit.server.cli.main import main
+from perfaudit.server.analysis.workspace import Workspace
 
 HERE = Path(__file__).parent
 LOGS = HERE / "fixtures" / "logs"
@@ -285,7 +285,7 @@ def test_routes_without_logs_unchanged(capsys):
 def test_lens_suffixes_from_the_logs_setting(ws):
     root = SimpleNamespace(path=str(BACKEND), ws=ws, settings=SimpleNamespace(logs=[str(LOGS / "pino.log")], log_pattern=None))
     path = str(BACKEND / "src" / "routes" / "stats.routes.ts")
-    from perfaudit.server.routes import routes_in
+    from perfaudit.server.express.routes import routes_in
 
     titles = dict(zip([r.path for r in routes_in(ws, path)], rl.lens_suffixes(root, path)))
     assert titles["/api/stats/overview"] == "p95 1.9 s over 10 requests"

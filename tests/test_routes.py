@@ -6,9 +6,9 @@ from pathlib import Path
 
 
 from helpers import make_workspace
-from perfaudit.server.cli import main
-from perfaudit.server.routes import route_lenses, route_symbols, routes
-from perfaudit.server.workspace import Workspace
+from perfaudit.server.cli.main import main
+from perfaudit.server.express.routes import route_lenses, route_symbols, routes
+from perfaudit.server.analysis.workspace import Workspace
 
 FIXTURES = Path(__file__).parent / "fixtures" / "routes"
 

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from perfaudit.server.schema import Schema, parse_schema_file
-from perfaudit.server.schema_discovery import (
+from perfaudit.server.prisma.schema import Schema, parse_schema_file
+from perfaudit.server.prisma.discovery import (
     SchemaLocation,
     discover_schemas,
     load_schema,
     load_schemas,
     schema_for_path,
 )
-from perfaudit.server.text import LineIndex
+from perfaudit.server.analysis.text import LineIndex
 
 FIXTURES = Path(__file__).parent / "fixtures" / "schemas"
 

@@ -2,7 +2,7 @@
 
 import argparse
 
-from .server import run_server
+from perfaudit.server.lsp.server import run_server
 
 
 def main() -> None:

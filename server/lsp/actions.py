@@ -12,7 +12,7 @@ from lsprotocol import types
 from perfaudit.server.fixes import apply_fixes_detailed
 from perfaudit.server.suppress import suppression_comment_edit
 
-from . import convert
+from perfaudit.server.lsp import convert
 
 FIX_ALL_KIND = "source.fixAll.perfaudit"
 

@@ -14,9 +14,9 @@ from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
 from perfaudit.server.findings import Applicability, Finding, Severity
-from perfaudit.server.output import docs_url
-from perfaudit.server.text import LineIndex
-from perfaudit.server.workspace import norm
+from perfaudit.server.about import docs_url
+from perfaudit.server.analysis.text import LineIndex
+from perfaudit.server.analysis.workspace import norm
 
 SOURCE = "perfaudit"
 

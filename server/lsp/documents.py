@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import tree_sitter
 from lsprotocol import types
 
-from perfaudit.server.parsing import language_for, parse
-from perfaudit.server.text import UTF16, LineIndex
+from perfaudit.server.analysis.parsing import language_for, parse
+from perfaudit.server.analysis.text import UTF16, LineIndex
 
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from perfaudit.server.output import docs_url
+from perfaudit.server.about import docs_url
 from perfaudit.server.registry import all_rules
 from perfaudit.server.rule import doc_section
 

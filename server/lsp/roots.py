@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from perfaudit.server.config import Config, ConfigError, load_config
 from perfaudit.server.engine import Engine
 from perfaudit.server.findings import Finding
-from perfaudit.server.workspace import Workspace, norm
+from perfaudit.server.analysis.workspace import Workspace, norm
 
-from .settings import EditorSettings, apply_settings
+from perfaudit.server.lsp.settings import EditorSettings, apply_settings
 
 
 @dataclass

@@ -2,7 +2,7 @@
 ("4 queries (3 sequential) - not cached - paginated") that jumps to the
 handler, and document / workspace symbols named `GET /api/users/:id`.
 
-The content comes from `perfaudit.server.routes` (`route_lenses`,
+The content comes from `perfaudit.server.express.routes` (`route_lenses`,
 `route_symbols`); this module only converts to LSP. `register(server)` adds
 the symbol handlers, the code lens handler (which also serves the schema
 lenses of `schema_feature`, since a method has one handler in pygls) and the
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from perfaudit.server.routes import route_lenses, route_symbols
-from perfaudit.server.workspace import is_source_path
+from perfaudit.server.express.routes import route_lenses, route_symbols
+from perfaudit.server.analysis.workspace import is_source_path
 
-from .convert import path_to_uri, to_range, uri_to_path
+from perfaudit.server.lsp.convert import path_to_uri, to_range, uri_to_path
 
 GO_TO_HANDLER = "perfaudit.goToHandler"
 
@@ -32,7 +32,7 @@ def code_lenses(session, uri: str) -> list[types.CodeLens]:
     index = session.index_of(path)
     out = []
     # Measured latency from the `perfaudit.logs` setting (server/request_logs.py, issue 9).
-    from perfaudit.server.request_logs import lens_suffixes
+    from perfaudit.server.express.request_logs import lens_suffixes
 
     latency = lens_suffixes(session.root_for(path), path)
     for i, (start, end, title, target) in enumerate(route_lenses(ws, path)):
@@ -100,7 +100,7 @@ def register(server) -> None:
         uri = params.text_document.uri
         lenses = code_lenses(ls.session, uri)
         try:
-            from . import schema_feature
+            from perfaudit.server.lsp import schema_feature
 
             lenses += schema_feature.code_lenses(ls.session, uri)
         except ImportError:  # pragma: no cover - schema lenses are optional

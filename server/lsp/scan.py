@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 
-from perfaudit.server.workspace import Workspace, is_source_path, norm
+from perfaudit.server.analysis.workspace import Workspace, is_source_path, norm
 
 log = logging.getLogger("perfaudit.lsp")
 
@@ -46,7 +46,7 @@ async def scan_root(session, root, progress, check_closed: bool = False) -> bool
     for path in project:
         if path not in open_paths:
             root.ws.load_file(path)
-    root.ws.schemas_changed()
+    root.ws.side_changed()
     total = len(sources) * (2 if check_closed else 1)
     done = 0
     slice_start = time.monotonic()

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from perfaudit.server.index_advisor import MIGRATE_HINT, advisor_for, p105_options
+from perfaudit.server.prisma.index_advisor import MIGRATE_HINT, advisor_for, p105_options
+from perfaudit.server.prisma import schema_file as prisma_schema_file
 
 MAX_SITES = 10
 
@@ -37,7 +38,7 @@ def _min_sites(ws) -> float:
 
 
 def _located(ws, path: str):
-    schema, schema_file = ws.schema_file(path)
+    schema, schema_file = prisma_schema_file(ws, path)
     if schema is None or schema_file is None:
         return None, None
     return schema, advisor_for(ws).usage(schema)
@@ -153,7 +154,7 @@ def hover(session, uri: str, position):
     """The hover for a schema document, or None (not a schema, nothing there)."""
     from lsprotocol import types
 
-    from .convert import uri_to_path
+    from perfaudit.server.lsp.convert import uri_to_path
 
     path = uri_to_path(uri)
     if path is None or not path.endswith(".prisma"):
@@ -170,7 +171,7 @@ def hover(session, uri: str, position):
 def code_lenses(session, uri: str) -> list:
     from lsprotocol import types
 
-    from .convert import to_range, uri_to_path
+    from perfaudit.server.lsp.convert import to_range, uri_to_path
 
     path = uri_to_path(uri)
     if path is None or not path.endswith(".prisma"):

@@ -16,13 +16,13 @@ from pygls.lsp.server import LanguageServer
 
 from perfaudit.server.registry import all_rules
 
-from . import actions, convert, hover, routes_feature, schema_feature
-from .extra_rules import load_extra_rules
-from .logs import ClientLogHandler
-from .progress import Progress
-from .scan import scan_root
-from .session import Session
-from .settings import layered, parse_settings
+from perfaudit.server.lsp import actions, convert, hover, routes_feature, schema_feature
+from perfaudit.server.lsp.extra_rules import load_extra_rules
+from perfaudit.server.lsp.logs import ClientLogHandler
+from perfaudit.server.lsp.progress import Progress
+from perfaudit.server.lsp.scan import scan_root
+from perfaudit.server.lsp.session import Session
+from perfaudit.server.lsp.settings import layered, parse_settings
 
 NAME = "perfaudit"
 CONFIG_SECTION = "perfaudit"

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from perfaudit.server.findings import Finding
-from perfaudit.server.text import UTF16
-from perfaudit.server.workspace import is_source_path, norm
+from perfaudit.server.analysis.text import UTF16
+from perfaudit.server.analysis.workspace import is_source_path, norm
 
-from . import convert
-from .documents import Document, Documents, TextEdit
-from .roots import Root, deepest_root, standalone_root
-from .settings import EditorSettings
+from perfaudit.server.lsp import convert
+from perfaudit.server.lsp.documents import Document, Documents, TextEdit
+from perfaudit.server.lsp.roots import Root, deepest_root, standalone_root
+from perfaudit.server.lsp.settings import EditorSettings
 
 log = logging.getLogger("perfaudit.lsp")
 
@@ -144,7 +144,7 @@ class Session:
             if text is None:
                 root.ws.remove(path)
             else:
-                root.ws.set_schema_text(path, text)
+                root.ws.set_side_text(path, text)
             self._queue_follow_up(root, None)
         elif is_source_path(path):
             text = _read(path)
@@ -187,7 +187,7 @@ class Session:
             if doc.is_source:
                 self._analyse_source(root, doc)
             elif doc.is_schema:
-                root.ws.set_schema_text(doc.path, doc.text)
+                root.ws.set_side_text(doc.path, doc.text)
                 self._queue_follow_up(root, None, delay=0.0)
             elif root.ws.set_project_text(doc.path, doc.text):
                 # `.env*`, package.json, tsconfig: the workspace rules read them.
@@ -308,7 +308,7 @@ class Session:
                     finally:
                         root.ws.drop_tree(path)
             if name.endswith(".prisma") or name == "package.json" or name.startswith("prisma.config."):
-                root.ws.schemas_changed()
+                root.ws.side_changed()
         for root in touched.values():
             self._queue_follow_up(root, None, delay=0.0)
 
@@ -399,7 +399,7 @@ def shift(f: Finding, path: str, edit: TextEdit) -> Finding | None:
 
 
 def _read(path: str) -> str | None:
-    from perfaudit.server.text import decode_source
+    from perfaudit.server.analysis.text import decode_source
 
     try:
         with open(path, "rb") as fh:

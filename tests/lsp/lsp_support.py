@@ -12,7 +12,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from perfaudit.server.text import LineIndex
+from perfaudit.server.analysis.text import LineIndex
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SERVER_ENV = {**os.environ, "PERFAUDIT_EXTRA_RULES": str(FIXTURES / "rules")}

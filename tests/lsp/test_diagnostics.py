@@ -4,7 +4,7 @@ import pytest
 from lsp_support import PROFILES, Editor, codes, copy_backend, diagnostics, has, initialize, lacks, wait_scan_done
 from lsprotocol import types
 
-from perfaudit.server.output import docs_url
+from perfaudit.server.cli.output import docs_url
 from perfaudit.server.registry import all_rules
 
 

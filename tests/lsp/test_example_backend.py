@@ -7,7 +7,7 @@ import pytest
 from lsp_support import Editor, codes, diagnostics, initialize, wait_scan_done
 
 from perfaudit.server.engine import analyze
-from perfaudit.server.text import LineIndex
+from perfaudit.server.analysis.text import LineIndex
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "backend"
 

@@ -1,7 +1,7 @@
 """A401 sequential-awaits."""
 
 from helpers import lines_of, run_rules
-from perfaudit.server.parsing import parse
+from perfaudit.server.analysis.parsing import parse
 
 DASHBOARD = """\
     import { PrismaClient } from '@prisma/client';

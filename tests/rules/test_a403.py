@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from perfaudit.server.parsing import parse
+from perfaudit.server.analysis.parsing import parse
 from helpers import line_containing, lines_of, run_rules
 
 WARMER = """

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from helpers import apply_fix, line_containing, lines_of, run_rules
-from perfaudit.server.parsing import parse
+from perfaudit.server.analysis.parsing import parse
 
 USER_SERVICE = """\
     import { prisma } from '../lib/prisma';
@@ -231,7 +231,7 @@ def test_half_typed_code_does_not_crash_and_still_reports(tmp_path):
 
 
 def _reads(source: str, many: bool):
-    from perfaudit.server.select_fields import fields_read
+    from perfaudit.server.prisma.select_fields import fields_read
 
     tree = parse(source.encode(), "typescript")
     stack = [tree.root_node]

@@ -2,7 +2,7 @@
 
 
 from helpers import apply_fix, line_containing, lines_of, run_rules
-from perfaudit.server.parsing import parse
+from perfaudit.server.analysis.parsing import parse
 
 READ_LIST_SERVICE = """\
     import { prisma } from '../lib/prisma';

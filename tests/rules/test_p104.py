@@ -2,8 +2,8 @@
 
 from helpers import lines_of, run_rules
 from perfaudit.server.engine import Engine
-from perfaudit.server.parsing import parse
-from perfaudit.server.workspace import Workspace
+from perfaudit.server.analysis.parsing import parse
+from perfaudit.server.analysis.workspace import Workspace
 
 TSCONFIG = '{ "compilerOptions": { "baseUrl": ".", "paths": { "@/*": ["src/*"] } } }'
 

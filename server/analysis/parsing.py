@@ -1,0 +1,105 @@
+"""tree-sitter parsing of TypeScript and JavaScript, with incremental re-parse."""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import lru_cache
+
+import tree_sitter
+import tree_sitter_typescript
+
+TYPESCRIPT_EXTENSIONS = {".ts", ".mts", ".cts"}
+TSX_EXTENSIONS = {".tsx"}
+# Plain JavaScript (and JSX) parses with the TSX grammar, a superset of it
+# that understands JSX; the TypeScript grammar would misread `<div>`.
+JAVASCRIPT_EXTENSIONS = {".js", ".mjs", ".cjs", ".jsx"}
+SOURCE_EXTENSIONS = TYPESCRIPT_EXTENSIONS | TSX_EXTENSIONS | JAVASCRIPT_EXTENSIONS
+
+
+def language_for(path: str) -> str | None:
+    ext = os.path.splitext(path)[1].lower()
+    if path.endswith(".d.ts"):
+        return None  # declarations only: nothing runs there
+    if ext in TYPESCRIPT_EXTENSIONS:
+        return "typescript"
+    if ext in TSX_EXTENSIONS or ext in JAVASCRIPT_EXTENSIONS:
+        return "tsx"
+    return None
+
+
+@lru_cache(maxsize=None)
+def grammar(name: str) -> tree_sitter.Language:
+    if name == "typescript":
+        return tree_sitter.Language(tree_sitter_typescript.language_typescript())
+    return tree_sitter.Language(tree_sitter_typescript.language_tsx())
+
+
+@lru_cache(maxsize=None)
+def _parser(name: str) -> tree_sitter.Parser:
+    return tree_sitter.Parser(grammar(name))
+
+
+def parse(data: bytes, language: str, old_tree: tree_sitter.Tree | None = None) -> tree_sitter.Tree:
+    parser = _parser(language)
+    if old_tree is not None:
+        return parser.parse(data, old_tree)
+    return parser.parse(data)
+
+
+def walk(node: tree_sitter.Node):
+    """Every node under `node` (itself included), in source order.
+
+    For small subtrees: rules find candidates through `SourceFile.nodes`,
+    which runs in C, and walk only what they look inside."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
+
+
+def node_text(node: tree_sitter.Node) -> str:
+    if node.text is None:
+        return ""
+    text = node.text.decode("utf-8", errors="replace")
+    # Short texts are names that recur across thousands of facts: one copy each.
+    return sys.intern(text) if len(text) <= 48 else text
+
+
+# Node kinds that rules look for; `nodes_by_kind` collects them in one query.
+INDEXED_KINDS = (
+    "call_expression",
+    "new_expression",
+    "await_expression",
+    "statement_block",
+    "for_statement",
+    "for_in_statement",
+    "while_statement",
+    "do_statement",
+    "arrow_function",
+    "function_expression",
+    "function_declaration",
+    "method_definition",
+    "class_declaration",
+    "assignment_expression",
+    "variable_declarator",
+)
+
+
+@lru_cache(maxsize=None)
+def _kinds_query(language: str) -> tree_sitter.Query:
+    return tree_sitter.Query(grammar(language), "\n".join(f"({k}) @{k}" for k in INDEXED_KINDS))
+
+
+def nodes_by_kind(tree: tree_sitter.Tree, language: str) -> dict[str, list]:
+    captures = tree_sitter.QueryCursor(_kinds_query(language)).captures(tree.root_node)
+    return {kind: sorted(nodes, key=lambda n: n.start_byte) for kind, nodes in captures.items()}
+
+
+def arguments(call_node) -> list:
+    """The argument nodes of a call (comments left out)."""
+    args = call_node.child_by_field_name("arguments") if call_node is not None else None
+    if args is None or args.type != "arguments":
+        return []
+    return [a for a in args.named_children if a.type != "comment"]

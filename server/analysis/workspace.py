@@ -1,0 +1,428 @@
+"""The workspace: every source file's text and facts, side documents that a
+wing registers (Prisma schemas), `.env` files, package.json and tsconfigs.
+
+Files are found under the root, skipping `node_modules`, build output, `.git`,
+what `.gitignore` ignores, config `exclude` globs, and files that are too
+large, binary or not UTF-8 (each skip is recorded with its reason). Trees are
+kept only when asked (open editor documents); closed files keep facts.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+
+import tree_sitter
+
+from perfaudit.server.analysis.facts import FileFacts, extract_facts
+from perfaudit.server.analysis.parsing import SOURCE_EXTENSIONS, language_for, nodes_by_kind, parse
+from perfaudit.server.analysis.text import LineIndex, decode_source
+
+SKIP_DIRS = {"node_modules", ".git", "dist", "build", "out", "coverage", ".next", ".nuxt", ".turbo", ".cache", ".venv", "__pycache__"}
+MAX_FILE_BYTES = 1_000_000
+# A line longer than this in a file over MINIFIED_MIN_BYTES marks a bundle.
+MINIFIED_LINE = 2_000
+MINIFIED_MIN_BYTES = 50_000
+
+
+# Suffixes of side documents (not sources) that wings read: `.prisma`.
+_SIDE_SUFFIXES: set[str] = set()
+# Called once before the first workspace is made: the server package loads
+# the wings and rules there, so that their fact extractors and call
+# classifiers are registered before any file is read.
+_BEFORE_FIRST_WORKSPACE: list = []
+
+
+def register_side_documents(suffix: str) -> None:
+    """A wing reads files ending in `suffix` (kept as text in `side_texts`)."""
+    _SIDE_SUFFIXES.add(suffix)
+
+
+def before_first_workspace(hook) -> None:
+    _BEFORE_FIRST_WORKSPACE.append(hook)
+
+
+def _run_first_workspace_hooks() -> None:
+    while _BEFORE_FIRST_WORKSPACE:
+        _BEFORE_FIRST_WORKSPACE.pop(0)()
+
+
+def is_side_document(name: str) -> bool:
+    return any(name.endswith(suffix) for suffix in _SIDE_SUFFIXES)
+
+
+def norm(path: str) -> str:
+    return os.path.abspath(path).replace(os.sep, "/")
+
+
+@dataclass
+class SourceFile:
+    path: str
+    data: bytes  # the UTF-8 text: the only copy kept (`text` decodes on demand)
+    language: str
+    facts: FileFacts
+    tree: tree_sitter.Tree | None = None
+    version: int | None = None
+    _line_index: LineIndex | None = field(default=None, repr=False)
+    _nodes: tuple | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8")
+
+    @property
+    def line_index(self) -> LineIndex:
+        if self._line_index is None:
+            self._line_index = LineIndex(self.data)
+        return self._line_index
+
+    def ensure_tree(self) -> tree_sitter.Tree:
+        """The syntax tree, re-parsed on demand for files kept as facts only."""
+        if self.tree is None:
+            self.tree = parse(self.data, self.language)
+            self._nodes = None
+        return self.tree
+
+    def nodes(self, kind: str) -> list:
+        """Every node of a kind (see `parsing.INDEXED_KINDS`), in source order.
+
+        One tree-sitter query run in C collects them all once per tree, so
+        rules never walk the whole tree in Python.
+        """
+        tree = self.ensure_tree()
+        if self._nodes is None or self._nodes[0] is not tree:
+            self._nodes = (tree, nodes_by_kind(tree, self.language))
+        return self._nodes[1].get(kind, [])
+
+
+class _GitIgnore:
+    """The subset of .gitignore that real repos use: globs, `dir/`, `/anchored`, `!negation`."""
+
+    def __init__(self, base: str, lines: list[str]):
+        self.base = base
+        self.rules: list[tuple[bool, bool, bool, str]] = []  # (negate, dir_only, anchored, pattern)
+        for raw in lines:
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            negate = line.startswith("!")
+            line = line[1:] if negate else line
+            dir_only = line.endswith("/")
+            line = line.rstrip("/")
+            anchored = "/" in line
+            self.rules.append((negate, dir_only, anchored, line.lstrip("/")))
+
+    def ignored(self, path: str, is_dir: bool) -> bool | None:
+        rel = os.path.relpath(path, self.base).replace(os.sep, "/")
+        if rel.startswith(".."):
+            return None
+        verdict = None
+        name = rel.rsplit("/", 1)[-1]
+        for negate, dir_only, anchored, pattern in self.rules:
+            if dir_only and not is_dir:
+                continue
+            target = rel if anchored else name
+            if fnmatch.fnmatch(target, pattern) or (anchored and fnmatch.fnmatch(rel, pattern + "/**")):
+                verdict = not negate
+        return verdict
+
+
+def is_env_file(name: str) -> bool:
+    return name == ".env" or name.startswith(".env.")
+
+
+def is_tsconfig(name: str) -> bool:
+    return name.startswith("tsconfig") and name.endswith(".json") or name == "jsconfig.json"
+
+
+def is_project_file(name: str) -> bool:
+    """Files other than sources and schemas that rules read."""
+    return is_env_file(name) or name == "package.json" or is_tsconfig(name)
+
+
+class Workspace:
+    def __init__(self, root: str, config=None):
+        from perfaudit.server.analysis.index import Index
+
+        _run_first_workspace_hooks()
+        self.root = norm(root)
+        self.config = config
+        self.files: dict[str, SourceFile] = {}
+        self.side_texts: dict[str, str] = {}  # side document (.prisma) path -> text
+        self.env_files: dict[str, str] = {}
+        self.package_jsons: dict[str, dict] = {}
+        self.tsconfigs: dict[str, dict] = {}
+        self.skipped: list[tuple[str, str]] = []
+        # What wings derive from the side documents (parsed schemas), by key;
+        # dropped whenever a side document changes.
+        self.derived: dict[str, object] = {}
+        # Bumped whenever any file's facts or the schemas change: caches over
+        # the whole workspace compare it in O(1).
+        self.generation = 0
+        # Bumped only when what names resolve to may have changed (imports,
+        # exports, bindings, classes, feature facts such as routes): not when
+        # the user types inside a function body.
+        self.structure_generation = 0
+        self.index = Index(self)
+
+    # ------------------------------------------------------------ reading
+
+    def data_of(self, path: str) -> bytes:
+        path = norm(path)
+        if path in self.files:
+            return self.files[path].data
+        text = self.text_of(path)
+        return text.encode("utf-8") if text is not None else b""
+
+    def text_of(self, path: str) -> str | None:
+        path = norm(path)
+        if path in self.files:
+            return self.files[path].text
+        for table in (self.side_texts, self.env_files):
+            if path in table:
+                return table[path]
+        try:
+            with open(path, "rb") as fh:
+                return decode_source(fh.read())
+        except OSError:
+            return None
+
+    def line_index(self, path: str) -> LineIndex:
+        path = norm(path)
+        if path in self.files:
+            return self.files[path].line_index
+        return LineIndex(self.data_of(path))
+
+    def relpath(self, path: str) -> str:
+        return os.path.relpath(path, self.root).replace(os.sep, "/")
+
+    # ------------------------------------------------------------ loading
+
+    def load(self, paths: list[str] | None = None) -> None:
+        """Read every relevant file under the root; with `paths`, the files
+        of the packages those paths are in (checking one file still sees the
+        services and repositories it calls)."""
+        targets = [norm(p) for p in (paths or [self.root])]
+        if paths:
+            packages = {self.package_of(t) for t in targets}
+            targets = [t for t in targets if not any(t == p or t.startswith(p + "/") for p in packages)] + sorted(packages)
+        for target in targets:
+            if os.path.isfile(target):
+                self.load_file(target)
+            else:
+                self._walk(target)
+        # Side documents and project files are always read from the whole
+        # root, so checking one file still sees its package's schema.
+        if any(t != self.root for t in targets):
+            self._walk(self.root, sources=False)
+        self.derived.clear()
+
+    def package_of(self, path: str) -> str:
+        """The nearest directory at or above `path` (inside the root) with a
+        package.json; the root when there is none."""
+        d = path if os.path.isdir(path) else os.path.dirname(path)
+        while d.startswith(self.root) and d != self.root:
+            if os.path.isfile(os.path.join(d, "package.json")):
+                return d
+            d = os.path.dirname(d)
+        return self.root
+
+    def is_skipped_dir(self, path: str) -> bool:
+        """Directories never read: build output, dependencies, config `exclude`."""
+        return os.path.basename(path) in SKIP_DIRS or self._excluded(path)
+
+    def _excluded(self, path: str) -> bool:
+        if self.config is None or not hasattr(self.config, "is_excluded"):
+            return False
+        rel = self.relpath(path)
+        return not rel.startswith("..") and self.config.is_excluded(rel)
+
+    def _walk(self, top: str, sources: bool = True) -> None:
+        ignores: list[_GitIgnore] = []
+        # .gitignore files of the directories above `top`, inside the root.
+        here = top
+        chain = []
+        while here.startswith(self.root):
+            chain.append(here)
+            if here == self.root:
+                break
+            here = os.path.dirname(here)
+        for d in reversed(chain[1:]):
+            self._read_gitignore(d, ignores)
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirpath = dirpath.replace(os.sep, "/")
+            local = list(ignores)
+            self._read_gitignore(dirpath, local)
+
+            def ignored(p: str, is_dir: bool) -> bool:
+                verdict = None
+                for gi in local:
+                    v = gi.ignored(p, is_dir)
+                    if v is not None:
+                        verdict = v
+                return bool(verdict)
+
+            dirnames[:] = sorted(
+                d for d in dirnames
+                if d not in SKIP_DIRS and not ignored(f"{dirpath}/{d}", True) and not self._excluded(f"{dirpath}/{d}")
+            )
+            for name in sorted(filenames):
+                path = f"{dirpath}/{name}"
+                if ignored(path, False) and not is_env_file(name):
+                    continue
+                if not sources and language_for(name) is not None:
+                    continue
+                self.load_file(path)
+
+    def _read_gitignore(self, directory: str, into: list) -> None:
+        path = os.path.join(directory, ".gitignore")
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                into.append(_GitIgnore(directory, fh.read().splitlines()))
+        except OSError:
+            pass
+
+    def read_text(self, path: str, limit: int | None = MAX_FILE_BYTES) -> str | None:
+        try:
+            info = os.stat(path)
+            if not stat.S_ISREG(info.st_mode):
+                # A FIFO or device would block the read forever.
+                self.skipped.append((path, "not a regular file"))
+                return None
+            size = info.st_size
+            if limit is not None and size > limit:
+                self.skipped.append((path, f"larger than {limit // 1_000_000} MB ({size:,} bytes)"))
+                return None
+            with open(path, "rb") as fh:
+                raw = fh.read()
+        except OSError as exc:
+            self.skipped.append((path, f"unreadable: {exc.strerror or exc}"))
+            return None
+        text = decode_source(raw)
+        if text is None:
+            self.skipped.append((path, "binary or not UTF-8"))
+        return text
+
+    def load_file(self, path: str) -> None:
+        path = norm(path)
+        name = os.path.basename(path)
+        if self._excluded(path):
+            return
+        if language_for(name) is not None:
+            text = self.read_text(path)
+            if text is None:
+                return
+            if len(text) > MINIFIED_MIN_BYTES and max((len(l) for l in text.splitlines()), default=0) > MINIFIED_LINE:
+                self.skipped.append((path, "minified (very long lines)"))
+                return
+            self.set_source(path, text)
+        elif is_side_document(name):
+            text = self.read_text(path)
+            if text is not None:
+                self.side_texts[path] = text
+        elif is_project_file(name):
+            text = self.read_text(path, 100_000 if is_env_file(name) else MAX_FILE_BYTES)
+            if text is not None:
+                self.set_project_text(path, text)
+
+    def set_project_text(self, path: str, text: str) -> bool:
+        """The text of an `.env*` file, a package.json or a tsconfig, from
+        disk or from an editor; False when `path` is none of those."""
+        path = norm(path)
+        name = os.path.basename(path)
+        if is_env_file(name):
+            self.env_files[path] = text
+        elif name == "package.json":
+            self.package_jsons[path] = _read_json(text)
+        elif is_tsconfig(name):
+            self.tsconfigs[path] = _read_json(text)
+            self.index.files_changed()  # path aliases may resolve anew
+        else:
+            return False
+        return True
+
+    # ------------------------------------------------------------ updating
+
+    def set_source(self, path: str, text: str, tree: tree_sitter.Tree | None = None, keep_tree: bool = False, version=None) -> bool:
+        """Set a source file's text (and tree, when the caller parsed it
+        incrementally). Returns True when its facts changed."""
+        path = norm(path)
+        language = language_for(path) or "typescript"
+        data = text.encode("utf-8")
+        if tree is None:
+            tree = parse(data, language)
+        facts = extract_facts(tree, language)
+        old = self.files.get(path)
+        self.files[path] = SourceFile(path, data, language, facts, tree if keep_tree else None, version)
+        changed = old is None or old.facts != facts
+        if old is None:
+            self.index.files_changed()
+        if changed:
+            self.generation += 1
+            if old is None or old.facts.structure != facts.structure:
+                self.structure_generation += 1
+            self.index.invalidate(path)
+        return changed
+
+    def drop_tree(self, path: str) -> None:
+        f = self.files.get(norm(path))
+        if f is not None:
+            f.tree = None
+            f._nodes = None
+
+    def remove(self, path: str) -> None:
+        path = norm(path)
+        if self.files.pop(path, None) is not None:
+            self.generation += 1
+            self.structure_generation += 1
+            self.index.files_changed()
+            self.index.invalidate(path)
+        if self.side_texts.pop(path, None) is not None:
+            self.side_changed()
+        self.env_files.pop(path, None)
+        self.package_jsons.pop(path, None)
+        self.tsconfigs.pop(path, None)
+
+    def set_side_text(self, path: str, text: str) -> None:
+        self.side_texts[norm(path)] = text
+        self.side_changed()
+
+    def side_changed(self) -> None:
+        """A side document changed: what wings derived from them is stale,
+        and so is every summary (a schema decides what a call is)."""
+        self.generation += 1
+        self.structure_generation += 1
+        self.derived.clear()
+        self.index.invalidate_all()
+
+    def derive(self, key: str, build):
+        """What a wing derives from the whole workspace's side documents,
+        built once until one of them changes."""
+        value = self.derived.get(key)
+        if value is None:
+            value = self.derived[key] = build(self)
+        return value
+
+
+def _read_json(text: str) -> dict:
+    """JSON, or JSONC as tsconfig files are (comments, trailing commas)."""
+    try:
+        value = json.loads(text)
+        return value if isinstance(value, dict) else {}
+    except ValueError:
+        pass
+    stripped = re.sub(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/', lambda m: m.group(0) if m.group(0).startswith('"') else "", text, flags=re.S)
+    stripped = re.sub(r",(\s*[}\]])", r"\1", stripped)
+    try:
+        value = json.loads(stripped)
+        return value if isinstance(value, dict) else {}
+    except ValueError:
+        return {}
+
+
+def is_source_path(path: str) -> bool:
+    return os.path.splitext(path)[1].lower() in SOURCE_EXTENSIONS

@@ -1,0 +1,308 @@
+"""The audit report: one document a team can commit or attach to a pull request.
+
+`build_report(result, latency=None)` turns an analysis (and, optionally, the
+latency measured from request logs) into a plain dict:
+
+- the audit checklist by phase (queries and indexes; cache; endpoints; memory
+  and async; pool; compression; metrics), each item a rule, ticked when the
+  rule ran and found nothing, with the findings behind it otherwise;
+- counts per rule;
+- the route inventory with its costs (queries, round trips, cache,
+  pagination, findings on the route, measured latency), ordered by measured
+  cost when logs were read (total time spent, then p95), else by path;
+- the missing indexes with the exact `@@index` lines the P105/P106 fixes add.
+
+`to_markdown` and `to_json` render it here; `report_html.to_html` renders the
+self-contained HTML page. Paths are relative to the root; no timestamps, so
+the same code gives the same report.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from typing import Any
+
+from perfaudit.server.cli.baseline import relpath
+from perfaudit.server.findings import Severity
+
+REPORT_VERSION = 1
+
+# (phase id, title, [(rule code, checklist item)])
+PHASES: list[tuple[str, str, list[tuple[str, str]]]] = [
+    ("queries", "Queries and indexes", [
+        ("P101", "Reads select only the columns they use"),
+        ("P102", "List queries are bounded with `take`"),
+        ("P103", "Included relations select their fields"),
+        ("P104", "No query per loop item (N+1)"),
+        ("P105", "Filtered and sorted fields are indexed"),
+        ("P106", "Foreign keys are indexed"),
+    ]),
+    ("cache", "Cache", [
+        ("R205", "Expensive reads on GET routes are cached"),
+        ("R201", "Every Redis key written has a TTL"),
+        ("R202", "No `KEYS` over the keyspace"),
+        ("R203", "Consecutive Redis commands are pipelined"),
+        ("R204", "No Redis command per loop item"),
+    ]),
+    ("endpoints", "Endpoints", [
+        ("E303", "Routes make few sequential round trips"),
+        ("E304", "List endpoints are paginated"),
+        ("E305", "No blocking calls while serving requests"),
+    ]),
+    ("memory", "Memory and async", [
+        ("A401", "Independent awaits run in parallel"),
+        ("A402", "Event listeners do not leak"),
+        ("A403", "Intervals are cleared"),
+        ("A404", "Fan-outs over arrays are bounded"),
+    ]),
+    ("pool", "Connection pool", [
+        ("P107", "One PrismaClient, one pool"),
+        ("P108", "The pool size is explicit"),
+    ]),
+    ("compression", "Compression", [
+        ("E301", "Responses are compressed"),
+    ]),
+    ("metrics", "Metrics", [
+        ("E302", "Request durations are measured"),
+        ("logs", "Response times read from the request logs"),
+    ]),
+]
+
+DONE, TODO, NOT_CHECKED = "done", "todo", "not checked"
+_INDEX_LINE = re.compile(r"@@index\(\[[^\]]*\][^\n]*\)")
+_FIX_MODEL = re.compile(r" to (\w+)\s*$")
+
+
+def _finding_row(f, ws, root: str) -> dict:
+    try:
+        line = ws.line_index(f.path).line_of(f.start) + 1
+    except Exception:  # noqa: BLE001 - a path the workspace does not hold
+        line = 0
+    return {"code": f.code, "path": relpath(f.path, root), "line": line, "severity": f.severity.label,
+            "message": f.message}
+
+
+def _enabled(config, code: str) -> bool:
+    if code not in _rules():
+        return False
+    return config is None or config.enabled(code)
+
+
+def _rules() -> dict:
+    from perfaudit.server.registry import all_rules
+
+    return all_rules()
+
+
+def _checklist(result, rows_by_code: dict[str, list[dict]], latency) -> list[dict]:
+    config = getattr(result.workspace, "config", None)
+    rules = _rules()
+    phases = []
+    for phase_id, title, items in PHASES:
+        out_items = []
+        for code, text in items:
+            if code == "logs":
+                measured = latency is not None and latency.stats.requests > 0
+                out_items.append({"code": None, "name": "measured-latency", "title": text,
+                                  "status": DONE if measured else TODO, "count": 0, "findings": [],
+                                  "note": ("" if measured else "run with --logs to rank the routes by measured latency")})
+                continue
+            found = rows_by_code.get(code, [])
+            status = NOT_CHECKED if not _enabled(config, code) else (TODO if found else DONE)
+            rule = rules.get(code)
+            out_items.append({"code": code, "name": rule.name if rule else "", "title": text, "status": status,
+                              "count": len(found), "findings": found, "note": ""})
+        done = sum(1 for i in out_items if i["status"] == DONE)
+        phases.append({"id": phase_id, "title": title, "done": done, "total": len(out_items), "items": out_items})
+    return phases
+
+
+def _index_suggestions(result, root: str) -> list[dict]:
+    """The `@@index` lines that the P105/P106 fixes add, one per (schema file, model, line)."""
+    ws = result.workspace
+    out: dict[tuple[str, str, str], dict] = {}
+    for f in result.findings:
+        if f.code not in ("P105", "P106"):
+            continue
+        for fix in f.fixes:
+            for edit in fix.edits:
+                m = _INDEX_LINE.search(edit.new_text)
+                if m is None:
+                    continue
+                line = m.group(0)
+                model_m = _FIX_MODEL.search(fix.title)
+                model = model_m.group(1) if model_m else ""
+                key = (relpath(edit.path, root), model, line)
+                entry = out.setdefault(key, {"schema": key[0], "model": model, "index": line,
+                                             "fields": re.findall(r"\w+", line.split("[", 1)[1].split("]", 1)[0]),
+                                             "rules": [], "findings": []})
+                if f.code not in entry["rules"]:
+                    entry["rules"].append(f.code)
+                row = _finding_row(f, ws, root)
+                if row not in entry["findings"]:
+                    entry["findings"].append(row)
+    return [out[k] for k in sorted(out)]
+
+
+def _route_rows(result, root: str, latency) -> list[dict]:
+    from perfaudit.server.express.request_logs import findings_on_routes, lens_text
+    from perfaudit.server.express.routes import routes
+
+    ws = result.workspace
+    try:
+        found = routes(ws)
+    except Exception:  # noqa: BLE001 - the report still has the rest
+        return []
+    spans = findings_on_routes(ws, found)
+    rows = []
+    for r in found:
+        j = r.to_json()
+        mine = spans.get((r.method, r.path), [])
+        on_route = [f for f in result.findings
+                    if any(p == f.path and s <= f.start < max(e, s + 1) for p, s, e in mine)]
+        lat = latency.get(r.method, r.path) if latency is not None else None
+        rows.append({
+            "method": r.method,
+            "path": r.path,
+            "file": j["file"],
+            "line": j["line"],
+            "handler": j["handler"]["name"] if j["handler"] else r.handler_label,
+            "queries": j["queries"],
+            "sequential": j["sequential"],
+            "query_list": j["query_list"],
+            "cached": j["cached"],
+            "paginated": j["paginated"],
+            "blocking": j["blocking"],
+            "findings": len(on_route),
+            "finding_codes": sorted(Counter(f.code for f in on_route)),
+            "latency": lat.to_json() if lat is not None and lat.count else None,
+            "latency_text": lens_text(lat),
+        })
+    if latency is not None:
+        rows.sort(key=lambda row: (-(row["latency"] or {}).get("total_ms", -1), -(row["latency"] or {}).get("p95_ms", -1),
+                                   row["path"], row["method"]))
+    else:
+        rows.sort(key=lambda row: (row["path"], row["method"]))
+    return rows
+
+
+def build_report(result, latency=None, title: str | None = None) -> dict[str, Any]:
+    from perfaudit.server.cli.output import statistics, tool_version
+
+    ws = result.workspace
+    root = result.root
+    rows_by_code: dict[str, list[dict]] = {}
+    for f in result.findings:
+        rows_by_code.setdefault(f.code, []).append(_finding_row(f, ws, root))
+    checklist = _checklist(result, rows_by_code, latency)
+    by_severity = Counter(f.severity.label for f in result.findings)
+    report: dict[str, Any] = {
+        "version": REPORT_VERSION,
+        "tool": {"name": "perfaudit", "version": tool_version()},
+        "title": title or f"Performance audit: {os.path.basename(root.rstrip('/')) or root}",
+        "project": os.path.basename(root.rstrip("/")) or root,
+        "summary": {
+            "findings": len(result.findings),
+            "files": len({f.path for f in result.findings}),
+            "by_severity": {s.label: by_severity.get(s.label, 0) for s in sorted(Severity, reverse=True)},
+            "checklist_done": sum(p["done"] for p in checklist),
+            "checklist_total": sum(p["total"] for p in checklist),
+            "skipped": len(result.skipped),
+        },
+        "checklist": checklist,
+        "rules": statistics(result),
+        "routes": _route_rows(result, root, latency),
+        "indexes": _index_suggestions(result, root),
+        "logs": None,
+    }
+    if latency is not None:
+        lat = latency.to_json()
+        read = lat["read"]
+        read["files"] = [relpath(p, root) if not relpath(p, root).startswith("../") else os.path.basename(p)
+                         for p in read["files"]]
+        read["unreadable"] = [{**u, "file": os.path.basename(u["file"])} for u in read["unreadable"]]
+        report["logs"] = {"percentiles": lat["percentiles"], "read": read, "unmatched_top": lat["unmatched_top"]}
+    return report
+
+
+# ------------------------------------------------------------------ markdown
+
+_MARK = {DONE: "[x]", TODO: "[ ]", NOT_CHECKED: "[ ]"}
+
+
+def _md(text: str) -> str:
+    """Escape what would break a table cell or start markup."""
+    return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+
+
+def to_markdown(report: dict) -> str:
+    s = report["summary"]
+    out = [f"# {report['title']}", ""]
+    sev = ", ".join(f"{n} {k}" for k, n in s["by_severity"].items() if n)
+    out.append(f"**{s['findings']} finding{'s' if s['findings'] != 1 else ''}** in {s['files']} "
+               f"file{'s' if s['files'] != 1 else ''}{f' ({sev})' if sev else ''}; checklist "
+               f"**{s['checklist_done']}/{s['checklist_total']}** done. Generated by perfaudit {report['tool']['version']}.")
+    out += ["", "## Checklist", ""]
+    for phase in report["checklist"]:
+        out.append(f"### {phase['title']} ({phase['done']}/{phase['total']})")
+        out.append("")
+        for item in phase["items"]:
+            code = f"`{item['code']}` " if item["code"] else ""
+            extra = ""
+            if item["status"] == TODO and item["count"]:
+                extra = f": {item['count']} finding{'s' if item['count'] != 1 else ''}"
+            elif item["status"] == NOT_CHECKED:
+                extra = " (not checked: rule disabled)"
+            elif item["note"]:
+                extra = f" ({item['note']})"
+            out.append(f"- {_MARK[item['status']]} {code}{item['title']}{extra}")
+            for f in item["findings"]:
+                out.append(f"  - `{f['path']}:{f['line']}` {_md(f['message'])}")
+        out.append("")
+    out += ["## Findings per rule", ""]
+    if report["rules"]:
+        out += ["| Rule | Name | Count | Fixable |", "|---|---|---:|---:|"]
+        for r in report["rules"]:
+            out.append(f"| {r['code']} | {r['name']} | {r['count']} | {r['fixable']} |")
+    else:
+        out.append("No findings.")
+    out += ["", "## Routes", ""]
+    logs = report.get("logs")
+    if logs:
+        read = logs["read"]
+        out.append(f"Ordered by measured cost (total time) from {read['requests']:,} requests in "
+                   f"{len(read['files'])} log file{'s' if len(read['files']) != 1 else ''}; percentiles are "
+                   f"nearest-rank. {read['malformed']:,} lines not parsed, {read['too_long']:,} over-long lines "
+                   f"skipped, {read['unmatched']:,} request{'s' if read['unmatched'] != 1 else ''} matched no route.")
+        out.append("")
+    if report["routes"]:
+        head = "| Method | Path | Queries | Sequential | Cached | Paginated | Findings |"
+        rule = "|---|---|---:|---:|---|---|---:|"
+        if logs:
+            head += " Requests | p50 ms | p95 ms |"
+            rule += "---:|---:|---:|"
+        head += " Handler |"
+        rule += "---|"
+        out += [head, rule]
+        for r in report["routes"]:
+            row = (f"| {r['method']} | `{_md(r['path'])}` | {r['queries']} | {r['sequential']} | "
+                   f"{'yes' if r['cached'] else 'no'} | {'yes' if r['paginated'] else 'no'} | {r['findings']} |")
+            if logs:
+                lat = r["latency"]
+                row += (f" {lat['count']:,} | {lat['p50_ms']:g} | {lat['p95_ms']:g} |" if lat else " 0 | | |")
+            row += f" {_md(r['handler'])} (`{r['file']}:{r['line']}`) |"
+            out.append(row)
+    else:
+        out.append("No routes found.")
+    out += ["", "## Missing indexes", ""]
+    if report["indexes"]:
+        for ix in report["indexes"]:
+            out.append(f"- `{ix['model']}` in `{ix['schema']}` ({', '.join(ix['rules'])}, "
+                       f"{len(ix['findings'])} finding{'s' if len(ix['findings']) != 1 else ''}):")
+            out += ["", "  ```prisma", f"  {ix['index']}", "  ```", ""]
+        out.append("Then create the migration: `npx prisma migrate dev --name add_performance_indexes`.")
+    else:
+        out.append("None: every filtered or sorted field and every foreign key has an index.")
+    return "\n".join(out).rstrip() + "\n"

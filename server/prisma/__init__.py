@@ -1,0 +1,17 @@
+"""The Prisma wing: schemas (parser, discovery), which calls are queries,
+their arguments and selected fields, the index advisor, batching fixes.
+
+Importing it registers `.prisma` files as side documents of the workspace,
+the query classifier with the index, and `$transaction` as a batch."""
+
+from perfaudit.server.analysis.index import register_classifier
+from perfaudit.server.analysis.loops import register_batching_method
+from perfaudit.server.analysis.workspace import register_side_documents
+from perfaudit.server.prisma.queries import PRISMA_OPERATIONS, PRISMA_READS, PRISMA_WRITES, classify_query, prisma_query
+from perfaudit.server.prisma.schemas import schema_file, schema_for, schemas
+
+register_side_documents(".prisma")
+register_classifier(classify_query)
+register_batching_method("$transaction")
+
+__all__ = ["PRISMA_OPERATIONS", "PRISMA_READS", "PRISMA_WRITES", "prisma_query", "schema_file", "schema_for", "schemas"]

@@ -1,0 +1,63 @@
+"""Prisma query sites of a file, with their resolved argument objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from perfaudit.server.prisma.queries import prisma_query
+from perfaudit.server.analysis.objects import ResolvedObject, first_argument_object
+from perfaudit.server.prisma.schemas import schema_for
+
+
+@dataclass
+class QuerySite:
+    node: object  # the call_expression
+    callee: tuple[str, ...]
+    model_name: str  # "" for raw queries
+    op: str
+    model: object  # schema Model, or None without a schema
+    schema: object
+    args: ResolvedObject | None  # None: the argument object cannot be seen
+
+    @property
+    def start(self) -> int:
+        return self.node.start_byte
+
+
+def find_node(tree, start: int, end: int, kind: str = "call_expression"):
+    node = tree.root_node.descendant_for_byte_range(start, end)
+    while node is not None and not (node.type == kind and node.start_byte == start and node.end_byte == end):
+        node = node.parent
+    return node
+
+
+def query_sites(ctx, ops: set[str] | None = None) -> list[QuerySite]:
+    """Every `X.<delegate>.<operation>(...)` call in the context's file."""
+    schema = schema_for(ctx.workspace, ctx.file.path)
+    facts = ctx.file.facts
+    calls = facts.all_calls
+    candidates = []
+    for call in calls:
+        if call.is_new or not call.callee:
+            continue
+        query = prisma_query(call.callee, schema)
+        if query is None or (ops is not None and query[1] not in ops):
+            continue
+        candidates.append((call, query))
+    if not candidates:
+        return []
+    tree = ctx.file.ensure_tree()
+    out = []
+    for call, (model_name, op) in sorted(candidates, key=lambda c: c[0].start):
+        node = find_node(tree, call.start, call.end)
+        if node is None:
+            continue
+        model = schema.models.get(model_name) if schema is not None and model_name else None
+        out.append(QuerySite(node, call.callee, model_name, op, model, schema, first_argument_object(node)))
+    return out
+
+
+def callee_end(site: QuerySite) -> int:
+    """End of `prisma.user.findMany` (the range a finding underlines)."""
+    fn = site.node.child_by_field_name("function")
+    return fn.end_byte if fn is not None else site.node.end_byte

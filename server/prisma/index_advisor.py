@@ -1,0 +1,639 @@
+"""The index advisor: how the code filters and sorts, against the schema's indexes.
+
+For each Prisma query site it reads the model and the fields of `where`
+(equality, `in`, ranges, patterns, `not`, nested `AND`/`OR`/`NOT`, relation
+filters `some`/`every`/`none`/`is`/`isNot` on the related model's fields),
+`orderBy` (object and array forms), `cursor` and `distinct`, through the
+variables, spreads and helper returns `objects.py` resolves. From that it
+derives *needs*: one conjunctive access path each (equality fields, then one
+range or sort field), which is what one B-tree index serves under
+PostgreSQL's leftmost-prefix rule.
+
+What it cannot see it does not guess: a `where` with an unknown spread or
+computed key gives no need (an unseen `id` would make it a lookup), a
+`{ [sort]: order }` orderBy gives no sort field.
+
+Per-file site usages are memoised per workspace on the file's bytes and the
+schema's *structure* (models, fields, relations; not its indexes), so an edit
+to a TypeScript file re-reads that file only, and adding an index to the
+schema re-reads none: only the cheap coverage step runs again.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+
+from perfaudit.server.prisma.queries import prisma_query
+from perfaudit.server.analysis.facts import unwrap
+from perfaudit.server.analysis.objects import ResolvedObject, call_arguments, resolve_object
+from perfaudit.server.analysis.parsing import node_text
+from perfaudit.server.prisma.calls import find_node
+from perfaudit.server.prisma.schemas import schema_for
+
+# Operations that read many rows (or a row found by scanning): they weigh
+# more than unique lookups when counting how often a field is filtered.
+SCAN_OPS = {
+    "findMany", "findFirst", "findFirstOrThrow", "count", "aggregate", "groupBy",
+    "updateMany", "updateManyAndReturn", "deleteMany",
+}
+SORTED_OPS = {"findMany", "findFirst", "findFirstOrThrow"}
+NO_WHERE_OPS = {"create", "createMany", "createManyAndReturn"}
+SCAN_WEIGHT = 1.0
+LOOKUP_WEIGHT = 0.5
+MAX_BRANCHES = 16  # an OR of ORs beyond this is not worth modelling
+UNINDEXABLE_TYPES = {"Json", "Bytes"}
+
+EQ, RANGE, PATTERN, NOT, OTHER, SORT, CURSOR, DISTINCT = (
+    "equality", "range", "pattern", "not", "other", "sort", "cursor", "distinct")
+
+MIGRATE_HINT = (
+    "Then create the migration: `npx prisma migrate dev --name add_performance_indexes`. "
+    "On a large table, edit the generated migration to `CREATE INDEX CONCURRENTLY` "
+    "(and drop the transaction) so writes are not blocked while it builds."
+)
+
+
+# ---------------------------------------------------------------- the usage model
+
+
+@dataclass(frozen=True)
+class FieldUse:
+    model: str
+    field: str
+    kind: str  # EQ, RANGE, PATTERN, NOT, OTHER, SORT, CURSOR, DISTINCT
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One access path a query needs on one model: equality fields, then one
+    range or sort field. `columns` is the index that would serve it."""
+
+    model: str
+    eq: tuple[str, ...]
+    slot: str | None
+    columns: tuple[str, ...]
+    anchor: str  # "where" or "orderBy": the key a finding points at
+    slot_is_range: bool = False
+
+
+@dataclass(frozen=True)
+class SiteUsage:
+    path: str
+    start: int  # the call
+    callee_end: int
+    op: str
+    model: str
+    anchors: tuple[tuple[str, int, int], ...]  # (key, start, end) of `where`/`orderBy`
+    uses: tuple[FieldUse, ...]
+    requirements: tuple[Requirement, ...]
+    opaque: bool  # the `where` could not be seen
+
+    @property
+    def weight(self) -> float:
+        return SCAN_WEIGHT if self.op in SCAN_OPS else LOOKUP_WEIGHT
+
+    def anchor(self, key: str) -> tuple[int, int]:
+        for k, s, e in self.anchors:
+            if k == key:
+                return s, e
+        for k, s, e in self.anchors:
+            return s, e
+        return self.start, self.callee_end
+
+
+@dataclass(frozen=True)
+class _Branch:
+    eq: tuple[str, ...] = ()
+    ranges: tuple[str, ...] = ()
+
+    def merge(self, other: "_Branch") -> "_Branch":
+        return _Branch(_dedupe(self.eq + other.eq), _dedupe(self.ranges + other.ranges))
+
+
+def _dedupe(items) -> tuple:
+    return tuple(dict.fromkeys(items))
+
+
+def _cross(left: list[_Branch], right: list[_Branch]) -> list[_Branch]:
+    return [a.merge(b) for a in left for b in right]
+
+
+def _array_items(node) -> list | None:
+    """Elements of an array value (or a single object), None when unseen."""
+    node = unwrap(node)
+    if node is None:
+        return None
+    if node.type == "array":
+        return [c for c in node.named_children if c.type != "comment"]
+    return [node]
+
+
+def _classify(value) -> str:
+    """How a where value filters its field."""
+    node = unwrap(value)
+    if node is not None and node.type == "undefined":
+        return OTHER  # Prisma ignores `undefined`
+    obj = resolve_object(value) if node is not None else None
+    if obj is None:
+        return EQ  # a scalar (literal, parameter, member): equality
+    keys = set(obj.values) - {"mode"}
+    if keys & {"equals", "in"}:
+        return EQ
+    if keys & {"lt", "lte", "gt", "gte"}:
+        return RANGE
+    if keys & {"startsWith", "contains", "endsWith", "search"}:
+        return PATTERN
+    if keys & {"not", "notIn"}:
+        return NOT
+    return OTHER if obj.complete else RANGE
+
+
+class _Reader:
+    """Reads one query site's arguments into uses and requirements."""
+
+    def __init__(self, schema):
+        self.schema = schema
+        self.uses: list[FieldUse] = []
+        self.related: list[tuple[str, _Branch]] = []  # (model, branch) from relation filters
+
+    def where(self, value, model, depth: int = 0) -> list[_Branch] | None:
+        """The disjunction of conjunctions a where expresses; None when opaque."""
+        if depth > 8:
+            return None
+        obj = resolve_object(value)
+        if obj is None or not obj.complete:
+            return None
+        branches = [_Branch()]
+        for key, val in obj.values.items():
+            if key == "AND":
+                for item in _array_items(val) or ():
+                    sub = self.where(item, model, depth + 1)
+                    if sub is None:
+                        return None
+                    branches = _cross(branches, sub)
+            elif key == "OR":
+                alternatives: list[_Branch] | None = []
+                for item in _array_items(val) or ():
+                    sub = self.where(item, model, depth + 1)
+                    if sub is None:
+                        alternatives = None  # an unseen alternative: keep the rest
+                        break
+                    alternatives.extend(sub)
+                if alternatives:
+                    branches = _cross(branches, alternatives)
+            elif key == "NOT":
+                for item in _array_items(val) or ():
+                    sub = self.where(item, model, depth + 1)
+                    for b in sub or ():
+                        self.uses.extend(FieldUse(model.name, f, NOT) for f in b.eq + b.ranges)
+            else:
+                branches = _cross(branches, [self._field(key, val, model, depth)])
+            if len(branches) > MAX_BRANCHES:
+                return None
+        return branches
+
+    def _field(self, key: str, val, model, depth: int) -> _Branch:
+        f = model.field(key)
+        if f is None:
+            return self._compound_unique(val, model)
+        if self.schema.is_model(f.type):
+            self._relation(f, val, model, depth)
+            return _Branch()
+        kind = _classify(val)
+        if f.is_list or f.type in UNINDEXABLE_TYPES or f.type.startswith("Unsupported"):
+            kind = OTHER  # arrays and JSON want GIN indexes, not B-tree
+        self.uses.append(FieldUse(model.name, key, kind))
+        if kind == EQ:
+            return _Branch(eq=(key,))
+        if kind == RANGE:
+            return _Branch(ranges=(key,))
+        return _Branch()
+
+    def _compound_unique(self, val, model) -> _Branch:
+        """`userId_postId: { userId, postId }`: equality on each part."""
+        obj = resolve_object(val)
+        if obj is None or not obj.values or not all(model.field(k) for k in obj.values):
+            return _Branch()
+        for k in obj.values:
+            self.uses.append(FieldUse(model.name, k, EQ))
+        return _Branch(eq=tuple(obj.values))
+
+    def _back_reference(self, f, model, related) -> tuple[str, ...]:
+        """The foreign key on `related` that points back at `model` through `f`."""
+        for other in related.fields:
+            if other.type == model.name and other.relation_fields and other is not f:
+                if other.relation_name == f.relation_name:
+                    return other.relation_fields
+        return ()
+
+    def _relation(self, f, val, model, depth: int) -> None:
+        related = self.schema.models.get(f.type)
+        obj = resolve_object(val)
+        if related is None or obj is None or not obj.complete:
+            return
+        if f.is_list:
+            fk = self._back_reference(f, model, related)
+            if not fk:
+                return  # implicit many-to-many: a join table Prisma owns
+            for op in ("some", "none", "every"):
+                if op not in obj.values:
+                    continue
+                inner = [_Branch()] if op == "every" else self.where(obj.values[op], related, depth + 1)
+                for b in inner or [_Branch()]:
+                    self.related.append((related.name, _Branch(fk).merge(b)))
+            return
+        if set(obj.values) <= {"is", "isNot"}:
+            inner_value = obj.values.get("is")
+            if inner_value is None or unwrap(inner_value).type == "null":
+                return
+        else:
+            inner_value = val  # `author: { email }` is shorthand for `is`
+        inner = self.where(inner_value, related, depth + 1)
+        if inner is None:
+            return
+        fk = () if f.relation_fields else self._back_reference(f, model, related)
+        for b in inner:
+            self.related.append((related.name, _Branch(fk).merge(b)))
+
+    def order_by(self, value, model) -> tuple[str, ...]:
+        """Sort fields in order; stops at the first one it cannot see."""
+        out: list[str] = []
+        for item in _array_items(value) or ():
+            obj = resolve_object(item)
+            if obj is None or not obj.complete:
+                break
+            for key in obj.values:
+                f = model.field(key)
+                if f is None or self.schema.is_model(f.type) or f.is_list:
+                    return tuple(out)  # relation or aggregate ordering
+                out.append(key)
+                self.uses.append(FieldUse(model.name, key, SORT))
+        return tuple(out)
+
+    def note_keys(self, value, model, kind: str) -> None:
+        """`cursor: { id }` / `distinct: ['userId']`: recorded for hover only."""
+        node = unwrap(value)
+        if node is not None and node.type == "array":
+            names = [node_text(c).strip("'\"`") for c in node.named_children if c.type == "string"]
+        else:
+            obj = resolve_object(value)
+            names = list(obj.values) if obj is not None else []
+        if node is not None and node.type == "string":
+            names = [node_text(node).strip("'\"`")]
+        for name in names:
+            if model.field(name) is not None:
+                self.uses.append(FieldUse(model.name, name, kind))
+
+
+def _is_lookup(model, eq: tuple[str, ...]) -> bool:
+    """Equality on every column of an @id/@unique: at most one row."""
+    eqs = set(eq)
+    return any(ix.kind in ("id", "unique") and ix.fields and set(ix.fields) <= eqs for ix in model.indexes)
+
+
+def _requirement(model, branch: _Branch, sort: tuple[str, ...], anchor_where: bool) -> Requirement | None:
+    eq = branch.eq
+    if _is_lookup(model, eq):
+        return None
+    if branch.ranges:
+        slot, tail, slot_is_range = branch.ranges[0], (), True
+    elif sort:
+        slot, tail, slot_is_range = sort[0], sort[1:], False
+    else:
+        slot, tail, slot_is_range = None, (), False
+    if slot in eq:
+        slot, tail = None, ()
+    if not eq and slot is None:
+        return None
+    columns = _dedupe(eq + ((slot,) if slot else ()) + tuple(c for c in tail if c not in eq))
+    anchor = "where" if (eq or slot_is_range) and anchor_where else "orderBy"
+    return Requirement(model.name, eq, slot, columns, anchor, slot_is_range)
+
+
+def _key_range(value) -> tuple[int, int] | None:
+    """The key of the property holding `value` (`where` in `{ where: ... }`)."""
+    if value is None:
+        return None
+    if value.type == "shorthand_property_identifier":
+        return value.start_byte, value.end_byte
+    parent = value.parent
+    if parent is not None and parent.type == "pair":
+        key = parent.child_by_field_name("key")
+        if key is not None:
+            return key.start_byte, key.end_byte
+    return None
+
+
+def read_site(path: str, node, op: str, model, schema) -> SiteUsage:
+    """The usage of one query call on `model`."""
+    fn = node.child_by_field_name("function")
+    callee_end = fn.end_byte if fn is not None else node.end_byte
+    args = resolve_object(call_arguments(node)[0]) if call_arguments(node) else ResolvedObject()
+    reader = _Reader(schema)
+    anchors: list[tuple[str, int, int]] = []
+    requirements: list[Requirement] = []
+    if args is None or op in NO_WHERE_OPS:
+        return SiteUsage(path, node.start_byte, callee_end, op, model.name, (), (), (), args is None)
+    for key in ("where", "orderBy"):
+        rng = _key_range(args.values.get(key))
+        if rng is not None:
+            anchors.append((key, *rng))
+    has_where = "where" in args.values
+    branches = reader.where(args.values["where"], model) if has_where else [_Branch()]
+    opaque = branches is None or (not has_where and not args.complete)
+    sort: tuple[str, ...] = ()
+    if "orderBy" in args.values:
+        sort = reader.order_by(args.values["orderBy"], model)
+    # A sort helps only when the query stops early (take, cursor, findFirst).
+    limited = op in ("findFirst", "findFirstOrThrow") or "take" in args.values or "cursor" in args.values
+    if op not in SORTED_OPS or not limited:
+        sort = ()
+    for key, kind in (("cursor", CURSOR), ("distinct", DISTINCT)):
+        if key in args.values:
+            reader.note_keys(args.values[key], model, kind)
+    if not opaque:
+        for b in branches:
+            req = _requirement(model, b, sort, has_where)
+            if req is not None:
+                requirements.append(req)
+        for model_name, b in reader.related:
+            related = schema.models.get(model_name)
+            req = _requirement(related, b, (), True) if related is not None else None
+            if req is not None:
+                requirements.append(req)
+    return SiteUsage(path, node.start_byte, callee_end, op, model.name, tuple(anchors),
+                     tuple(dict.fromkeys(reader.uses)), tuple(dict.fromkeys(requirements)), opaque)
+
+
+def file_sites(source, schema) -> tuple[SiteUsage, ...]:
+    """Every Prisma query site of one source file, read against `schema`."""
+    facts = source.facts
+    calls = facts.all_calls
+    candidates = []
+    for call in calls:
+        if call.is_new or not call.callee:
+            continue
+        query = prisma_query(call.callee, schema)
+        if query is not None and query[0]:
+            candidates.append((call, query))
+    if not candidates:
+        return ()
+    had_tree = source.tree is not None
+    tree = source.ensure_tree()
+    out = []
+    try:
+        for call, (model_name, op) in sorted(candidates, key=lambda c: c[0].start):
+            node = find_node(tree, call.start, call.end)
+            model = schema.models.get(model_name)
+            if node is None or model is None:
+                continue
+            out.append(read_site(source.path, node, op, model, schema))
+    finally:
+        if not had_tree:
+            source.tree = None  # closed files keep facts only
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- coverage
+
+
+@dataclass
+class Need:
+    """One requirement aggregated over the query sites that have it."""
+
+    model: str
+    columns: tuple[str, ...]
+    eq: frozenset
+    slot: str | None
+    slot_is_range: bool
+    sites: list[tuple[SiteUsage, str]] = field(default_factory=list)  # (site, anchor key)
+    coverage: str = "none"  # "full", "partial", "none"
+    served_by: object = None  # the IndexDef that serves it (fully or partly)
+
+    @property
+    def weight(self) -> float:
+        seen = {}
+        for site, _ in self.sites:
+            seen[(site.path, site.start)] = site.weight
+        return sum(seen.values())
+
+
+def coverage(model, eq: frozenset, slot: str | None, slot_is_range: bool):
+    """("full" | "partial" | "none", index). Full: the index's leading columns
+    are the equality fields, then the range/sort field. Partial: it starts
+    with one of them, so PostgreSQL reads an index range, not the table."""
+    partial = None
+    n = len(eq)
+    for ix in model.indexes:
+        cols = ix.fields
+        if ix.kind not in ("id", "unique", "index") or not cols:
+            continue
+        hash_only = ix.kind == "index" and _is_hash(model, ix)
+        if set(cols[:n]) == eq and len(cols) >= n:
+            if slot is None or (not hash_only and len(cols) > n and cols[n] == slot):
+                return "full", ix
+        if partial is None and (cols[0] in eq or (slot_is_range and cols[0] == slot)):
+            partial = ix
+    return ("partial", partial) if partial is not None else ("none", None)
+
+
+def _is_hash(model, ix) -> bool:
+    """`@@index([a], type: Hash)` serves equality only (IndexDef keeps no type)."""
+    for a in model.block_attributes:
+        if a.start == ix.start:
+            return (a.named_arg("type") or "").strip() == "Hash"
+    return False
+
+
+@dataclass
+class ModelUsage:
+    model: object  # schema Model
+    sites: list[SiteUsage] = field(default_factory=list)
+    needs: list[Need] = field(default_factory=list)
+
+    def unindexed(self, min_sites: float = 1) -> list[Need]:
+        return [n for n in self.needs if n.coverage == "none" and n.weight >= min_sites]
+
+
+@dataclass
+class SchemaUsage:
+    schema: object
+    models: dict[str, ModelUsage]
+
+
+def aggregate(schema, sites: list[SiteUsage]) -> SchemaUsage:
+    models: dict[str, ModelUsage] = {name: ModelUsage(m) for name, m in schema.models.items()}
+    needs: dict[tuple, Need] = {}
+    for site in sites:
+        touched = {site.model} | {r.model for r in site.requirements}
+        for name in touched:
+            if name in models and site not in models[name].sites:
+                models[name].sites.append(site)
+        for req in site.requirements:
+            if req.model not in models:
+                continue
+            key = (req.model, frozenset(req.eq), req.slot, req.columns[len(req.eq) + (1 if req.slot else 0):])
+            need = needs.get(key)
+            if need is None:
+                need = needs[key] = Need(req.model, req.columns, frozenset(req.eq), req.slot, req.slot_is_range)
+                models[req.model].needs.append(need)
+            need.sites.append((site, req.anchor))
+    for usage in models.values():
+        for need in usage.needs:
+            need.coverage, need.served_by = coverage(usage.model, need.eq, need.slot, need.slot_is_range)
+    return SchemaUsage(schema, models)
+
+
+# ---------------------------------------------------------------- the cache
+
+
+def _structure(schema) -> tuple:
+    """What site reading depends on: models, fields, relations (not indexes)."""
+    return tuple(
+        (m.name, tuple((f.name, f.type, f.is_list, f.relation_fields, f.relation_name) for f in m.fields),
+         tuple(ix.fields for ix in m.indexes if ix.kind in ("id", "unique")))
+        for m in schema.models.values()
+    )
+
+
+class Advisor:
+    """Per-workspace memo of site usages and their aggregation."""
+
+    def __init__(self, ws):
+        self._ws = weakref.ref(ws)
+        self._sites: dict[str, tuple[bytes, tuple, tuple[SiteUsage, ...]]] = {}
+        self._structures: dict[int, tuple[object, tuple]] = {}
+        self._aggregates: dict[str, tuple[tuple, SchemaUsage]] = {}
+
+    def _structure_of(self, schema) -> tuple:
+        held = self._structures.get(id(schema))
+        if held is None or held[0] is not schema:
+            held = (schema, _structure(schema))
+            self._structures[id(schema)] = held
+        return held[1]
+
+    def sites_of(self, path: str, schema) -> tuple[SiteUsage, ...]:
+        ws = self._ws()
+        source = ws.files.get(path) if ws is not None else None
+        if source is None or schema is None:
+            return ()
+        structure = self._structure_of(schema)
+        held = self._sites.get(path)
+        if held is not None and (held[0] is source.data or held[0] == source.data) and held[1] == structure:
+            return held[2]
+        try:
+            sites = file_sites(source, schema)
+        except Exception:  # half-typed code: that file contributes nothing
+            sites = ()
+        self._sites[path] = (source.data, structure, sites)
+        return sites
+
+    def usage(self, schema) -> SchemaUsage:
+        """Query usage per model of one schema, over the files that use it."""
+        ws = self._ws()
+        sites: list[SiteUsage] = []
+        parts = []
+        live = set(ws.files)
+        for path in [p for p in self._sites if p not in live]:
+            del self._sites[path]
+        for path in sorted(ws.files):
+            if schema_for(ws, path) is not schema:
+                continue
+            file_usage = self.sites_of(path, schema)
+            parts.append(id(file_usage))
+            sites.extend(file_usage)
+        key = (id(schema), tuple(parts))
+        held = self._aggregates.get(schema.root)
+        if held is not None and held[0] == key and held[1].schema is schema:
+            return held[1]
+        result = aggregate(schema, sites)
+        self._aggregates[schema.root] = (key, result)
+        return result
+
+
+_ADVISORS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def advisor_for(ws) -> Advisor:
+    advisor = _ADVISORS.get(ws)
+    if advisor is None:
+        advisor = _ADVISORS[ws] = Advisor(ws)
+    return advisor
+
+
+# ---------------------------------------------------------------- the fix
+
+
+def add_index_edit(model, schema_text: str, columns: tuple[str, ...]):
+    """(offset, text) inserting `@@index([...])` into `model`, formatted like
+    its neighbours: after its last block attribute, else before `}` after a
+    blank line, with the model's indent and line ending. None when the
+    model's block is not closed."""
+    if not model.closed:
+        return None
+    data = schema_text.encode("utf-8")
+    newline = "\r\n" if b"\r\n" in data else "\n"
+    indent = model.field_indent
+    line = f"@@index([{', '.join(columns)}])"
+    close = model.body_end
+    line_start = data.rfind(b"\n", 0, close) + 1
+    if data[line_start:close].strip(b" \t"):
+        # `}` shares its line with content (`model A { id Int @id }`).
+        return close, f"{newline}{indent}{line}{newline}"
+    block_attrs = [a for a in model.block_attributes if a.end <= close]
+    if block_attrs:
+        last_end = max(a.end for a in block_attrs)
+        next_line = data.find(b"\n", last_end)
+        if 0 <= next_line < close:
+            return next_line + 1, f"{indent}{line}{newline}"
+    before = data[:line_start].rstrip(b" \t")
+    blank = before.endswith(b"\n\n") or before.endswith(b"\r\n\r\n") or before.endswith(b"{" + newline.encode())
+    return line_start, ("" if blank else newline) + f"{indent}{line}{newline}"
+
+
+def index_fix(schema, model, columns: tuple[str, ...]):
+    """The safe fix adding `@@index([columns])` to `model`, or None."""
+    from perfaudit.server.findings import Applicability, Edit, Fix
+
+    schema_file = schema.file(model.path)
+    if schema_file is None:
+        return None
+    placed = add_index_edit(model, schema_file.text, columns)
+    if placed is None:
+        return None
+    offset, text = placed
+    return Fix(f"Add @@index([{', '.join(columns)}]) to {model.name}", Applicability.SAFE,
+               (Edit(model.path, offset, offset, text),))
+
+
+def leads_an_index(model, name: str) -> bool:
+    return any(ix.kind in ("id", "unique", "index") and ix.fields[:1] == (name,) for ix in model.indexes)
+
+
+def unindexed_fields(usage: SchemaUsage, min_sites: float) -> dict[tuple[str, str], list[Need]]:
+    """(model, field) -> the unserved needs that field belongs to, for every
+    field of a suggested index that no existing index starts with."""
+    out: dict[tuple[str, str], list[Need]] = {}
+    for name, model_usage in usage.models.items():
+        model = model_usage.model
+        for need in sorted(model_usage.unindexed(min_sites), key=lambda n: -n.weight):
+            for column in need.columns:
+                if model.field(column) is not None and not leads_an_index(model, column):
+                    out.setdefault((name, column), []).append(need)
+    return out
+
+
+def p105_options(ws) -> dict | None:
+    """P105's options when it runs in this workspace (P106 defers to it), else None."""
+    from perfaudit.server.registry import all_rules
+
+    rule = all_rules().get("P105")
+    if rule is None or rule.check is None:
+        return None
+    config = ws.config
+    if config is None:
+        return dict(rule.options)
+    if not config.enabled(rule.code):
+        return None
+    return config.options_for(rule)

@@ -1,0 +1,446 @@
+"""Redis clients, and the classifier that says which calls are Redis commands.
+
+A call `X.<command>(...)` is a Redis command when its receiver `X` holds a
+client: `new Redis(...)` / `new Redis.Cluster(...)` / `new Cluster(...)`
+from ioredis, `createClient()` / `createCluster()` from node-redis,
+`new Redis(...)` / `Redis.fromEnv()` from `@upstash/redis`, `x.duplicate()`
+of a client, or a variable, member or constructor parameter typed with one
+of their client types (how NestJS providers are injected). The receiver is
+followed through locals, module bindings, imports and re-exports and `this.`
+members, and through the result of a workspace getter (`const client =
+getRedisClient()`) that returns such a binding or declares a client return
+type; what cannot be followed is not a client (a `.get()` on a router, a Map
+or an axios instance stays unclassified).
+
+Wrappers (`redisService.set(...)`) need nothing here: the index reaches the
+commands inside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from perfaudit.server.analysis.effects import Effect
+import re
+
+from perfaudit.server.analysis.facts import FUNCTION_KINDS, ValueRef, member_path, type_name, unwrap
+from perfaudit.server.analysis.index import register_classifier
+from perfaudit.server.analysis.facts import register_extractor
+from perfaudit.server.analysis.parsing import arguments, node_text
+from perfaudit.server.redis.commands import command_name, is_write_command
+
+IOREDIS = "ioredis"
+NODE_REDIS = "node-redis"
+UPSTASH = "upstash"
+MODULES = {
+    "ioredis": IOREDIS,
+    "redis": NODE_REDIS,
+    "@redis/client": NODE_REDIS,
+    "@upstash/redis": UPSTASH,
+}
+CLIENT_CLASSES = {"Redis", "Cluster", "IORedis", "RedisClient", "default"}
+CLIENT_TYPES = CLIENT_CLASSES | {"RedisClientType", "RedisClusterType", "RedisType"}
+FACTORIES = {"createClient", "createCluster", "fromEnv"}
+# Reads that make a function a cache reader (R205).
+CACHE_READS = {"get", "mget", "hget", "hgetall", "hmget", "getex"}
+MAX_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class Client:
+    id: str  # "<path>#<binding>": one connection, the same from every file that imports it
+    library: str  # IOREDIS, NODE_REDIS, UPSTASH
+    auto_pipelining: bool = False
+
+
+def is_cache_read(effect: Effect) -> bool:
+    return effect.kind == "redis" and effect.op in CACHE_READS
+
+
+# ---------------------------------------------------------------- auto-pipelining
+
+
+def _auto_pipelined_names(root, language: str = "typescript") -> frozenset[str]:
+    """Names (`redis`, or `client` of `this.client`) assigned a client built with
+    `enableAutoPipelining: true` in an inline options object."""
+    out = set()
+    if b"enableAutoPipelining" not in (root.text or b""):
+        return frozenset()  # the common case, without walking the tree
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if node.type != "pair":
+            continue
+        key = node.child_by_field_name("key")
+        value = node.child_by_field_name("value")
+        if key is None or value is None or node_text(key).strip("'\"") != "enableAutoPipelining" or value.type != "true":
+            continue
+        holder = node.parent
+        while holder is not None and holder.type in ("object", "arguments", "new_expression", "call_expression",
+                                                    "parenthesized_expression", "await_expression", "as_expression"):
+            holder = holder.parent
+        if holder is None:
+            continue
+        if holder.type == "variable_declarator":
+            name = holder.child_by_field_name("name")
+        elif holder.type == "assignment_expression":
+            name = holder.child_by_field_name("left")
+        elif holder.type in ("public_field_definition", "field_definition"):
+            name = holder.child_by_field_name("name") or holder.child_by_field_name("property")
+        else:
+            continue
+        path = member_path(name) if name is not None else ()
+        if path:
+            out.add(path[-1])
+    return frozenset(out)
+
+
+register_extractor("redis.auto_pipelining", _auto_pipelined_names)
+
+
+# ---------------------------------------------------------------- getters
+
+_MENTIONS_REDIS = re.compile(rb"[Rr]edis|REDIS")
+
+
+def _annotated_type(type_node) -> str | None:
+    """`: RedisClientType`, `: RedisClientType | null`, `: Promise<Redis>` -> the type name."""
+    if type_node is None:
+        return None
+    node = type_node.named_children[0] if type_node.type == "type_annotation" and type_node.named_children else type_node
+    if node.type == "union_type":
+        members = [m for m in _union_members(node) if node_text(m) not in ("null", "undefined")]
+        if len(members) != 1:
+            return None
+        node = members[0]
+    if node.type == "generic_type" and node_text(node.child_by_field_name("name") or node) == "Promise":
+        args = node.child_by_field_name("type_arguments")
+        inner = args.named_children if args is not None else []
+        return _annotated_type(inner[0]) if len(inner) == 1 else None
+    return type_name(node)
+
+
+def _union_members(node) -> list:
+    out = []
+    for child in node.named_children:
+        out.extend(_union_members(child) if child.type == "union_type" else [child])
+    return out
+
+
+def _returned_names(fn_node) -> tuple[str, ...]:
+    body = fn_node.child_by_field_name("body")
+    if body is None:
+        return ()
+    if body.type != "statement_block":
+        inner = unwrap(body)
+        return (node_text(inner),) if inner is not None and inner.type == "identifier" else ()
+    names = []
+    stack = list(body.named_children)
+    while stack:
+        n = stack.pop()
+        if n.type == "return_statement":
+            value = unwrap(n.named_children[0]) if n.named_children else None
+            if value is not None and value.type == "await_expression" and value.named_children:
+                value = unwrap(value.named_children[0])
+            path = member_path(value) if value is not None and value.type in ("identifier", "member_expression") else ()
+            names.append(".".join(path) if path else "")  # "": returns something else
+        elif n.type not in FUNCTION_KINDS and n.type != "class_declaration":
+            stack.extend(n.named_children)
+    return tuple(names)
+
+
+def _getters(root, language: str = "typescript"):
+    """In files that mention Redis: what named functions return, and module
+    variables declared with a type but no value (`let client: RedisClientType | null = null`).
+    ((function id, return type or None, returned names), ...), ((name, type), ...).
+    No byte offsets: an edit inside a body leaves it equal."""
+    if not _MENTIONS_REDIS.search(root.text or b""):
+        return ((), ())
+    functions, typed = [], []
+    for top in root.named_children:
+        node = top.child_by_field_name("declaration") if top.type == "export_statement" else top
+        if node is None:
+            continue
+        if node.type == "function_declaration":
+            name = node.child_by_field_name("name")
+            if name is not None:
+                functions.append((node_text(name), node))
+        elif node.type in ("lexical_declaration", "variable_declaration"):
+            for decl in node.named_children:
+                if decl.type != "variable_declarator":
+                    continue
+                name, value = decl.child_by_field_name("name"), unwrap(decl.child_by_field_name("value"))
+                if name is None or name.type != "identifier":
+                    continue
+                if value is not None and value.type in ("arrow_function", "function_expression"):
+                    functions.append((node_text(name), value))
+                elif value is None or value.type in ("null", "undefined"):
+                    t = _annotated_type(decl.child_by_field_name("type"))
+                    if t:
+                        typed.append((node_text(name), t))
+        elif node.type == "class_declaration":
+            cls = node.child_by_field_name("name")
+            body = node.child_by_field_name("body")
+            if cls is None or body is None:
+                continue
+            for member in body.named_children:
+                name = member.child_by_field_name("name")
+                if member.type == "method_definition" and name is not None:
+                    functions.append((f"{node_text(cls)}.{node_text(name)}", member))
+    out = []
+    for fid, fn_node in functions:
+        rtype = _annotated_type(fn_node.child_by_field_name("return_type"))
+        names = _returned_names(fn_node)
+        if rtype or any(names):
+            out.append((fid, rtype, names))
+    return (tuple(out), tuple(typed))
+
+
+register_extractor("redis.getters", _getters)
+
+
+def _getter(index, path: str, fid: str):
+    facts = index.facts(path)
+    functions, _ = (facts.extra("redis.getters") or ((), ())) if facts is not None else ((), ())
+    for entry in functions:
+        if entry[0] == fid:
+            return entry
+    return None
+
+
+def _typed_variable(index, path: str, name: str) -> str | None:
+    facts = index.facts(path)
+    _, typed = (facts.extra("redis.getters") or ((), ())) if facts is not None else ((), ())
+    for var, t in typed:
+        if var == name:
+            return t
+    return None
+
+
+def _client_of_getter(index, path: str, parts: tuple[str, ...], fn, depth: int) -> Client | None:
+    """The client a workspace function returns: every `return` gives the same
+    client, or (when none can be followed) its declared return type is one."""
+    found = index.function(index.resolve_path(path, parts, fn))
+    if found is None:
+        return None
+    fpath, fact = found
+    getter = _getter(index, fpath, fact.id)
+    if getter is None:
+        return None
+    _, rtype, names = getter
+    clients = set()
+    for name in names:
+        client = client_of(index, fpath, fact, tuple(name.split(".")), depth + 1) if name else None
+        if client is None:
+            clients = set()
+            break
+        clients.add(client)
+    if len(clients) == 1:
+        return clients.pop()
+    if rtype:
+        return _client_of_ref(index, fpath, ValueRef("type", rtype), None, f"{fact.id}()", depth + 1)
+    return None
+
+
+# ---------------------------------------------------------------- client resolution
+
+
+def _library_of_import(index, path: str, name: str) -> str | None:
+    module = index.imported_module(path, name)
+    return MODULES.get(module or "")
+
+
+def _imported_name(index, path: str, name: str) -> str | None:
+    facts = index.facts(path)
+    imp = facts.import_of(name) if facts is not None else None
+    if imp is not None:
+        return imp.imported
+    ref = facts.binding(name) if facts is not None else None
+    if ref is not None and ref.kind == "require":
+        return ref.member or "default"
+    return None
+
+
+def _auto(index, path: str, name: str) -> bool:
+    facts = index.facts(path)
+    return facts is not None and name in (facts.extra("redis.auto_pipelining") or ())
+
+
+def _client_of_ref(index, path: str, ref: ValueRef, fn, holder: str, depth: int) -> Client | None:
+    if depth > MAX_DEPTH or ref.member is not None and ref.kind != "require":
+        return None
+    parts = tuple(ref.name.split("."))
+    if ref.kind == "new":
+        lib = _library_of_import(index, path, parts[0])
+        imported = _imported_name(index, path, parts[0]) or ""
+        if lib is None:
+            return None
+        # `new Redis()`, `new Redis.Cluster()`, `new IORedis()`, `new Cluster()`.
+        if len(parts) == 1 and (imported in CLIENT_CLASSES or imported == "*") or parts[1:] == ("Cluster",):
+            return Client(f"{path}#{holder}", lib, _auto(index, path, holder.split(".")[-1]))
+        return None
+    if ref.kind == "call":
+        if parts[-1] == "duplicate" and len(parts) >= 2:
+            base = client_of(index, path, fn, parts[:-1], depth + 1)
+            return Client(f"{path}#{holder}", base.library, _auto(index, path, holder.split(".")[-1])) if base else None
+        if parts[-1] in FACTORIES:
+            lib = _library_of_import(index, path, parts[0])
+            if lib is not None:
+                return Client(f"{path}#{holder}", lib, False)
+            return None
+        return _client_of_getter(index, path, parts, fn, depth + 1)
+    if ref.kind == "type":
+        lib = _library_of_import(index, path, parts[0])
+        imported = _imported_name(index, path, parts[0]) or ""
+        if lib is not None and (imported in CLIENT_TYPES or parts[-1] in CLIENT_TYPES):
+            return Client(f"{path}#{holder}", lib, False)
+        return None
+    if ref.kind == "name":
+        return client_of(index, path, fn, parts, depth + 1)
+    return None
+
+
+def _client_of_name(index, path: str, name: str, fn, depth: int) -> Client | None:
+    facts = index.facts(path)
+    if facts is None or depth > MAX_DEPTH:
+        return None
+    scope = fn
+    while scope is not None:
+        for local, ref in scope.locals:
+            if local == name:
+                return _client_of_ref(index, path, ref, scope, f"{scope.id}:{name}", depth + 1)
+        for param, ptype in zip(scope.params, scope.param_types):
+            if param == name:
+                if ptype is None:
+                    return None
+                return _client_of_ref(index, path, ValueRef("type", ptype), scope, f"{scope.id}:{name}", depth + 1)
+        scope = facts.function(scope.parent) if scope.parent else None
+    ref = facts.binding(name)
+    if ref is not None:
+        return _client_of_ref(index, path, ref, None, name, depth + 1)
+    imp = facts.import_of(name)
+    if imp is None:
+        declared = _typed_variable(index, path, name)  # `let client: RedisClientType | null = null`
+        return _client_of_ref(index, path, ValueRef("type", declared), None, name, depth + 1) if declared else None
+    target = index.resolve_module(path, imp.module)
+    if target is None:
+        return None
+    return _exported_client(index, target, imp.imported, depth + 1)
+
+
+def _exported_client(index, path: str, name: str, depth: int) -> Client | None:
+    facts = index.facts(path)
+    if facts is None or depth > MAX_DEPTH:
+        return None
+    if name == "default":
+        ref = facts.default_export
+        return _client_of_ref(index, path, ref, None, "default", depth + 1) if ref is not None else None
+    for exported, local in facts.exports:
+        if exported == name:
+            return _client_of_name(index, path, local, None, depth + 1)
+    for exported, module, imported in facts.reexports:
+        if exported == name and imported != "*":
+            target = index.resolve_module(path, module)
+            return _exported_client(index, target, imported, depth + 1) if target else None
+    for module in facts.star_exports:
+        target = index.resolve_module(path, module)
+        found = _exported_client(index, target, name, depth + 1) if target else None
+        if found is not None:
+            return found
+    return None
+
+
+def _member_client(index, path: str, cls_name: str, member: str, depth: int) -> Client | None:
+    cls = index.klass(path, cls_name)
+    seen = 0
+    while cls is not None and seen < MAX_DEPTH:
+        ref = cls.member(member)
+        if ref is not None:
+            owner = index.facts(path)
+            ctor = owner.function(f"{cls.name}.constructor") if owner else None
+            return _client_of_ref(index, path, ref, ctor, f"{cls.name}.{member}", depth + 1)
+        if cls.method(member) is not None:
+            return None
+        base = index.base_class(path, cls)
+        if base is None:
+            return None
+        path, cls = base
+        seen += 1
+    return None
+
+
+def client_of(index, path: str, fn, parts: tuple[str, ...], depth: int = 0) -> Client | None:
+    """The Redis client that the receiver path `parts` holds at `fn`, or None."""
+    if not parts or depth > MAX_DEPTH:
+        return None
+    if parts[0] == "this":
+        if len(parts) != 2 or fn is None or not fn.class_name:
+            return None
+        return _member_client(index, path, fn.class_name, parts[1], depth + 1)
+    if len(parts) == 1:
+        return _client_of_name(index, path, parts[0], fn, depth + 1)
+    # `this.cache.client`, `redisModule.redis`: the owner through the index, then its member.
+    owner = index.resolve_path(path, parts[:-1], fn)
+    if owner is None:
+        return None
+    if owner.kind == "module":
+        return _exported_client(index, owner.path, parts[-1], depth + 1)
+    if owner.kind == "instance":
+        return _member_client(index, owner.path, owner.name, parts[-1], depth + 1)
+    return None
+
+
+def client_of_call(index, path: str, fn, call) -> Client | None:
+    if len(call.callee) < 2 or call.is_new:
+        return None
+    return client_of(index, path, fn, call.callee[:-1])
+
+
+def _classify(index, path: str, fn, call):
+    command = command_name(call.method) if call.method else None
+    if command is None or len(call.callee) < 2 or call.is_new:
+        return ()
+    client = client_of_call(index, path, fn, call)
+    if client is None:
+        return ()
+    return (Effect("redis", command, client.id, path, call.start, call.end, (), is_write_command(command)),)
+
+
+register_classifier(_classify)
+
+
+# ---------------------------------------------------------------- helpers for the R2xx rules
+
+
+def find_call(tree, start: int, end: int):
+    """The call_expression node spanning exactly [start, end), or None."""
+    node = tree.root_node.descendant_for_byte_range(start, end)
+    while node is not None and not (node.type == "call_expression" and node.start_byte == start and node.end_byte == end):
+        node = node.parent
+    return node
+
+
+def key_text(call_node) -> str | None:
+    """The source text of a command's first argument (its key)."""
+    args = arguments(call_node)
+    if not args or args[0].type == "spread_element":
+        return None
+    return node_text(unwrap(args[0]))
+
+
+def redis_calls(index, path: str, facts):
+    """(function or None, call, direct Redis effect) for every command in a file."""
+    for fn, call in facts.calls_in_scope:
+        for effect in _classify(index, path, fn, call):
+            yield fn, call, effect
+
+
+def function_node(tree, fn):
+    """The syntax node of a FunctionFact."""
+    node = tree.root_node.descendant_for_byte_range(fn.start, fn.end)
+    while node is not None and not (node.start_byte == fn.start and node.end_byte == fn.end):
+        node = node.parent
+    return node
+
+
