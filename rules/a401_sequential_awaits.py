@@ -49,7 +49,7 @@ one snapshot.
 """
 
 from perfaudit.server.prisma import prisma_query, schema_for
-from perfaudit.server.analysis.facts import FUNCTION_KINDS, member_path, unwrap
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, member_path, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix, Severity
 from perfaudit.server.analysis.parsing import node_text, walk
 from perfaudit.server.rule import FixAvailability, Rule

@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import re
 
-from perfaudit.server.analysis.facts import FUNCTION_KINDS, LOOP_KINDS, member_path, string_value
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, LOOP_KINDS, member_path, string_value
 from perfaudit.server.analysis.parsing import node_text, walk
 from perfaudit.server.analysis.parsing import arguments
 from perfaudit.server.rule import Rule

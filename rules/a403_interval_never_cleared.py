@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import re
 
-from perfaudit.server.analysis.facts import FUNCTION_KINDS, member_path
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, member_path
 from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.analysis.parsing import node_text, walk
 from perfaudit.server.analysis.parsing import arguments

@@ -54,7 +54,7 @@ reports it). With an inline `include`, the fix turns it into the `select`
 from __future__ import annotations
 
 from perfaudit.server.prisma import PRISMA_READS
-from perfaudit.server.analysis.facts import unwrap
+from perfaudit.server.analysis.syntax import unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.analysis.parsing import node_text
 from perfaudit.server.prisma.calls import callee_end, query_sites

@@ -56,7 +56,7 @@ default), `skip` from the page or offset, or `cursor` with `skip: 1`.
 
 from __future__ import annotations
 
-from perfaudit.server.analysis.facts import FUNCTION_KINDS, member_path
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, member_path
 from perfaudit.server.findings import Applicability, Fix
 from perfaudit.server.analysis.objects import declaration_in_scope, resolve_expression, resolve_object
 from perfaudit.server.prisma.calls import callee_end, query_sites

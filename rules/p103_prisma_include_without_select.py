@@ -47,7 +47,7 @@ reads a nested relation of the related rows must keep it in the `select`.
 from __future__ import annotations
 
 from perfaudit.server.prisma import PRISMA_READS
-from perfaudit.server.analysis.facts import unwrap
+from perfaudit.server.analysis.syntax import unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.analysis.objects import is_truthy_literal, resolve_object
 from perfaudit.server.prisma.calls import callee_end, query_sites

@@ -50,7 +50,7 @@ import os
 import re
 from collections import defaultdict
 
-from perfaudit.server.analysis.facts import FUNCTION_KINDS
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS
 from perfaudit.server.findings import Related
 from perfaudit.server.analysis.parsing import node_text
 from perfaudit.server.prisma.calls import find_node

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import re
 
-from perfaudit.server.analysis.facts import member_path, unwrap
+from perfaudit.server.analysis.syntax import member_path, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.analysis.objects import call_arguments, resolve_expression, resolve_object
 from perfaudit.server.prisma.calls import find_node

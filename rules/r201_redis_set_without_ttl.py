@@ -57,7 +57,7 @@ from perfaudit.server.redis.clients import (
     NODE_REDIS, UPSTASH, arguments, client_of_call, find_call, function_node, key_text, redis_calls,
 )
 from perfaudit.server.rule import FixAvailability, Rule
-from perfaudit.server.analysis.facts import string_value, unwrap
+from perfaudit.server.analysis.syntax import string_value, unwrap
 
 RULE = Rule(
     code="R201",

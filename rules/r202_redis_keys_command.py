@@ -42,7 +42,7 @@ loop), and `SCAN` may return a key twice. The message shows the form to use.
 
 from __future__ import annotations
 
-from perfaudit.server.analysis.facts import string_value
+from perfaudit.server.analysis.syntax import string_value
 from perfaudit.server.findings import Related
 from perfaudit.server.redis.clients import IOREDIS, NODE_REDIS, arguments, client_of_call, find_call, redis_calls
 from perfaudit.server.analysis.parsing import walk

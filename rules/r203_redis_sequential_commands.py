@@ -58,7 +58,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from perfaudit.server.analysis.facts import FUNCTION_KINDS, unwrap
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix, Related
 from perfaudit.server.analysis.parsing import node_text, walk
 from perfaudit.server.redis.clients import IOREDIS, NODE_REDIS, client_of_call

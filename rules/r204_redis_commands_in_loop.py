@@ -54,7 +54,7 @@ the batched command or a pipeline.
 
 from __future__ import annotations
 
-from perfaudit.server.analysis.facts import FUNCTION_KINDS, LOOP_KINDS, unwrap
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, LOOP_KINDS, unwrap
 from perfaudit.server.findings import Related
 from perfaudit.server.analysis.parsing import node_text
 from perfaudit.server.redis.clients import client_of_call

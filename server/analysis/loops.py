@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from perfaudit.server.analysis.facts import FUNCTION_KINDS, LOOP_KINDS, member_path, unwrap
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, LOOP_KINDS, member_path, unwrap
 from perfaudit.server.analysis.parsing import node_text, walk
 
 ITERATING_METHODS = {"forEach", "map", "flatMap", "reduce", "reduceRight", "filter", "some", "every", "find", "findIndex"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from perfaudit.server.analysis.facts import CLASS_KINDS, FUNCTION_KINDS, member_path, unwrap
+from perfaudit.server.analysis.syntax import CLASS_KINDS, FUNCTION_KINDS, member_path, unwrap
 from perfaudit.server.analysis.parsing import node_text, walk
 
 MAX_DEPTH = 8

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 import tree_sitter
 
-from perfaudit.server.analysis.facts import FileFacts, extract_facts
+from perfaudit.server.analysis.facts import FileFacts
+
+from perfaudit.server.analysis.extract import extract_facts
 from perfaudit.server.analysis.parsing import SOURCE_EXTENSIONS, language_for, nodes_by_kind, parse
 from perfaudit.server.analysis.text import LineIndex, decode_source
 

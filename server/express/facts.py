@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 import tree_sitter
 from perfaudit.server.analysis import facts as facts_mod
-from perfaudit.server.analysis.facts import FUNCTION_KINDS, member_path, string_value, unwrap
+from perfaudit.server.analysis.syntax import value_ref
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, member_path, string_value, unwrap
 from perfaudit.server.analysis.parsing import grammar, node_text
 
 
@@ -262,7 +263,7 @@ def _express_locals(root) -> tuple[set[str], set[str]]:
         elif stmt.type in ("lexical_declaration", "variable_declaration"):
             for decl in stmt.named_children:
                 value = unwrap(decl.child_by_field_name("value")) if decl.type == "variable_declarator" else None
-                ref = facts_mod.value_ref(value) if value is not None else None
+                ref = value_ref(value) if value is not None else None
                 if ref is None or ref.kind != "require" or ref.name != "express":
                     continue
                 name = decl.child_by_field_name("name")

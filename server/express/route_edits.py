@@ -6,7 +6,7 @@ from __future__ import annotations
 import posixpath
 import re
 from perfaudit.server.analysis.effects import Effect
-from perfaudit.server.analysis.facts import unwrap
+from perfaudit.server.analysis.syntax import unwrap
 from perfaudit.server.analysis.parsing import node_text
 from perfaudit.server.express.facts import (
     Container,

@@ -25,7 +25,7 @@ import weakref
 from dataclasses import dataclass, field
 
 from perfaudit.server.prisma.queries import prisma_query
-from perfaudit.server.analysis.facts import unwrap
+from perfaudit.server.analysis.syntax import unwrap
 from perfaudit.server.analysis.objects import ResolvedObject, call_arguments, resolve_object
 from perfaudit.server.analysis.parsing import node_text
 from perfaudit.server.prisma.calls import find_node

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from perfaudit.server.analysis.facts import member_path, unwrap
+from perfaudit.server.analysis.syntax import member_path, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.analysis.objects import first_argument_object, resolve_object
 from perfaudit.server.analysis.parsing import node_text

@@ -12,7 +12,7 @@ falls back to every scalar field of the model.
 
 from __future__ import annotations
 
-from perfaudit.server.analysis.facts import FUNCTION_KINDS, unwrap
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, unwrap
 from perfaudit.server.findings import Edit
 from perfaudit.server.analysis.objects import call_arguments
 from perfaudit.server.analysis.parsing import node_text

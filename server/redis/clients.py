@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from perfaudit.server.analysis.effects import Effect
 import re
 
-from perfaudit.server.analysis.facts import FUNCTION_KINDS, ValueRef, member_path, type_name, unwrap
+from perfaudit.server.analysis.facts import ValueRef
+
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, member_path, type_name, unwrap
 from perfaudit.server.analysis.index import register_classifier
 from perfaudit.server.analysis.facts import register_extractor
 from perfaudit.server.analysis.parsing import arguments, node_text

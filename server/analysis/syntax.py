@@ -1,0 +1,196 @@
+"""Reading TypeScript syntax nodes: names, member paths, literal values,
+what a value expression refers to. Shared by fact extraction, the wings and
+the rules."""
+
+from __future__ import annotations
+
+import sys
+
+from perfaudit.server.analysis.facts import ValueRef
+from perfaudit.server.analysis.parsing import node_text
+
+FUNCTION_KINDS = {
+    "function_declaration",
+    "generator_function_declaration",
+    "function_expression",
+    "function",
+    "arrow_function",
+    "method_definition",
+}
+CLASS_KINDS = {"class_declaration", "abstract_class_declaration", "class"}
+LOOP_KINDS = {"for_statement", "for_in_statement", "while_statement", "do_statement"}
+
+
+def unwrap(node):
+    """Look through parentheses, `x!`, `x as T`, `<T>x` and `satisfies`."""
+    while node is not None and node.type in (
+        "parenthesized_expression",
+        "non_null_expression",
+        "as_expression",
+        "satisfies_expression",
+        "type_assertion",
+    ):
+        inner = node.named_children
+        if not inner:
+            break
+        node = inner[0] if node.type != "type_assertion" else inner[-1]
+    return node
+
+
+def name_of(node) -> str:
+    """An identifier's text, interned: the same names recur across thousands
+    of facts (`prisma`, `this`, `findMany`), one copy each saves memory."""
+    return sys.intern(node_text(node))
+
+
+def member_path(node) -> tuple[str, ...]:
+    """`this.repo.create` -> ("this", "repo", "create"); () when not a plain path."""
+    node = unwrap(node)
+    parts: list[str] = []
+    while node is not None:
+        kind = node.type
+        if kind == "member_expression":
+            prop = node.child_by_field_name("property")
+            if prop is None:
+                return ()
+            parts.append(name_of(prop))
+            node = unwrap(node.child_by_field_name("object"))
+        elif kind == "subscript_expression":
+            index = node.child_by_field_name("index")
+            if index is None or index.type != "string":
+                return ()
+            parts.append(node_text(index)[1:-1])
+            node = unwrap(node.child_by_field_name("object"))
+        elif kind in ("identifier", "this", "super", "property_identifier", "shorthand_property_identifier"):
+            parts.append(name_of(node))
+            return tuple(reversed(parts))
+        else:
+            return ()
+    return ()
+
+
+_SHARED_TUPLES: dict[tuple, tuple] = {}
+
+
+def _shared(value: tuple) -> tuple:
+    """One copy of each callee path (`("prisma", "user", "findMany")` recurs
+    in thousands of calls)."""
+    if len(_SHARED_TUPLES) > 200_000:
+        _SHARED_TUPLES.clear()
+    return _SHARED_TUPLES.setdefault(value, value)
+
+
+def last_member(node) -> str:
+    node = unwrap(node)
+    if node is None:
+        return ""
+    if node.type == "member_expression":
+        prop = node.child_by_field_name("property")
+        return node_text(prop) if prop is not None else ""
+    if node.type == "identifier":
+        return node_text(node)
+    return ""
+
+
+def is_awaited(node) -> bool:
+    parent = node.parent
+    while parent is not None and parent.type in ("parenthesized_expression", "non_null_expression", "as_expression"):
+        parent = parent.parent
+    return parent is not None and parent.type == "await_expression"
+
+
+def type_name(type_node) -> str | None:
+    """`: Repo<X>` -> "Repo"; `: PrismaService` -> "PrismaService"."""
+    if type_node is None:
+        return None
+    node = type_node
+    if node.type == "type_annotation":
+        named = node.named_children
+        if not named:
+            return None
+        node = named[0]
+    if node.type == "generic_type":
+        node = node.child_by_field_name("name") or node
+    if node.type in ("type_identifier", "identifier"):
+        return node_text(node)
+    if node.type == "nested_type_identifier":
+        return node_text(node).split(".")[-1]
+    return None
+
+
+def string_value(node) -> str | None:
+    node = unwrap(node)
+    if node is None:
+        return None
+    if node.type == "string":
+        return "".join(node_text(c) for c in node.named_children if c.type in ("string_fragment", "escape_sequence"))
+    if node.type == "template_string" and not any(c.type == "template_substitution" for c in node.named_children):
+        return "".join(node_text(c) for c in node.named_children if c.type == "string_fragment")
+    return None
+
+
+def value_ref(node) -> ValueRef | None:
+    """What an initializer expression holds, as a ValueRef (None if unknown)."""
+    node = unwrap(node)
+    if node is None:
+        return None
+    if node.type == "await_expression" and node.named_children:
+        node = unwrap(node.named_children[0])
+    if node.type == "binary_expression" and node.child_by_field_name("operator") is not None \
+            and node_text(node.child_by_field_name("operator")) in ("??", "||"):
+        # The singleton guard `globalThis.prisma ?? new PrismaClient()`: the
+        # value is what the fallback creates (the cached one is the same kind).
+        fallback = unwrap(node.child_by_field_name("right"))
+        if fallback is not None and fallback.type in ("new_expression", "call_expression"):
+            return value_ref(fallback)
+        return None
+    kind = node.type
+    if kind == "new_expression":
+        ctor = node.child_by_field_name("constructor")
+        path = member_path(ctor) if ctor is not None else ()
+        return ValueRef("new", ".".join(path)) if path else None
+    if kind in ("identifier", "member_expression"):
+        path = member_path(node)
+        return ValueRef("name", ".".join(path)) if path else None
+    if kind == "call_expression":
+        fn = node.child_by_field_name("function")
+        args = node.child_by_field_name("arguments")
+        if fn is not None and fn.type == "identifier" and node_text(fn) == "require" and args is not None:
+            first = args.named_children[0] if args.named_children else None
+            module = string_value(first)
+            return ValueRef("require", module) if module else None
+        if fn is not None and fn.type == "import" and args is not None:
+            first = args.named_children[0] if args.named_children else None
+            module = string_value(first)
+            return ValueRef("import", module) if module else None
+        path = member_path(fn) if fn is not None else ()
+        return ValueRef("call", ".".join(path)) if path else None
+    return None
+
+
+def _declarator_bindings(decl) -> list[tuple[str, ValueRef | None, object]]:
+    """(name, value, value node) for a variable_declarator, destructuring included."""
+    name = decl.child_by_field_name("name")
+    value = decl.child_by_field_name("value")
+    if name is None:
+        return []
+    ref = value_ref(value) if value is not None else None
+    if name.type == "identifier":
+        return [(node_text(name), ref, value)]
+    out = []
+    if name.type == "object_pattern" and ref is not None:
+        for prop in name.named_children:
+            if prop.type == "shorthand_property_identifier_pattern":
+                key = local = node_text(prop)
+            elif prop.type == "pair_pattern":
+                key_node, val_node = prop.child_by_field_name("key"), prop.child_by_field_name("value")
+                if key_node is None or val_node is None or val_node.type != "identifier":
+                    continue
+                key, local = node_text(key_node), node_text(val_node)
+            else:
+                continue
+            out.append((local, ValueRef(ref.kind, ref.name, key), None))
+    return out
+
+
+# ---------------------------------------------------------------- extraction
