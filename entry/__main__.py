@@ -1,5 +1,5 @@
 import sys
 
-from perfaudit.server.cli.main import main
+from perfaudit.command_line import main
 
 sys.exit(main())

@@ -4,7 +4,7 @@ import json
 import os
 
 from helpers import APP_SCHEMA, write_files
-from perfaudit.server.cli.main import main
+from perfaudit.command_line import main
 
 SERVICE = """\
 import { PrismaClient } from '@prisma/client';

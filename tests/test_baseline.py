@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from perfaudit.server.cli import baseline as bl
-from perfaudit.server.cli.main import main
+from perfaudit.command_line import main
 from perfaudit.server.findings import Finding
 
 BACKEND = Path(__file__).parent.parent / "examples" / "backend"

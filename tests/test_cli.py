@@ -14,7 +14,7 @@ import pytest
 from helpers import write_files
 from perfaudit.server import engine
 from perfaudit.server import registry
-from perfaudit.server.cli.main import main
+from perfaudit.command_line import main
 from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.analysis.parsing import parse
 from perfaudit.server.rule import FixAvailability, Rule

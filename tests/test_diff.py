@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from perfaudit.server.cli.main import main
+from perfaudit.command_line import main
 
 BACKEND = Path(__file__).parent.parent / "examples" / "backend"
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from helpers import APP_SCHEMA, write_files
-from perfaudit.server.cli.main import main
+from perfaudit.command_line import main
 from perfaudit.server.analysis.parsing import language_for, parse
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "backend"

@@ -14,7 +14,7 @@ from perfaudit.server.engine import analyze
 from perfaudit.server.prisma import schema_for, schemas
 from perfaudit.server.prisma.index_advisor import add_index_edit, advisor_for
 from perfaudit.server.lsp.schema_feature import schema_hover, schema_lenses
-from perfaudit.server.prisma.schema import parse_schema_file
+from perfaudit.server.prisma.schema_parser import parse_schema_file
 from perfaudit.server.analysis.workspace import Workspace
 from helpers import lines_of
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from perfaudit.server.cli.main import main
+from perfaudit.command_line import main
 from perfaudit.server.engine import analyze
 from perfaudit.server.cli.report import PHASES, build_report, to_markdown
 from perfaudit.server.cli.report_html import to_html

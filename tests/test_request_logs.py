@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from perfaudit.server.express import request_logs as rl
-from perfaudit.server.cli.main import main
+from perfaudit.command_line import main
 from perfaudit.server.analysis.workspace import Workspace
 
 HERE = Path(__file__).parent

@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 from helpers import make_workspace
-from perfaudit.server.cli.main import main
+from perfaudit.command_line import main
 from perfaudit.server.express.routes import route_lenses, route_symbols, routes
 from perfaudit.server.analysis.workspace import Workspace
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from perfaudit.server.prisma.schema import Schema, parse_schema_file
+from perfaudit.server.prisma.schema import Schema
+from perfaudit.server.prisma.schema_parser import parse_schema_file
 from perfaudit.server.prisma.discovery import (
     SchemaLocation,
     discover_schemas,

@@ -22,29 +22,14 @@ import importlib
 import json
 import os
 import sys
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
 from perfaudit.server.config import Config, ConfigError, load_config, validate_selector
 from perfaudit.server.findings import Severity
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_ERROR = 2
+from perfaudit.server.commands import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Command, UsageError, err as _err  # noqa: F401 (re-exported)
 
 FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFORMATION}
-
-
-class UsageError(Exception):
-    """A mistake on the command line: printed without a traceback, exit 2."""
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    help: str
-    add_arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace], int]
 
 
 # Other subcommands live in their own modules, each defining COMMAND.
@@ -56,10 +41,6 @@ COMMAND_MODULES: list[str] = [
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _err(message: str) -> None:
-    print(f"perfaudit: error: {message}", file=sys.stderr)
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -296,33 +277,10 @@ def _run_rule(args: argparse.Namespace) -> int:
     out.append(f"Default severity: {rule.severity.label}. Fix: {rule.fix.value}.")
     if rule.options:
         out.append("Options: " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in rule.options.items()))
+    module = rule.module.rpartition(".")[2]
+    out.append(f"Code: rules/{module}.py; tests: tests/rules/test_{rule.code.lower()}.py.")
     out += ["", rule.doc or "(no documentation)", "", docs_url(rule.code)]
     sys.stdout.write("\n".join(out) + "\n")
-    return EXIT_OK
-
-
-# -------------------------------------------------------------------- serve
-
-
-def _serve_arguments(p: argparse.ArgumentParser) -> None:
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
-    group.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP port (for debugging)")
-
-
-def _run_serve(args: argparse.Namespace) -> int:
-    tcp = None
-    if args.tcp:
-        host, sep, port = args.tcp.rpartition(":")
-        if not sep or not port.isdigit():
-            raise UsageError(f"--tcp: expected HOST:PORT, got '{args.tcp}'")
-        tcp = (host or "127.0.0.1", int(port))
-    try:
-        from perfaudit.server.lsp.server import run_server
-    except ImportError as exc:
-        _err(f"the language server is not available: {exc}")
-        return EXIT_ERROR
-    run_server(tcp=tcp)
     return EXIT_OK
 
 
@@ -330,12 +288,11 @@ COMMANDS: list[Command] = [
     Command("check", "check files for performance problems", _check_arguments, _run_check),
     Command("rules", "list the rules", _rules_arguments, _run_rules),
     Command("rule", "print a rule's documentation", _rule_arguments, _run_rule),
-    Command("serve", "run the language server", _serve_arguments, _run_serve),
 ]
 
 
-def all_commands() -> list[Command]:
-    commands = list(COMMANDS)
+def all_commands(extra: Sequence[Command] = ()) -> list[Command]:
+    commands = list(COMMANDS) + list(extra)
     for name in COMMAND_MODULES:
         commands.append(importlib.import_module(name).COMMAND)
     return commands
@@ -358,8 +315,10 @@ def build_parser(commands: list[Command] | None = None) -> argparse.ArgumentPars
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, extra_commands: Sequence[Command] = ()) -> int:
+    """The command line; `extra_commands` are other faces' commands (the
+    language server's `serve`), added by `perfaudit.command_line`."""
+    parser = build_parser(all_commands(extra_commands))
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)

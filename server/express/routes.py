@@ -1,7 +1,7 @@
 """Routes: the workspace's Express apps, routers, mounts and endpoints, and
 what each costs.
 
-`routes(workspace)` joins the per-file express facts (`express_facts.py`):
+`routes(workspace)` joins the per-file express facts (`facts.py`):
 it follows imports to find which router a `use` mounts, walks from each app
 down its mounts to give every route its full path, resolves each handler
 through the index to the function that runs it, and summarises the handler:

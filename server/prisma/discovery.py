@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from perfaudit.server.prisma.schema import Schema, SchemaFile, _norm, parse_schema_file
+from perfaudit.server.prisma.schema import Schema, SchemaFile, _norm
+from perfaudit.server.prisma.schema_parser import parse_schema_file
 from perfaudit.server.analysis.text import decode_source
 
 # --------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import os
 
 from perfaudit.server.analysis.workspace import Workspace, norm
 from perfaudit.server.prisma.discovery import discover_schemas, schema_for_path
-from perfaudit.server.prisma.schema import Schema, SchemaFile, parse_schema_file
+from perfaudit.server.prisma.schema import Schema, SchemaFile
+from perfaudit.server.prisma.schema_parser import parse_schema_file
 
 
 def schemas(ws: Workspace) -> list[Schema]:
