@@ -3,6 +3,9 @@
 Each copy of `examples/backend/src` goes under `src/m<N>/` with its `@/`
 imports re-pointed, so cross-file resolution works as in the original; files
 are padded with realistic DTO mappers and validators to reach a target size.
+Each copy also holds a recursive reducer (`recursive_reducer`): one 14 KB
+function that calls itself from many `case`s and hands its callback on,
+the shape that once made the index's work grow exponentially.
 
     python bench/synthetic.py OUT_DIR --files 4000 --mb 30
 """
@@ -41,6 +44,62 @@ export function validate{name}(input: unknown): input is {name}Dto {{
 """
 
 
+# One `case` of the workflow reducer, by kind; {i} numbers it.
+_REDUCER_CASES = (
+    """    case 'batch{i}':
+      // A batch applies its steps in order, each on the result of the last.
+      return (step.steps ?? []).reduce((acc, inner) => applyStep(acc, inner, audit), state);
+""",
+    """    case 'nested{i}': {{
+      audit(`nested{i}:${{step.id}}`);
+      const child = applyStep(state.children[step.id ?? ''] ?? EMPTY, step.inner ?? NOOP, audit);
+      return {{ ...state, children: {{ ...state.children, [step.id ?? '']: child }} }};
+    }}
+""",
+    """    case 'each{i}':
+      // The same step, applied to every item.
+      return {{ ...state, items: state.items.map((item) => applyStep(item, step, audit)) }};
+""",
+    """    case 'retry{i}': {{
+      const once = applyStep(state, step.inner ?? NOOP, audit);
+      return once.failed ? applyStep(once, {{ kind: 'reset{i}' }}, audit) : once;
+    }}
+""",
+    """    case 'guard{i}':
+      if (!state.enabled) return state;
+      return step.inner ? applyStep(state, step.inner, (line) => audit(`guard{i} ${{line}}`)) : state;
+""",
+)
+
+
+def recursive_reducer(cases: int = 70) -> str:
+    """A workflow reducer that calls itself from `cases` cases (70: ~14 KB)."""
+    head = """\
+export interface Step {
+  kind: string;
+  id?: string;
+  inner?: Step;
+  steps?: Step[];
+}
+
+export interface WorkflowState {
+  enabled: boolean;
+  failed: boolean;
+  items: WorkflowState[];
+  children: Record<string, WorkflowState>;
+}
+
+const EMPTY: WorkflowState = { enabled: true, failed: false, items: [], children: {} };
+const NOOP: Step = { kind: 'noop' };
+
+// Applies one step to a workflow's state; composite steps recurse.
+export function applyStep(state: WorkflowState, step: Step, audit: (line: string) => void): WorkflowState {
+  switch (step.kind) {
+"""
+    body = "".join(_REDUCER_CASES[i % len(_REDUCER_CASES)].format(i=i) for i in range(cases))
+    return head + body + "    default:\n      return state;\n  }\n}\n"
+
+
 def generate(out_dir: str | Path, n_files: int = 4000, total_mb: float = 30.0) -> Path:
     out = Path(out_dir)
     if out.exists():
@@ -66,6 +125,11 @@ def generate(out_dir: str | Path, n_files: int = 4000, total_mb: float = 30.0) -
             path = out / "src" / f"m{copy}" / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(body, encoding="utf-8")
+            written += 1
+        if written < n_files:
+            path = out / "src" / f"m{copy}" / "workflow" / "applyStep.ts"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(recursive_reducer(), encoding="utf-8")
             written += 1
         copy += 1
     return out

@@ -15,6 +15,7 @@ they read, so an edit drops only the summaries that depended on that file.
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,6 +69,17 @@ class Index:
         self._classes: tuple | None = None
         # Per file: (call start, end) -> (effects, files read).
         self._calls: dict[str, dict[tuple[int, int], tuple[tuple[Effect, ...], set[str]]]] = {}
+        # (path, function id, parameter index) -> (calls it?, files read).
+        self._param_memo: dict[tuple[str, str, int], tuple[bool, set[str]]] = {}
+        self._param_open: dict[tuple[str, str, int], int] = {}  # questions being answered -> stack position
+        self._param_lows: list[int] = []  # per open question: the lowest open question its answer assumed
+        self._param_provisional: list[tuple[str, str, int]] = []
+        # Per file: (its facts, its functions by start, their starts,
+        # function id -> the function and those nested in it).
+        self._nested: dict[str, tuple] = {}
+        # Calls examined while deriving (calls_param, summaries): tests count
+        # it to prove that the work grows linearly with the code.
+        self.work = 0
 
     # ------------------------------------------------------------ invalidation
 
@@ -84,10 +96,13 @@ class Index:
 
     def invalidate(self, path: str) -> None:
         self._calls.pop(path, None)
+        self._nested.pop(path, None)
         for memo in self._calls.values():
             stale = [k for k, v in memo.items() if path in v[1]]
             for k in stale:
                 del memo[k]
+        for key in [k for k, v in self._param_memo.items() if path in v[1] or k[0] == path]:
+            del self._param_memo[key]
         stale = [key for key, deps in self._deps.items() if path in deps or key[0] == path]
         for key in stale:
             self._summaries.pop(key, None)
@@ -95,6 +110,8 @@ class Index:
 
     def invalidate_all(self) -> None:
         self._calls.clear()
+        self._param_memo.clear()
+        self._nested.clear()
         self._summaries.clear()
         self._deps.clear()
         self._module_cache.clear()
@@ -465,12 +482,58 @@ class Index:
         callee_path, callee_fn, _ = resolved
         return self.calls_param(callee_path, callee_fn, arg_index, 0)
 
-    def calls_param(self, path: str, fn: FunctionFact, index: int, depth: int) -> bool:
-        if index >= len(fn.params) or not fn.params[index] or depth > 4:
+    def calls_param(self, path: str, fn: FunctionFact, index: int, depth: int = 0) -> bool:
+        """Whether `fn` (or a function nested in it) calls its parameter
+        `index`, directly or by passing it on to a function that does.
+
+        Memoised per (function, parameter). A question met again while it
+        is being answered (recursion) is assumed "no" for the moment; a
+        "no" that rests on such an assumption is kept only as long as the
+        outer question it assumed is open, and becomes final when that
+        question is answered "no" too (a "yes" drops it). `depth` is
+        accepted for older callers and unused."""
+        if index >= len(fn.params) or not fn.params[index]:
             return False
-        param = fn.params[index]
-        facts = self.facts(path)
-        for f in self._with_nested(facts, fn):
+        key = (path, fn.id, index)
+        hit = self._param_memo.get(key)
+        if hit is not None:
+            for active in self._active:
+                active |= hit[1]
+            return hit[0]
+        position = self._param_open.get(key)
+        if position is not None:
+            self._param_lows[-1] = min(self._param_lows[-1], position)
+            return False
+        position = len(self._param_lows)
+        self._param_open[key] = position
+        self._param_lows.append(position)
+        mark = len(self._param_provisional)
+        deps: set[str] = {path}
+        self._active.append(deps)
+        try:
+            answer = self._scan_for_param_call(path, fn, fn.params[index])
+        finally:
+            self._active.pop()
+            del self._param_open[key]
+            low = self._param_lows.pop()
+        for active in self._active:
+            active |= deps
+        if answer:
+            # A "yes" is final; the "no"s assumed below it may be wrong.
+            for stale in self._param_provisional[mark:]:
+                self._param_memo.pop(stale, None)
+            del self._param_provisional[mark:]
+        elif low >= position:
+            del self._param_provisional[mark:]  # their assumptions held: final
+        else:
+            self._param_provisional.append(key)
+            self._param_lows[-1] = min(self._param_lows[-1], low)
+        self._param_memo[key] = (answer, deps)
+        return answer
+
+    def _scan_for_param_call(self, path: str, fn: FunctionFact, param: str) -> bool:
+        for f in self._with_nested(path, fn):
+            self.work += len(f.calls)
             for call in f.calls:
                 if call.callee[:1] == (param,) and (len(call.callee) == 1 or call.callee[1] in ("call", "apply")):
                     return True
@@ -480,16 +543,30 @@ class Index:
                         if inner is None:
                             if call.method not in REGISTERS_CALLBACK:
                                 return True
-                        elif self.calls_param(inner[0], inner[1], i, depth + 1):
+                        elif self.calls_param(inner[0], inner[1], i):
                             return True
         return False
 
-    def _with_nested(self, facts: FileFacts, fn: FunctionFact) -> list[FunctionFact]:
-        out = [fn]
-        for f in facts.functions:
-            if fn.start < f.start and f.end <= fn.end:
-                out.append(f)
-        return out
+    def _with_nested(self, path: str, fn: FunctionFact) -> tuple[FunctionFact, ...]:
+        """`fn` and the functions nested in it, from a per-file table built
+        once per facts (one sort, then the run of functions that start
+        inside `fn`)."""
+        facts = self.facts(path)
+        entry = self._nested.get(path)
+        if entry is None or entry[0] is not facts:
+            ordered = sorted(facts.functions, key=lambda f: f.start) if facts is not None else []
+            entry = self._nested[path] = (facts, ordered, [f.start for f in ordered], {})
+        _, ordered, starts, table = entry
+        found = table.get(fn.id)
+        if found is None or found[0] is not fn:
+            out = [fn]
+            i = bisect.bisect_right(starts, fn.start)
+            while i < len(ordered) and ordered[i].start < fn.end:
+                if ordered[i].end <= fn.end:
+                    out.append(ordered[i])
+                i += 1
+            found = table[fn.id] = tuple(out)
+        return found
 
     def _summary(self, path: str, fn: FunctionFact, stack: tuple, receiver=None) -> tuple[Effect, ...]:
         if receiver is not None and receiver == (path, fn.class_name):
@@ -504,6 +581,7 @@ class Index:
             return ()  # recursion: the cycle adds nothing new
         deps: set[str] = {path}
         self._active.append(deps)
+        self.work += len(fn.calls)
         try:
             out: list[Effect] = []
             for call in fn.calls:
