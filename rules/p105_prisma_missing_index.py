@@ -8,6 +8,14 @@ it reads the whole table. The finding is on each such field in the schema
 (with the query sites as related information) and at the `where`/`orderBy`
 key of each query.
 
+A paginated read (`take`, `cursor`, `findFirst`) that sorts is served only by
+an index that continues with the sort field after the equality fields:
+`where: { a }, orderBy: { b }` by `(a, b)`, not by `(a)` or `(a, c)`. When an
+index serves the filter but not the sort, the finding is at `orderBy` and
+names the composite that serves both. A Boolean flag or a `deletedAt: null`
+filter alone is never a reason for an index of its own (it joins a composite
+with the other fields of its `where`).
+
 A composite where-clause gets one composite suggestion, equality fields first,
 then the range or sort field (`@@index([authorId, createdAt])`), the order
 PostgreSQL's B-tree leftmost-prefix rule needs. An `OR` of two fields needs
@@ -118,11 +126,37 @@ def check(ctx):
     min_sites = ctx.options.get("min-sites", 1)
     for schema in schemas(ctx.workspace):
         usage = advisor.usage(schema)
+        yield from _sort_findings(ctx, schema, usage, min_sites)
         fields = unindexed_fields(usage, min_sites)
         if not fields:
             continue
         yield from _schema_findings(ctx, schema, fields)
         yield from _site_findings(ctx, schema, fields)
+
+
+def _sort_findings(ctx, schema, usage, min_sites):
+    """At the `orderBy` of a limited read whose filter an index serves but
+    whose sort it does not: which composite serves both."""
+    for model_usage in usage.models.values():
+        for need in model_usage.unsorted(min_sites):
+            model = schema.models[need.model]
+            ix = need.served_by
+            fix = index_fix(schema, model, need.columns)
+            filters = ", ".join(f"`{c}`" for c in need.columns if c in need.eq)
+            seen = set()
+            for site, _ in need.sites:
+                start, end = site.anchor("orderBy")
+                if (site.path, start) in seen:
+                    continue
+                seen.add((site.path, start))
+                yield ctx.finding(
+                    site.path, start, end,
+                    f"`@@{ix.kind}([{', '.join(ix.fields)}])` serves the filter on {filters} but not the sort on "
+                    f"`{need.slot}` ({site.model}.{site.op}): PostgreSQL reads every matching row and sorts them "
+                    f"before taking the first. `@@index([{', '.join(need.columns)}])` serves both the filter and the sort.",
+                    related=(Related(model.path, ix.start, ix.end, "the index that serves only the filter"),),
+                    fixes=(fix,) if fix is not None else (),
+                )
 
 
 def _site_label(ws, site) -> str:

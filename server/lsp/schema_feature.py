@@ -80,6 +80,9 @@ def _describe_need(need) -> str:
     shown = f"`@@{ix.kind}([{', '.join(ix.fields)}])`" if ix is not None else ""
     if need.coverage == "full":
         verdict = f"served by {shown}"
+    elif need.sort_unserved:
+        verdict = (f"{shown} serves the filter but not the sort; "
+                   f"`@@index([{', '.join(need.columns)}])` serves both")
     elif need.coverage == "partial":
         verdict = f"partly served by {shown}; `@@index([{', '.join(need.columns)}])` would serve it fully"
     else:

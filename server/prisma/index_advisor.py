@@ -106,9 +106,12 @@ class SiteUsage:
 class _Branch:
     eq: tuple[str, ...] = ()
     ranges: tuple[str, ...] = ()
+    # Equality fields that split a table in two at best (a Boolean flag,
+    # `deletedAt: null`): on their own they are no reason for an index.
+    flags: tuple[str, ...] = ()
 
     def merge(self, other: "_Branch") -> "_Branch":
-        return _Branch(_dedupe(self.eq + other.eq), _dedupe(self.ranges + other.ranges))
+        return _Branch(_dedupe(self.eq + other.eq), _dedupe(self.ranges + other.ranges), _dedupe(self.flags + other.flags))
 
 
 def _dedupe(items) -> tuple:
@@ -205,7 +208,9 @@ class _Reader:
             kind = OTHER  # arrays and JSON want GIN indexes, not B-tree
         self.uses.append(FieldUse(model.name, key, kind))
         if kind == EQ:
-            return _Branch(eq=(key,))
+            node = unwrap(val)
+            flag = f.type == "Boolean" or (node is not None and node.type == "null")
+            return _Branch(eq=(key,), flags=(key,) if flag else ())
         if kind == RANGE:
             return _Branch(ranges=(key,))
         return _Branch()
@@ -306,6 +311,8 @@ def _requirement(model, branch: _Branch, sort: tuple[str, ...], anchor_where: bo
         slot, tail = None, ()
     if not eq and slot is None:
         return None
+    if slot is None and set(eq) <= set(branch.flags):
+        return None  # `where: { published: true }` alone: an index would not narrow it enough to be used
     columns = _dedupe(eq + ((slot,) if slot else ()) + tuple(c for c in tail if c not in eq))
     anchor = "where" if (eq or slot_is_range) and anchor_where else "orderBy"
     return Requirement(model.name, eq, slot, columns, anchor, slot_is_range)
@@ -418,6 +425,16 @@ class Need:
             seen[(site.path, site.start)] = site.weight
         return sum(seen.values())
 
+    @property
+    def sort_unserved(self) -> bool:
+        """An index serves the equality filter but does not continue with
+        the sort field (`(a, c)` for `where: { a }, orderBy: { b }`):
+        PostgreSQL reads every matching row and sorts them before `take`."""
+        ix = self.served_by
+        n = len(self.eq)
+        return (self.coverage == "partial" and self.slot is not None and not self.slot_is_range and n > 0
+                and ix is not None and len(ix.fields) >= n and set(ix.fields[:n]) == self.eq)
+
 
 def coverage(model, eq: frozenset, slot: str | None, slot_is_range: bool):
     """("full" | "partial" | "none", index). Full: the index's leading columns
@@ -454,6 +471,10 @@ class ModelUsage:
 
     def unindexed(self, min_sites: float = 1) -> list[Need]:
         return [n for n in self.needs if n.coverage == "none" and n.weight >= min_sites]
+
+    def unsorted(self, min_sites: float = 1) -> list[Need]:
+        """Needs whose filter an index serves but whose sort it does not."""
+        return [n for n in self.needs if n.sort_unserved and n.weight >= min_sites]
 
 
 @dataclass

@@ -143,3 +143,112 @@ def test_min_sites_counts_query_sites(tmp_path):
     schema_finding = next(f for f in findings if f.path.endswith(".prisma"))
     assert len(schema_finding.related) == 2
     assert "2 query sites" in schema_finding.message
+
+
+SORT_SCHEMA = """\
+datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model Ticket {
+  id         String    @id @default(cuid())
+  projectId  String
+  assigneeId String?
+  title      String
+  priority   Int
+  archived   Boolean   @default(false)
+  deletedAt  DateTime?
+  createdAt  DateTime  @default(now())
+  updatedAt  DateTime  @updatedAt
+
+  @@index([projectId, createdAt])
+  @@index([assigneeId])
+}
+"""
+
+TICKETS = """\
+import { prisma } from '../db';
+
+export class TicketRepository {
+  // Filter served by (projectId, createdAt), sort on priority is not.
+  topPriority(projectId: string) {
+    return prisma.ticket.findMany({
+      where: { projectId },
+      orderBy: { priority: 'desc' },
+      take: 10,
+    });
+  }
+
+  // Single-column index on the filter, sort on updatedAt: same story.
+  recentlyTouched(assigneeId: string) {
+    return prisma.ticket.findFirst({ where: { assigneeId }, orderBy: { updatedAt: 'desc' } });
+  }
+
+  // (projectId, createdAt) serves filter and sort.
+  newest(projectId: string, cursor?: string) {
+    return prisma.ticket.findMany({
+      where: { projectId },
+      orderBy: { createdAt: 'desc' },
+      take: 20,
+      ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+    });
+  }
+
+  // No take: the whole filtered set is read anyway, the sort adds no need.
+  allByPriority(projectId: string) {
+    return prisma.ticket.findMany({ where: { projectId }, orderBy: { priority: 'asc' } });
+  }
+
+  // Flags alone: never a reason for an index of their own.
+  archivedCount() {
+    return prisma.ticket.count({ where: { archived: true } });
+  }
+
+  live() {
+    return prisma.ticket.findMany({ where: { deletedAt: null, archived: false } });
+  }
+}
+"""
+
+
+def test_sort_not_served_by_the_filter_index_names_the_composite_that_serves_both(tmp_path):
+    files = {"prisma/schema.prisma": SORT_SCHEMA, "src/tickets/ticket.repository.ts": TICKETS}
+    findings = run_rules(tmp_path, files, "P105")
+    path = "src/tickets/ticket.repository.ts"
+    assert lines_of(tmp_path, findings) == [
+        (path, line_containing(TICKETS, "orderBy: { priority: 'desc' }"), "P105"),
+        (path, line_containing(TICKETS, "orderBy: { updatedAt: 'desc' }"), "P105"),
+    ]
+    by_line = {lines_of(tmp_path, [f])[0][1]: f for f in findings}
+    top = by_line[line_containing(TICKETS, "orderBy: { priority: 'desc' }")]
+    assert "`@@index([projectId, createdAt])` serves the filter on `projectId` but not the sort on `priority`" in top.message
+    assert "`@@index([projectId, priority])` serves both the filter and the sort" in top.message
+    assert [fx.title for fx in top.fixes] == ["Add @@index([projectId, priority]) to Ticket"]
+    data = (tmp_path / path).read_bytes()
+    assert data[top.start:top.end] == b"orderBy"
+    recent = by_line[line_containing(TICKETS, "orderBy: { updatedAt: 'desc' }")]
+    assert [fx.title for fx in recent.fixes] == ["Add @@index([assigneeId, updatedAt]) to Ticket"]
+
+
+def test_sort_finding_goes_once_the_composite_exists(tmp_path):
+    schema = SORT_SCHEMA.replace("  @@index([assigneeId])", "  @@index([assigneeId])\n  @@index([projectId, priority])\n  @@index([assigneeId, updatedAt])")
+    files = {"prisma/schema.prisma": schema, "src/tickets/ticket.repository.ts": TICKETS}
+    assert run_rules(tmp_path, files, "P105") == []
+
+
+def test_a_flag_alone_is_no_reason_for_an_index_but_joins_a_composite(tmp_path):
+    code = """\
+    import { prisma } from '../db';
+
+    export const archived = () => prisma.ticket.findMany({ where: { archived: true } });
+    export const undeleted = () => prisma.ticket.count({ where: { deletedAt: null } });
+    export const byTitle = (title: string) => prisma.ticket.findMany({ where: { title, deletedAt: null } });
+    """
+    findings = run_rules(tmp_path, {"prisma/schema.prisma": SORT_SCHEMA, "src/tickets/queries.ts": code}, "P105")
+    assert lines_of(tmp_path, findings) == [
+        ("prisma/schema.prisma", line_containing(SORT_SCHEMA, "  title "), "P105"),
+        ("prisma/schema.prisma", line_containing(SORT_SCHEMA, "  deletedAt "), "P105"),
+        ("src/tickets/queries.ts", line_containing(code, "byTitle"), "P105"),
+    ]
+    assert {fx.title for f in findings for fx in f.fixes} == {"Add @@index([title, deletedAt]) to Ticket"}
