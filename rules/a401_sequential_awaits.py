@@ -49,7 +49,7 @@ one snapshot.
 """
 
 from perfaudit.server.prisma import prisma_query, schema_for
-from perfaudit.server.analysis.syntax import FUNCTION_KINDS, member_path, unwrap
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, awaited_call, call_function, call_text, member_path, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix, Severity
 from perfaudit.server.analysis.parsing import node_text, walk
 from perfaudit.server.rule import FixAvailability, Rule
@@ -145,10 +145,8 @@ def _step(ctx, stmt) -> _Step | None:
         awaited = unwrap(decls[0].child_by_field_name("value"))
     else:
         return None
-    if awaited is None or awaited.type != "await_expression" or not awaited.named_children:
-        return None
-    call = unwrap(awaited.named_children[0])
-    if call is None or call.type != "call_expression":
+    call = awaited_call(awaited)
+    if call is None:
         return None
     effects = [e for e in ctx.index.effects_at(ctx.file.path, call.start_byte, call.end_byte) if e.kind in IO_KINDS]
     if not effects or any(_is_write(e) for e in effects):
@@ -169,7 +167,7 @@ def _in_transaction_callback(block) -> bool:
             args = node.parent
             call = args.parent if args is not None and args.type == "arguments" else None
             if call is not None and call.type == "call_expression":
-                path = member_path(call.child_by_field_name("function"))
+                path = member_path(call_function(call))
                 if path and path[-1] == "$transaction":
                     return True
         node = node.parent
@@ -177,7 +175,7 @@ def _in_transaction_callback(block) -> bool:
 
 
 def _short(call) -> str:
-    fn = call.child_by_field_name("function")
+    fn = call_function(call)
     text = " ".join(node_text(fn).split()) if fn is not None else "call"
     return text if len(text) <= 50 else text[:47] + "..."
 
@@ -207,7 +205,7 @@ def fix(ctx, run) -> list[Fix]:
         return []
     newline = "\r\n" if b"\r\n" in data else "\n"
     inner = indent + ("\t" if indent.startswith("\t") else "  ")
-    calls = [node_text(s.call) for s in run]
+    calls = [call_text(s.call) for s in run]
     has_bindings = any(s.pattern is not None for s in run)
     keyword = "let" if any(s.keyword == "let" for s in run) else "const"
     types = ""
@@ -234,7 +232,7 @@ def fix(ctx, run) -> list[Fix]:
 
 def _prisma_receiver(ctx, call) -> str | None:
     """`prisma` for a direct `prisma.user.findMany(...)` call."""
-    path = member_path(call.child_by_field_name("function"))
+    path = member_path(call_function(call))
     if len(path) < 3 or prisma_query(path, schema_for(ctx.workspace, ctx.file.path)) is None:
         return None
     return ".".join(path[:-2])

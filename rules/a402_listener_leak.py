@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import re
 
-from perfaudit.server.analysis.syntax import FUNCTION_KINDS, LOOP_KINDS, member_path, string_value
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, LOOP_KINDS, call_function, member_path, string_value
 from perfaudit.server.analysis.parsing import node_text, walk
 from perfaudit.server.analysis.parsing import arguments
 from perfaudit.server.rule import Rule
@@ -101,7 +101,7 @@ def runs_repeatedly(node) -> bool:
             # An anonymous callback: repeated when it is a handler or a per-item callback.
             holder = parent.parent.parent if parent.parent is not None and parent.parent.type == "arguments" else None
             if holder is not None and holder.type == "call_expression":
-                fn = holder.child_by_field_name("function")
+                fn = call_function(holder)
                 path = member_path(fn) if fn is not None else ()
                 if path and path[-1] in ("get", "post", "put", "patch", "delete", "all", "use", "forEach", "map"):
                     return True
@@ -148,7 +148,7 @@ def removed_somewhere(root, receiver: tuple[str, ...], event: str | None) -> boo
     for node in walk(root):
         if node.type != "call_expression":
             continue
-        path = member_path(node.child_by_field_name("function"))
+        path = member_path(call_function(node))
         if len(path) < 2 or path[-1] not in REMOVES or path[:-1][-1:] != receiver[-1:]:
             continue
         args = arguments(node)
@@ -163,7 +163,7 @@ def check(ctx):
         return
     tree = ctx.file.ensure_tree()
     for node in ctx.file.nodes("call_expression"):
-        path = member_path(node.child_by_field_name("function"))
+        path = member_path(call_function(node))
         if len(path) < 2 or path[-1] not in ADDS:
             continue
         args = arguments(node)

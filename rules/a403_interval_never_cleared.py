@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import re
 
-from perfaudit.server.analysis.syntax import FUNCTION_KINDS, member_path
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, call_function, member_path
 from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.analysis.parsing import node_text, walk
 from perfaudit.server.analysis.parsing import arguments
@@ -62,7 +62,7 @@ SHUTDOWN = re.compile(r"^(stop\w*|close|shutdown|dispose|destroy|onModuleDestroy
 
 
 def _is_set_interval(node) -> bool:
-    path = member_path(node.child_by_field_name("function"))
+    path = member_path(call_function(node))
     return path == ("setInterval",) or path in (("global", "setInterval"), ("globalThis", "setInterval"))
 
 
@@ -103,7 +103,7 @@ def _cleared(root, holder: tuple[str, ...]) -> bool:
     for node in walk(root):
         if node.type != "call_expression":
             continue
-        path = member_path(node.child_by_field_name("function"))
+        path = member_path(call_function(node))
         if not path or path[-1] not in CLEARS:
             continue
         for arg in arguments(node)[:1]:

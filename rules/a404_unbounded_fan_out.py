@@ -48,6 +48,7 @@ No fix: the right shape (one `in` query, `createMany`, a concurrency limit)
 depends on the code. The message suggests them.
 """
 
+from perfaudit.server.analysis.syntax import call_function
 from perfaudit.server.prisma.batching import batched_api, callee_text, describe, queries, related_sites
 from perfaudit.server.findings import Severity
 from perfaudit.server.analysis.loops import calls_in, loop_bodies, outermost
@@ -100,7 +101,7 @@ def _has_promise_all(facts) -> bool:
 
 
 def _is_limiter(call) -> bool:
-    fn = call.child_by_field_name("function")
+    fn = call_function(call)
     name = node_text(fn).lower() if fn is not None else ""
     return any(word in name for word in LIMITERS)
 

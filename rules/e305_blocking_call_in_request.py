@@ -44,6 +44,7 @@ in the middle, which can change ordering it relied on.
 
 from __future__ import annotations
 
+from perfaudit.server.analysis.syntax import call_function, is_awaited
 from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.express.routes import routes
 from perfaudit.server.express.route_edits import node_at
@@ -85,8 +86,8 @@ def _fix(ctx, effect):
     if fn is None or not fn.is_async:
         return ()
     node = node_at(source, effect.start, effect.end, ("call_expression",))
-    callee = node.child_by_field_name("function") if node is not None else None
-    if callee is None or callee.type != "member_expression" or node.parent is None or node.parent.type == "await_expression":
+    callee = call_function(node) if node is not None else None
+    if callee is None or callee.type != "member_expression" or node.parent is None or is_awaited(node):
         return ()
     obj, prop = callee.child_by_field_name("object"), callee.child_by_field_name("property")
     name = prop.text.decode() if prop is not None else ""

@@ -57,7 +57,7 @@ from perfaudit.server.redis.clients import (
     NODE_REDIS, UPSTASH, arguments, client_of_call, find_call, function_node, key_text, redis_calls,
 )
 from perfaudit.server.rule import FixAvailability, Rule
-from perfaudit.server.analysis.syntax import string_value, unwrap
+from perfaudit.server.analysis.syntax import call_function, is_awaited, string_value, unwrap
 
 RULE = Rule(
     code="R201",
@@ -109,7 +109,7 @@ def expired_in(scope_node, key: str) -> bool:
     for node in walk(scope_node):
         if node.type != "call_expression":
             continue
-        fn = node.child_by_field_name("function")
+        fn = call_function(node)
         if fn is None or fn.type != "member_expression":
             continue
         name = command_name(node_text(fn.child_by_field_name("property")))
@@ -213,14 +213,14 @@ def _write_fix(ctx, node, command: str, library: str, ttl: int) -> Fix | None:
     statement = node.parent
     if statement is not None and statement.type == "await_expression":
         statement = statement.parent
+    awaited = "await " if is_awaited(node) else ""
     if statement is None or statement.type != "expression_statement":
         return None
-    receiver = node.child_by_field_name("function").child_by_field_name("object")
+    receiver = call_function(node).child_by_field_name("object")
     key = key_text(node)
     if receiver is None or key is None:
         return None
     indent = _indent_of(ctx.file.data, statement.start_byte)
-    awaited = "await " if node.parent.type == "await_expression" else ""
     text = f"\n{indent}{awaited}{node_text(receiver)}.expire({key}, {ttl});"
     return Fix(f"Add TTL: expire after {ttl} s", Applicability.UNSAFE, (Edit(path, statement.end_byte, statement.end_byte, text),))
 

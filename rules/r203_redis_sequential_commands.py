@@ -58,7 +58,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from perfaudit.server.analysis.syntax import FUNCTION_KINDS, unwrap
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, awaited_call, call_function, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix, Related
 from perfaudit.server.analysis.parsing import node_text, walk
 from perfaudit.server.redis.clients import IOREDIS, NODE_REDIS, client_of_call
@@ -85,25 +85,17 @@ class Unit:
     keyword: str  # "const" / "let" / "var" / ""
 
 
-def _awaited_call(expr):
-    expr = unwrap(expr)
-    if expr is None or expr.type != "await_expression" or not expr.named_children:
-        return None
-    call = unwrap(expr.named_children[0])
-    return call if call is not None and call.type == "call_expression" else None
-
-
 def _unit(ctx, statement) -> Unit | None:
     binding, keyword = None, ""
     if statement.type == "expression_statement" and statement.named_children:
-        call = _awaited_call(statement.named_children[0])
+        call = awaited_call(statement.named_children[0])
     elif statement.type in ("lexical_declaration", "variable_declaration"):
         decls = [d for d in statement.named_children if d.type == "variable_declarator"]
         if len(decls) != 1 or decls[0].child_by_field_name("value") is None:
             return None
         binding = decls[0].child_by_field_name("name")
         keyword = statement.children[0].type if statement.children else "const"
-        call = _awaited_call(decls[0].child_by_field_name("value"))
+        call = awaited_call(decls[0].child_by_field_name("value"))
     else:
         return None
     if call is None:
@@ -190,7 +182,7 @@ def _fresh_name(scope_text: str, base: str) -> str:
 def _pipeline_fix(ctx, run) -> Fix | None:
     if not all(u.direct for u in run):
         return None
-    receivers = {node_text(u.call.child_by_field_name("function").child_by_field_name("object")) for u in run}
+    receivers = {node_text(call_function(u.call).child_by_field_name("object")) for u in run}
     if len(receivers) != 1:
         return None
     fn, fact = ctx.file.facts.call_at(run[0].call.start_byte, run[0].call.end_byte)
@@ -210,7 +202,7 @@ def _pipeline_fix(ctx, run) -> Fix | None:
     scope = _enclosing_function(block) or block
     scope_text = node_text(scope)
     atomic = _atomic(scope_text)
-    chain = [f".{u.call.child_by_field_name('function').child_by_field_name('property').text.decode()}"
+    chain = [f".{call_function(u.call).child_by_field_name('property').text.decode()}"
              f"{u.call.child_by_field_name('arguments').text.decode()}" for u in run]
     is_js = ctx.file.path.endswith((".js", ".mjs", ".cjs", ".jsx"))
     keyword = "let" if any(u.keyword == "let" for u in run) else "const"

@@ -54,7 +54,7 @@ the batched command or a pipeline.
 
 from __future__ import annotations
 
-from perfaudit.server.analysis.syntax import FUNCTION_KINDS, LOOP_KINDS, unwrap
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, LOOP_KINDS, awaited_call, call_function, unwrap
 from perfaudit.server.findings import Related
 from perfaudit.server.analysis.parsing import node_text
 from perfaudit.server.redis.clients import client_of_call
@@ -95,7 +95,7 @@ def loop_bodies(source):
             if body is not None and not (iterable is not None and iterable.type == "array"):
                 yield body, "loop", node
         elif node.type == "call_expression":
-            fn = node.child_by_field_name("function")
+            fn = call_function(node)
             if fn is None or fn.type != "member_expression":
                 continue
             if node_text(fn.child_by_field_name("property")) not in ITERATING:
@@ -122,6 +122,8 @@ def _calls_in(body):
 
 
 def _awaited_within(call, stop) -> bool:
+    if awaited_call(call) is call:
+        return True  # `await f<T>(x)`
     node = call.parent
     while node is not None and node != stop:
         if node.type == "await_expression":

@@ -100,7 +100,8 @@ def _expensive(ws, query) -> bool:
     return False
 
 
-_SQL_LITERAL = re.compile(rb"\$queryRaw(?:Unsafe)?\s*(?:\(\s*)?(`[^`$]*`|'[^'\\]*'|\"[^\"\\]*\")")
+# `$queryRaw<Row[]>`...``: type arguments may come between the name and the SQL.
+_SQL_LITERAL = re.compile(rb"\$queryRaw(?:Unsafe)?\s*(?:<[^`'\"()]*>\s*)?(?:\(\s*)?(`[^`$]*`|'[^'\\]*'|\"[^\"\\]*\")")
 _TABLE_WORD = re.compile(rb"\b(from|join)\b", re.I)
 
 

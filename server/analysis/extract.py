@@ -21,6 +21,7 @@ from perfaudit.server.analysis.syntax import (
     FUNCTION_KINDS,
     _declarator_bindings,
     _shared,
+    call_function,
     is_awaited,
     last_member,
     member_path,
@@ -304,7 +305,7 @@ class _Builder(ClassFacts, ModuleFacts):
 
     def _call_fact(self, node, fn_id_by_range) -> CallFact | None:
         is_new = node.type == "new_expression"
-        fn = node.child_by_field_name("constructor" if is_new else "function")
+        fn = call_function(node)
         args = node.child_by_field_name("arguments")
         if fn is None:
             return None

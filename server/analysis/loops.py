@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from perfaudit.server.analysis.syntax import FUNCTION_KINDS, LOOP_KINDS, member_path, unwrap
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, LOOP_KINDS, awaited_call, call_function, member_path, unwrap
 from perfaudit.server.analysis.parsing import node_text, walk
 
 ITERATING_METHODS = {"forEach", "map", "flatMap", "reduce", "reduceRight", "filter", "some", "every", "find", "findIndex"}
@@ -157,7 +157,7 @@ def map_consumer(map_call):
     for call in (_consuming_call(map_call), _variable_consumer(map_call)):
         if call is None:
             continue
-        path = member_path(call.child_by_field_name("function"))
+        path = member_path(call_function(call))
         if len(path) == 2 and path[0] == "Promise" and path[1] in PROMISE_COMBINATORS:
             return ("fan-out", call)
         if path and path[-1] in _BATCHING_METHODS:
@@ -182,7 +182,7 @@ def loop_bodies(source) -> list[LoopBody]:
             else:
                 out.append(LoopBody(node, body, {"for_statement": "for", "while_statement": "while", "do_statement": "do"}[kind], None, None))
         elif kind == "call_expression":
-            fn = node.child_by_field_name("function")
+            fn = call_function(node)
             if fn is None or fn.type != "member_expression":
                 continue
             prop = fn.child_by_field_name("property")
@@ -204,7 +204,7 @@ def loop_bodies(source) -> list[LoopBody]:
 
 
 def _is_iterating_call(node) -> bool:
-    fn = node.child_by_field_name("function")
+    fn = call_function(node)
     if fn is None or fn.type != "member_expression":
         return False
     prop = fn.child_by_field_name("property")
@@ -239,6 +239,8 @@ def outermost(nodes: list) -> list:
 def is_awaited_within(call, stop) -> bool:
     """An `await` between the call and `stop` (the loop body): the loop
     waits for it on every item."""
+    if call.type == "call_expression" and awaited_call(call) is call:
+        return True  # `await f<T>(x)`: the await is folded into the call
     node = call.parent
     while node is not None and node.id != stop.id:
         if node.type == "await_expression":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from perfaudit.server.analysis.syntax import CLASS_KINDS, FUNCTION_KINDS, member_path, unwrap
+from perfaudit.server.analysis.syntax import CLASS_KINDS, FUNCTION_KINDS, call_function, member_path, unwrap
 from perfaudit.server.analysis.parsing import node_text, walk
 
 MAX_DEPTH = 8
@@ -254,7 +254,7 @@ def resolve_object(node, depth: int = 0) -> ResolvedObject | None:
                     out.values[node_text(n)] = prop
         return out
     if node.type == "call_expression":
-        fn = node.child_by_field_name("function")
+        fn = call_function(node)
         path = member_path(fn) if fn is not None else ()
         target = None
         if len(path) == 2 and path[0] == "this":

@@ -92,11 +92,62 @@ def last_member(node) -> str:
     return ""
 
 
+def _through_type_arguments(fn):
+    """(callee, awaited) of a call's function node. tree-sitter-typescript
+    reads `await f<T>(x)` as `(await f)<T>(x)`, and a tagged template `f<T>` + template as `f<T>`
+    inside a non-null expression whose `!` is missing: look through both."""
+    awaited = False
+    if fn is not None and fn.type == "non_null_expression" and fn.children and fn.children[-1].is_missing:
+        inner = fn.named_children[0] if fn.named_children else None
+        if inner is not None and inner.type == "instantiation_expression" and inner.named_children:
+            fn = inner.named_children[0]
+    if fn is not None and fn.type == "await_expression" and fn.named_children:
+        fn, awaited = fn.named_children[0], True
+    return fn, awaited
+
+
+def call_function(call):
+    """The expression a call (or `new`) runs: `prisma.user.findMany` of
+    `prisma.user.findMany(...)`, also of `await load<User>(id)` and of
+    `prisma.$queryRaw<Row[]>` + a template literal."""
+    if call is None:
+        return None
+    if call.type == "new_expression":
+        return call.child_by_field_name("constructor")
+    return _through_type_arguments(call.child_by_field_name("function"))[0]
+
+
 def is_awaited(node) -> bool:
+    """Whether a call's result is awaited (`await f(x)`, `await f<T>(x)`)."""
+    if node.type == "call_expression" and _through_type_arguments(node.child_by_field_name("function"))[1]:
+        return True
     parent = node.parent
     while parent is not None and parent.type in ("parenthesized_expression", "non_null_expression", "as_expression"):
         parent = parent.parent
     return parent is not None and parent.type == "await_expression"
+
+
+def call_text(call) -> str:
+    """The source of a call without the `await` that `await f<T>(x)` folds into it."""
+    text = node_text(call)
+    fn = call.child_by_field_name("function") if call.type == "call_expression" else None
+    inner = _through_type_arguments(fn)[0] if fn is not None else None
+    if inner is not None and is_awaited(call) and inner.start_byte > call.start_byte and fn.start_byte == call.start_byte:
+        return (call.text or b"")[inner.start_byte - call.start_byte:].decode("utf-8", "replace")
+    return text
+
+
+def awaited_call(expr):
+    """The call that `expr` awaits (`await f(x)`, `await f<T>(x)`), or None."""
+    expr = unwrap(expr)
+    if expr is None:
+        return None
+    if expr.type == "await_expression":
+        inner = unwrap(expr.named_children[0]) if expr.named_children else None
+        return inner if inner is not None and inner.type == "call_expression" else None
+    if expr.type == "call_expression" and _through_type_arguments(expr.child_by_field_name("function"))[1]:
+        return expr
+    return None
 
 
 def type_name(type_node) -> str | None:
@@ -153,7 +204,7 @@ def value_ref(node) -> ValueRef | None:
         path = member_path(node)
         return ValueRef("name", ".".join(path)) if path else None
     if kind == "call_expression":
-        fn = node.child_by_field_name("function")
+        fn = call_function(node)
         args = node.child_by_field_name("arguments")
         if fn is not None and fn.type == "identifier" and node_text(fn) == "require" and args is not None:
             first = args.named_children[0] if args.named_children else None

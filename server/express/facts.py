@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import tree_sitter
 from perfaudit.server.analysis import facts as facts_mod
 from perfaudit.server.analysis.syntax import value_ref
-from perfaudit.server.analysis.syntax import FUNCTION_KINDS, member_path, string_value, unwrap
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, call_function, member_path, string_value, unwrap
 from perfaudit.server.analysis.parsing import grammar, node_text
 
 
@@ -186,7 +186,7 @@ def _handler_ref(node) -> HandlerRef:
             path = path[:-1]
         return HandlerRef("path", node.start_byte, node.end_byte, path) if path else HandlerRef("other", node.start_byte, node.end_byte)
     if kind == "call_expression":
-        fn = node.child_by_field_name("function")
+        fn = call_function(node)
         args = node.child_by_field_name("arguments")
         path = member_path(fn) if fn is not None else ()
         if path[-1:] == ("bind",) and len(path) > 1:
@@ -223,7 +223,7 @@ def _route_chain(node):
     node = unwrap(node)
     if node is None or node.type != "call_expression":
         return None
-    fn = node.child_by_field_name("function")
+    fn = call_function(node)
     args = node.child_by_field_name("arguments")
     if fn is None or fn.type != "member_expression" or args is None:
         return None
@@ -280,7 +280,7 @@ def _container_kind(value, express_names: set[str], router_names: set[str]) -> s
     value = unwrap(value)
     if value is None or value.type != "call_expression":
         return None
-    path = member_path(value.child_by_field_name("function"))
+    path = member_path(call_function(value))
     if len(path) == 1 and path[0] in express_names:
         return "app"
     if len(path) == 2 and path[0] in express_names and path[1] == "Router":
@@ -320,7 +320,7 @@ def _nest_decorator(node) -> tuple[str, str | None] | None:
     call = next((c for c in node.named_children if c.type == "call_expression"), None)
     if call is None:
         return None
-    name = member_path(call.child_by_field_name("function"))
+    name = member_path(call_function(call))
     args = call.child_by_field_name("arguments")
     if len(name) != 1:
         return None
@@ -436,7 +436,7 @@ def extract(root, language: str) -> ExpressFacts:
             if inner is not None and inner.type == "await_expression" and inner.named_children:
                 inner = unwrap(inner.named_children[0])
             if inner is not None and inner.type == "call_expression":
-                callee = member_path(inner.child_by_field_name("function"))
+                callee = member_path(call_function(inner))
                 if callee:
                     aliases.append((node_text(name), _scope(decl), callee, decl.start_byte))
 
@@ -448,7 +448,7 @@ def extract(root, language: str) -> ExpressFacts:
             containers.append(Container(kind, "this." + node_text(name), None, value.start_byte, value.end_byte))
 
     for call in caps.get("call", []):
-        fn = call.child_by_field_name("function")
+        fn = call_function(call)
         args = call.child_by_field_name("arguments")
         if fn is None or args is None or args.type != "arguments":
             continue

@@ -3,6 +3,7 @@ loop reaches, how to say it, and the batched API to use instead."""
 
 from __future__ import annotations
 
+from perfaudit.server.analysis.syntax import call_function
 from perfaudit.server.analysis.effects import Effect
 from perfaudit.server.findings import Related
 from perfaudit.server.analysis.parsing import node_text
@@ -38,7 +39,7 @@ def describe(effect: Effect) -> str:
 
 
 def callee_text(call) -> str:
-    fn = call.child_by_field_name("function") or call.child_by_field_name("constructor")
+    fn = call_function(call)
     text = node_text(fn) if fn is not None else node_text(call)
     text = " ".join(text.split())
     return text if len(text) <= 60 else text[:57] + "..."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from perfaudit.server.analysis.syntax import call_function
 from perfaudit.server.prisma.queries import prisma_query
 from perfaudit.server.analysis.objects import ResolvedObject, first_argument_object
 from perfaudit.server.prisma.schemas import schema_for
@@ -59,5 +60,5 @@ def query_sites(ctx, ops: set[str] | None = None) -> list[QuerySite]:
 
 def callee_end(site: QuerySite) -> int:
     """End of `prisma.user.findMany` (the range a finding underlines)."""
-    fn = site.node.child_by_field_name("function")
+    fn = call_function(site.node)
     return fn.end_byte if fn is not None else site.node.end_byte

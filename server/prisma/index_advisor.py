@@ -25,7 +25,7 @@ import weakref
 from dataclasses import dataclass, field
 
 from perfaudit.server.prisma.queries import prisma_query
-from perfaudit.server.analysis.syntax import unwrap
+from perfaudit.server.analysis.syntax import call_function, unwrap
 from perfaudit.server.analysis.objects import ResolvedObject, call_arguments, resolve_object
 from perfaudit.server.analysis.parsing import node_text
 from perfaudit.server.prisma.calls import find_node
@@ -334,7 +334,7 @@ def _key_range(value) -> tuple[int, int] | None:
 
 def read_site(path: str, node, op: str, model, schema) -> SiteUsage:
     """The usage of one query call on `model`."""
-    fn = node.child_by_field_name("function")
+    fn = call_function(node)
     callee_end = fn.end_byte if fn is not None else node.end_byte
     args = resolve_object(call_arguments(node)[0]) if call_arguments(node) else ResolvedObject()
     reader = _Reader(schema)

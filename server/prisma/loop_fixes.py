@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from perfaudit.server.analysis.syntax import member_path, unwrap
+from perfaudit.server.analysis.syntax import awaited_call, call_function, call_text, member_path, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.analysis.objects import first_argument_object, resolve_object
 from perfaudit.server.analysis.parsing import node_text
@@ -26,8 +26,8 @@ def _awaited_statement(stmt, call) -> bool:
     """`await <call>;` as the whole statement."""
     if stmt is None or stmt.type != "expression_statement" or not stmt.named_children:
         return False
-    expr = unwrap(stmt.named_children[0])
-    return expr is not None and expr.type == "await_expression" and expr.named_children and unwrap(expr.named_children[0]).id == call.id
+    found = awaited_call(stmt.named_children[0])
+    return found is not None and found.id == call.id and call_text(call) == node_text(call)
 
 
 def _ids_expression(value, item: str, iterable: str) -> str | None:
@@ -124,7 +124,7 @@ def batch_fix(ctx, loop, call, effects) -> Fix | None:
     iterable = unwrap(loop.iterable)
     if iterable is None or not member_path(iterable):
         return None  # re-evaluating an arbitrary expression could change behaviour
-    fn = call.child_by_field_name("function")
+    fn = call_function(call)
     receiver = fn.child_by_field_name("object") if fn is not None else None
     args = first_argument_object(call)
     if receiver is None or args is None or not args.complete or args.node is None:
