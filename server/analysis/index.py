@@ -1,9 +1,9 @@
 """The workspace index: resolves names across files and summarises functions.
 
 Resolution is by name, without type checking: imports and re-exports
-(barrels, `export *`), tsconfig `paths`/`baseUrl`, `.js`-suffixed ESM
-specifiers, `require`, module singletons (`export const s = new S()`),
-`this.` members (field initialisers, constructor assignments, constructor
+(barrels, `export *`), module specifiers as TypeScript resolves them
+(`modules.py`: tsconfig chains, workspace packages), `require`, module
+singletons (`export const s = new S()`), `this.` members (field initialisers, constructor assignments, constructor
 parameter properties through their type), class inheritance, and callbacks
 that the callee invokes.
 
@@ -24,7 +24,6 @@ from typing import Callable, Iterable
 from perfaudit.server.analysis.effects import Effect
 from perfaudit.server.analysis.facts import CallFact, ClassFact, FileFacts, FunctionFact, ValueRef
 
-RESOLVE_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
 # Callees that store a callback for later rather than run it now.
 REGISTERS_CALLBACK = {
     "on", "once", "addListener", "prependListener", "prependOnceListener", "addEventListener",
@@ -63,7 +62,7 @@ class Index:
         # (path, function id, receiver class) -> effects, and the files read.
         self._summaries: dict[tuple, tuple[Effect, ...]] = {}
         self._deps: dict[tuple, set[str]] = {}
-        self._module_cache: dict[tuple[str, str], str | None] = {}
+        self._module_cache: dict[tuple, str | None] = {}
         self._active: list[set[str]] = []
         self._file_deps: dict[str, set[str]] = {}
         self._classes: tuple | None = None
@@ -144,75 +143,16 @@ class Index:
     # ------------------------------------------------------------ modules
 
     def resolve_module(self, from_path: str, spec: str) -> str | None:
-        key = (posixpath.dirname(from_path), spec)
-        if key not in self._module_cache:
-            self._module_cache[key] = self._resolve_module(from_path, spec)
-        return self._module_cache[key]
-
-    def _resolve_module(self, from_path: str, spec: str) -> str | None:
-        candidates: list[str] = []
+        """The source file `spec` imported from `from_path` loads (see
+        `modules.ModuleResolver`), or None for an external package."""
+        modules = self.ws.modules
         if spec.startswith("."):
-            candidates.append(posixpath.normpath(posixpath.join(posixpath.dirname(from_path), spec)))
-        else:
-            for base in self._alias_bases(from_path, spec):
-                candidates.append(base)
-        for base in candidates:
-            found = self._probe(base)
-            if found:
-                return found
-        return None
-
-    def _probe(self, base: str) -> str | None:
-        files = self.ws.files
-        if base in files:
-            return base
-        stem, ext = posixpath.splitext(base)
-        if ext in (".js", ".jsx", ".mjs", ".cjs"):  # ESM imports name the compiled file
-            for e in RESOLVE_EXTENSIONS:
-                if stem + e in files:
-                    return stem + e
-        for e in RESOLVE_EXTENSIONS:
-            if base + e in files:
-                return base + e
-        for e in RESOLVE_EXTENSIONS:
-            if f"{base}/index{e}" in files:
-                return f"{base}/index{e}"
-        return None
-
-    def _alias_bases(self, from_path: str, spec: str) -> list[str]:
-        """tsconfig `paths` / `baseUrl` targets for a bare specifier."""
-        config_path = self._tsconfig_for(from_path)
-        if config_path is None:
-            return []
-        options = self.ws.tsconfigs[config_path].get("compilerOptions") or {}
-        config_dir = posixpath.dirname(config_path)
-        base_url = posixpath.normpath(posixpath.join(config_dir, options.get("baseUrl") or "."))
-        out = []
-        for pattern, targets in (options.get("paths") or {}).items():
-            if not isinstance(targets, list):
-                continue
-            if pattern.endswith("*"):
-                prefix = pattern[:-1]
-                if not spec.startswith(prefix):
-                    continue
-                rest = spec[len(prefix):]
-                out.extend(posixpath.normpath(posixpath.join(base_url, str(t).replace("*", rest))) for t in targets)
-            elif pattern == spec:
-                out.extend(posixpath.normpath(posixpath.join(base_url, str(t))) for t in targets)
-        if options.get("baseUrl"):
-            out.append(posixpath.normpath(posixpath.join(base_url, spec)))
-        return out
-
-    def _tsconfig_for(self, path: str) -> str | None:
-        d = posixpath.dirname(path)
-        while True:
-            for name in ("tsconfig.json", "jsconfig.json"):
-                p = f"{d}/{name}"
-                if p in self.ws.tsconfigs:
-                    return p
-            if d == self.ws.root or posixpath.dirname(d) == d:
-                return None
-            d = posixpath.dirname(d)
+            key = (posixpath.dirname(from_path), spec, None)
+        else:  # bare specifiers depend on the tsconfig that governs the file
+            key = (posixpath.dirname(from_path), spec, modules.governing_config(from_path))
+        if key not in self._module_cache:
+            self._module_cache[key] = modules.resolve(from_path, spec)
+        return self._module_cache[key]
 
     def imported_module(self, path: str, local: str) -> str | None:
         facts = self.ws.files[path].facts if path in self.ws.files else None

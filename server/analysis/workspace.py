@@ -1,5 +1,6 @@
 """The workspace: every source file's text and facts, side documents that a
-wing registers (Prisma schemas), `.env` files, package.json and tsconfigs.
+wing registers (Prisma schemas), `.env` files, package.json files, tsconfigs
+and pnpm-workspace.yaml (read by `modules.ModuleResolver`).
 
 Files are found under the root, skipping `node_modules`, build output, `.git`,
 what `.gitignore` ignores, config `exclude` globs, and files that are too
@@ -9,19 +10,18 @@ kept only when asked (open editor documents); closed files keep facts.
 
 from __future__ import annotations
 
-import fnmatch
-import json
 import os
-import re
 import stat
 from dataclasses import dataclass, field
 
 import tree_sitter
 
-from perfaudit.server.analysis.facts import FileFacts
-
 from perfaudit.server.analysis.extract import extract_facts
+from perfaudit.server.analysis.facts import FileFacts
+from perfaudit.server.analysis.gitignore import GitIgnore
+from perfaudit.server.analysis.modules import ModuleResolver
 from perfaudit.server.analysis.parsing import SOURCE_EXTENSIONS, language_for, nodes_by_kind, parse
+from perfaudit.server.analysis.project_files import read_package_json, read_tsconfig, read_yaml
 from perfaudit.server.analysis.text import LineIndex, decode_source
 
 SKIP_DIRS = {"node_modules", ".git", "dist", "build", "out", "coverage", ".next", ".nuxt", ".turbo", ".cache", ".venv", "__pycache__"}
@@ -101,38 +101,6 @@ class SourceFile:
         return self._nodes[1].get(kind, [])
 
 
-class _GitIgnore:
-    """The subset of .gitignore that real repos use: globs, `dir/`, `/anchored`, `!negation`."""
-
-    def __init__(self, base: str, lines: list[str]):
-        self.base = base
-        self.rules: list[tuple[bool, bool, bool, str]] = []  # (negate, dir_only, anchored, pattern)
-        for raw in lines:
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            negate = line.startswith("!")
-            line = line[1:] if negate else line
-            dir_only = line.endswith("/")
-            line = line.rstrip("/")
-            anchored = "/" in line
-            self.rules.append((negate, dir_only, anchored, line.lstrip("/")))
-
-    def ignored(self, path: str, is_dir: bool) -> bool | None:
-        rel = os.path.relpath(path, self.base).replace(os.sep, "/")
-        if rel.startswith(".."):
-            return None
-        verdict = None
-        name = rel.rsplit("/", 1)[-1]
-        for negate, dir_only, anchored, pattern in self.rules:
-            if dir_only and not is_dir:
-                continue
-            target = rel if anchored else name
-            if fnmatch.fnmatch(target, pattern) or (anchored and fnmatch.fnmatch(rel, pattern + "/**")):
-                verdict = not negate
-        return verdict
-
-
 def is_env_file(name: str) -> bool:
     return name == ".env" or name.startswith(".env.")
 
@@ -141,9 +109,12 @@ def is_tsconfig(name: str) -> bool:
     return name.startswith("tsconfig") and name.endswith(".json") or name == "jsconfig.json"
 
 
+PNPM_WORKSPACE = "pnpm-workspace.yaml"
+
+
 def is_project_file(name: str) -> bool:
-    """Files other than sources and schemas that rules read."""
-    return is_env_file(name) or name == "package.json" or is_tsconfig(name)
+    """Files other than sources and schemas that rules and module resolution read."""
+    return is_env_file(name) or name in ("package.json", PNPM_WORKSPACE) or is_tsconfig(name)
 
 
 class Workspace:
@@ -158,6 +129,9 @@ class Workspace:
         self.env_files: dict[str, str] = {}
         self.package_jsons: dict[str, dict] = {}
         self.tsconfigs: dict[str, dict] = {}
+        self.pnpm_workspaces: dict[str, dict] = {}
+        # Config files that could not be read as their tools read them.
+        self.unreadable_configs: dict[str, str] = {}
         self.skipped: list[tuple[str, str]] = []
         # What wings derive from the side documents (parsed schemas), by key;
         # dropped whenever a side document changes.
@@ -169,6 +143,7 @@ class Workspace:
         # exports, bindings, classes, feature facts such as routes): not when
         # the user types inside a function body.
         self.structure_generation = 0
+        self.modules = ModuleResolver(self)
         self.index = Index(self)
 
     # ------------------------------------------------------------ reading
@@ -244,7 +219,7 @@ class Workspace:
         return not rel.startswith("..") and self.config.is_excluded(rel)
 
     def _walk(self, top: str, sources: bool = True) -> None:
-        ignores: list[_GitIgnore] = []
+        ignores: list[GitIgnore] = []
         # .gitignore files of the directories above `top`, inside the root.
         here = top
         chain = []
@@ -284,7 +259,7 @@ class Workspace:
         path = os.path.join(directory, ".gitignore")
         try:
             with open(path, encoding="utf-8", errors="replace") as fh:
-                into.append(_GitIgnore(directory, fh.read().splitlines()))
+                into.append(GitIgnore(directory, fh.read().splitlines()))
         except OSError:
             pass
 
@@ -338,14 +313,34 @@ class Workspace:
         name = os.path.basename(path)
         if is_env_file(name):
             self.env_files[path] = text
-        elif name == "package.json":
-            self.package_jsons[path] = _read_json(text)
+            return True
+        if name == "package.json":
+            table, reader = self.package_jsons, read_package_json
+        elif name == PNPM_WORKSPACE:
+            table, reader = self.pnpm_workspaces, read_yaml
         elif is_tsconfig(name):
-            self.tsconfigs[path] = _read_json(text)
-            self.index.files_changed()  # path aliases may resolve anew
+            table, reader = self.tsconfigs, read_tsconfig
         else:
             return False
+        table[path], problem = reader(text)
+        if problem:
+            self.unreadable_configs[path] = problem
+        else:
+            self.unreadable_configs.pop(path, None)
+        self._configs_changed()
         return True
+
+    def _configs_changed(self) -> None:
+        """Module specifiers may resolve anew (aliases, workspace packages)."""
+        self.modules.changed()
+        self.index.files_changed()
+
+    def warnings(self) -> list[tuple[str, str]]:
+        """(config file, what is wrong with it), one per file, sorted: files
+        that could not be read, then chains and aliases that lead nowhere."""
+        found = dict(self.modules.warnings())
+        found.update(self.unreadable_configs)
+        return sorted(found.items())
 
     # ------------------------------------------------------------ updating
 
@@ -386,8 +381,10 @@ class Workspace:
         if self.side_texts.pop(path, None) is not None:
             self.side_changed()
         self.env_files.pop(path, None)
-        self.package_jsons.pop(path, None)
-        self.tsconfigs.pop(path, None)
+        self.unreadable_configs.pop(path, None)
+        configs = [t.pop(path, None) for t in (self.package_jsons, self.tsconfigs, self.pnpm_workspaces)]
+        if any(c is not None for c in configs):
+            self._configs_changed()
 
     def set_side_text(self, path: str, text: str) -> None:
         self.side_texts[norm(path)] = text
@@ -408,22 +405,6 @@ class Workspace:
         if value is None:
             value = self.derived[key] = build(self)
         return value
-
-
-def _read_json(text: str) -> dict:
-    """JSON, or JSONC as tsconfig files are (comments, trailing commas)."""
-    try:
-        value = json.loads(text)
-        return value if isinstance(value, dict) else {}
-    except ValueError:
-        pass
-    stripped = re.sub(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/', lambda m: m.group(0) if m.group(0).startswith('"') else "", text, flags=re.S)
-    stripped = re.sub(r",(\s*[}\]])", r"\1", stripped)
-    try:
-        value = json.loads(stripped)
-        return value if isinstance(value, dict) else {}
-    except ValueError:
-        return {}
 
 
 def is_source_path(path: str) -> bool:
