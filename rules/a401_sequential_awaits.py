@@ -48,7 +48,7 @@ Prisma reads, `prisma.$transaction([...])` is offered too, which also reads
 one snapshot.
 """
 
-from perfaudit.server.prisma import prisma_query, schema_for
+from perfaudit.server.prisma import prisma_query, schema_for_call
 from perfaudit.server.analysis.syntax import FUNCTION_KINDS, awaited_call, call_function, call_text, member_path, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix, Severity
 from perfaudit.server.analysis.parsing import node_text, walk
@@ -233,6 +233,7 @@ def fix(ctx, run) -> list[Fix]:
 def _prisma_receiver(ctx, call) -> str | None:
     """`prisma` for a direct `prisma.user.findMany(...)` call."""
     path = member_path(call_function(call))
-    if len(path) < 3 or prisma_query(path, schema_for(ctx.workspace, ctx.file.path)) is None:
+    fn = ctx.file.facts.function_at(call.start_byte)
+    if len(path) < 3 or prisma_query(path, schema_for_call(ctx.workspace.index, ctx.file.path, fn, path)) is None:
         return None
     return ".".join(path[:-2])

@@ -11,7 +11,7 @@ import pytest
 
 from perfaudit.server.config import Config
 from perfaudit.server.engine import analyze
-from perfaudit.server.prisma import schema_for, schemas
+from perfaudit.server.prisma import schemas
 from perfaudit.server.prisma.index_advisor import add_index_edit, advisor_for
 from perfaudit.server.lsp.schema_feature import schema_hover, schema_lenses
 from perfaudit.server.prisma.schema_parser import parse_schema_file
@@ -162,7 +162,8 @@ def _sites(root: Path, rel: str):
     ws = Workspace(str(root))
     ws.load()
     path = str(root / rel)
-    return ws, advisor_for(ws).sites_of(path, schema_for(ws, path))
+    (schema,) = schemas(ws)
+    return ws, advisor_for(ws).sites_of(path, schema)
 
 
 def test_usage_model_kinds_and_opaque_filters(tmp_path):

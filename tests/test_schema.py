@@ -15,7 +15,6 @@ from perfaudit.server.prisma.discovery import (
     discover_schemas,
     load_schema,
     load_schemas,
-    schema_for_path,
 )
 from perfaudit.server.analysis.text import LineIndex
 
@@ -475,23 +474,6 @@ def test_discover_monorepo(tmp_path):
     schemas = load_schemas(str(tmp_path))
     api_s, billing_s, tools_s = schemas
     assert list(billing_s.models) == ["Invoice"]
-    assert schema_for_path(schemas, str(tmp_path / "apps" / "api" / "src" / "users" / "service.ts")) is api_s
-    assert schema_for_path(schemas, str(tmp_path / "packages" / "billing" / "src" / "index.ts")) is billing_s
-    assert schema_for_path(schemas, str(api_schema)) is api_s
-    # not inside any schema's package and several schemas: no guess
-    assert schema_for_path(schemas, str(tmp_path / "apps" / "web" / "page.ts")) is None
-    assert schema_for_path(schemas, str(tmp_path / "apps" / "api-v2" / "x.ts")) is None
-
-
-def test_schema_for_path_nested_and_single(tmp_path):
-    outer = Schema.from_files(str(tmp_path), [parse_schema_file(str(tmp_path / "schema.prisma"), MINI)])
-    inner_root = tmp_path / "services" / "orders"
-    inner = Schema.from_files(str(inner_root), [parse_schema_file(str(inner_root / "prisma" / "schema.prisma"), MINI)])
-    both = [outer, inner]
-    assert schema_for_path(both, str(inner_root / "src" / "orders.ts")) is inner
-    assert schema_for_path(both, str(tmp_path / "src" / "app.ts")) is outer
-    assert schema_for_path([inner], "/somewhere/else/app.ts") is inner
-    assert schema_for_path([], "/x.ts") is None
 
 
 def test_discover_missing_root(tmp_path):

@@ -8,10 +8,14 @@ from perfaudit.server.analysis.index import register_classifier
 from perfaudit.server.analysis.loops import register_batching_method
 from perfaudit.server.analysis.workspace import register_side_documents
 from perfaudit.server.prisma.queries import PRISMA_OPERATIONS, PRISMA_READS, PRISMA_WRITES, classify_query, prisma_query
-from perfaudit.server.prisma.schemas import schema_file, schema_for, schemas
+from perfaudit.server.prisma.schemas import schema_file, schemas
+from perfaudit.server.prisma.ties import schema_for_call, schema_label, schema_of_effect
 
 register_side_documents(".prisma")
 register_classifier(classify_query)
 register_batching_method("$transaction")
 
-__all__ = ["PRISMA_OPERATIONS", "PRISMA_READS", "PRISMA_WRITES", "prisma_query", "schema_file", "schema_for", "schemas"]
+__all__ = [
+    "PRISMA_OPERATIONS", "PRISMA_READS", "PRISMA_WRITES", "prisma_query", "schema_file", "schema_for_call",
+    "schema_label", "schema_of_effect", "schemas",
+]

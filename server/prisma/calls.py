@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from perfaudit.server.analysis.syntax import call_function
 from perfaudit.server.prisma.queries import prisma_query
 from perfaudit.server.analysis.objects import ResolvedObject, first_argument_object
-from perfaudit.server.prisma.schemas import schema_for
+from perfaudit.server.prisma.ties import schema_for_call
 
 
 @dataclass
@@ -33,23 +33,24 @@ def find_node(tree, start: int, end: int, kind: str = "call_expression"):
 
 
 def query_sites(ctx, ops: set[str] | None = None) -> list[QuerySite]:
-    """Every `X.<delegate>.<operation>(...)` call in the context's file."""
-    schema = schema_for(ctx.workspace, ctx.file.path)
-    facts = ctx.file.facts
-    calls = facts.all_calls
+    """Every `X.<delegate>.<operation>(...)` call in the context's file,
+    each read against the schema of the client it runs on."""
+    index = ctx.workspace.index
+    path = ctx.file.path
     candidates = []
-    for call in calls:
-        if call.is_new or not call.callee:
+    for fn, call in ctx.file.facts.calls_in_scope:
+        if call.is_new or not call.callee or ops is not None and call.callee[-1] not in ops:
             continue
+        schema = schema_for_call(index, path, fn, call.callee)
         query = prisma_query(call.callee, schema)
-        if query is None or (ops is not None and query[1] not in ops):
+        if query is None:
             continue
-        candidates.append((call, query))
+        candidates.append((call, query, schema))
     if not candidates:
         return []
     tree = ctx.file.ensure_tree()
     out = []
-    for call, (model_name, op) in sorted(candidates, key=lambda c: c[0].start):
+    for call, (model_name, op), schema in sorted(candidates, key=lambda c: c[0].start):
         node = find_node(tree, call.start, call.end)
         if node is None:
             continue

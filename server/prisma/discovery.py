@@ -1,8 +1,7 @@
 """Where a workspace's Prisma schemas are, found the way Prisma finds them:
 `prisma.config.ts` `schema` (read as text, never run), package.json
 `prisma.schema`, `prisma/schema.prisma`, a `prisma/schema/` folder, or a
-root `schema.prisma`, for every package of a monorepo; and which schema a
-source file belongs to (the one of its package)."""
+root `schema.prisma`, for every package of a monorepo."""
 
 from __future__ import annotations
 
@@ -263,22 +262,3 @@ def load_schema(location: SchemaLocation, overrides: dict[str, str] | None = Non
 
 def load_schemas(root: str, exclude_dir: Callable[[str], bool] = lambda path: False) -> list[Schema]:
     return [load_schema(loc) for loc in discover_schemas(root, exclude_dir)]
-
-
-def schema_for_path(schemas: list[Schema], path: str) -> Schema | None:
-    """The schema whose root is the deepest ancestor directory of path."""
-    target = _norm(path)
-    best: Schema | None = None
-    best_len = -1
-    for s in schemas:
-        r = _norm(s.root)
-        if target == r or target.startswith(r.rstrip(os.sep) + os.sep):
-            if len(r) > best_len:
-                best, best_len = s, len(r)
-    if best is None:
-        for s in schemas:
-            if s.file(path) is not None:
-                return s
-        if len(schemas) == 1:
-            return schemas[0]
-    return best

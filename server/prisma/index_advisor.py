@@ -29,7 +29,8 @@ from perfaudit.server.analysis.syntax import call_function, unwrap
 from perfaudit.server.analysis.objects import ResolvedObject, call_arguments, resolve_object
 from perfaudit.server.analysis.parsing import node_text
 from perfaudit.server.prisma.calls import find_node
-from perfaudit.server.prisma.schemas import schema_for
+from perfaudit.server.prisma.schemas import schemas
+from perfaudit.server.prisma.ties import schema_for_call, split_query
 
 # Operations that read many rows (or a row found by scanning): they weigh
 # more than unique lookups when counting how often a field is filtered.
@@ -373,13 +374,14 @@ def read_site(path: str, node, op: str, model, schema) -> SiteUsage:
                      tuple(dict.fromkeys(reader.uses)), tuple(dict.fromkeys(requirements)), opaque)
 
 
-def file_sites(source, schema) -> tuple[SiteUsage, ...]:
-    """Every Prisma query site of one source file, read against `schema`."""
+def file_sites(source, schema, ties: frozenset | None = None) -> tuple[SiteUsage, ...]:
+    """The Prisma query sites of one source file read against `schema`
+    (with `ties`: only the calls at those (start, end) ranges)."""
     facts = source.facts
     calls = facts.all_calls
     candidates = []
     for call in calls:
-        if call.is_new or not call.callee:
+        if call.is_new or not call.callee or ties is not None and (call.start, call.end) not in ties:
             continue
         query = prisma_query(call.callee, schema)
         if query is not None and query[0]:
@@ -523,7 +525,8 @@ class Advisor:
 
     def __init__(self, ws):
         self._ws = weakref.ref(ws)
-        self._sites: dict[str, tuple[bytes, tuple, tuple[SiteUsage, ...]]] = {}
+        # (path, schema root) -> (source data, schema structure, calls tied to the schema, sites)
+        self._sites: dict[tuple[str, str], tuple[bytes, tuple, frozenset, tuple[SiteUsage, ...]]] = {}
         self._structures: dict[int, tuple[object, tuple]] = {}
         self._aggregates: dict[str, tuple[tuple, SchemaUsage]] = {}
 
@@ -540,14 +543,15 @@ class Advisor:
         if source is None or schema is None:
             return ()
         structure = self._structure_of(schema)
-        held = self._sites.get(path)
-        if held is not None and (held[0] is source.data or held[0] == source.data) and held[1] == structure:
-            return held[2]
+        ties = _tied_calls(ws, path, source, schema)
+        held = self._sites.get((path, schema.root))
+        if held is not None and (held[0] is source.data or held[0] == source.data) and held[1] == structure and held[2] == ties:
+            return held[3]
         try:
-            sites = file_sites(source, schema)
+            sites = file_sites(source, schema, ties) if ties is None or ties else ()
         except Exception:  # half-typed code: that file contributes nothing
             sites = ()
-        self._sites[path] = (source.data, structure, sites)
+        self._sites[(path, schema.root)] = (source.data, structure, ties, sites)
         return sites
 
     def usage(self, schema) -> SchemaUsage:
@@ -556,12 +560,12 @@ class Advisor:
         sites: list[SiteUsage] = []
         parts = []
         live = set(ws.files)
-        for path in [p for p in self._sites if p not in live]:
-            del self._sites[path]
+        for key in [k for k in self._sites if k[0] not in live]:
+            del self._sites[key]
         for path in sorted(ws.files):
-            if schema_for(ws, path) is not schema:
-                continue
             file_usage = self.sites_of(path, schema)
+            if not file_usage:
+                continue
             parts.append(id(file_usage))
             sites.extend(file_usage)
         key = (id(schema), tuple(parts))
@@ -571,6 +575,20 @@ class Advisor:
         result = aggregate(schema, sites)
         self._aggregates[schema.root] = (key, result)
         return result
+
+
+def _tied_calls(ws, path: str, source, schema) -> frozenset | None:
+    """(start, end) of the query-shaped calls of a file that run against
+    `schema`; None (every call) when the workspace has one schema."""
+    if len(schemas(ws)) <= 1:
+        return None
+    index = ws.index
+    return frozenset(
+        (call.start, call.end)
+        for fn, call in source.facts.calls_in_scope
+        if not call.is_new and split_query(call.callee) is not None
+        and schema_for_call(index, path, fn, call.callee) is schema
+    )
 
 
 _ADVISORS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

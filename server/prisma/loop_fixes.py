@@ -12,7 +12,8 @@ from perfaudit.server.analysis.syntax import awaited_call, call_function, call_t
 from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.analysis.objects import first_argument_object, resolve_object
 from perfaudit.server.analysis.parsing import node_text
-from perfaudit.server.prisma.schemas import schema_for
+from perfaudit.server.prisma.schemas import schemas
+from perfaudit.server.prisma.ties import schema_for_call
 
 
 def _single_statement(body):
@@ -95,13 +96,15 @@ def _declared_array(iterable) -> list | None:
     return None
 
 
-def _writes_relations(ctx, model_name: str, data, item: str, iterable) -> bool:
+def _writes_relations(ctx, effect, data, item: str, iterable) -> bool:
     """Whether the created rows set a relation field (`author: { connect }`,
-    `posts: { create: [...] }`), which `createMany` does not accept."""
-    schema = schema_for(ctx.workspace, ctx.file.path)
-    model = schema.models.get(model_name) if schema is not None and model_name else None
+    `posts: { create: [...] }`), which `createMany` does not accept; also
+    when the query cannot be tied to one of the workspace's schemas."""
+    fn, call = ctx.file.facts.call_at(effect.start, effect.end)
+    schema = schema_for_call(ctx.workspace.index, ctx.file.path, fn, call.callee) if call is not None else None
+    model = schema.models.get(effect.target) if schema is not None and effect.target else None
     if model is None:
-        return False
+        return bool(schemas(ctx.workspace))
     relations = {f.name for f in schema.relation_fields(model)}
     if not relations:
         return False
@@ -134,7 +137,7 @@ def batch_fix(ctx, loop, call, effects) -> Fix | None:
     path = ctx.file.path
 
     if effect.op == "create" and set(args.values) == {"data"} and _awaited_statement(stmt, call):
-        if _writes_relations(ctx, effect.target, args.values["data"], item, iterable):
+        if _writes_relations(ctx, effect, args.values["data"], item, iterable):
             return None  # createMany takes no nested create/connect: no mechanical batching
         data = node_text(args.values["data"])
         data_expr = items if data == item else f"{items}.map(({item}) => ({data}))"

@@ -63,23 +63,24 @@ def prisma_query(callee: tuple[str, ...], schema) -> tuple[str, str] | None:
 
 def classify_query(index, path: str, fn: FunctionFact | None, call: CallFact):
     """The index's call classifier for Prisma: a query effect, or nothing."""
-    from perfaudit.server.prisma.schemas import schema_for
+    from perfaudit.server.prisma.ties import schema_for_call
 
     if not call.callee or call.is_new:
         return ()
-    schema = schema_for(index.ws, path)
-    query = prisma_query(call.callee, schema)
-    if query is None and schema is not None:
-        query = _held_delegate_query(index, path, fn, call.callee, schema)
+    query = prisma_query(call.callee, schema_for_call(index, path, fn, call.callee))
+    if query is None:
+        query = _held_delegate_query(index, path, fn, call.callee)
     if query is None:
         return ()
     return (Effect("query", query[1], query[0], path, call.start, call.end, (), is_write(query[1])),)
 
 
-def _held_delegate_query(index, path: str, fn: FunctionFact | None, callee: tuple[str, ...], schema):
+def _held_delegate_query(index, path: str, fn: FunctionFact | None, callee: tuple[str, ...]):
     """`this.model.findMany()` where the class holds a delegate:
     `private model = prisma.user`, `this.model = this.prisma.user`, or a
     member typed `Prisma.UserDelegate`. (model, operation) or None."""
+    from perfaudit.server.prisma.ties import schema_for_receiver
+
     if len(callee) != 3 or callee[0] != "this" or callee[2] not in PRISMA_OPERATIONS or fn is None or not fn.class_name:
         return None
     cls = index.klass(path, fn.class_name)
@@ -88,8 +89,14 @@ def _held_delegate_query(index, path: str, fn: FunctionFact | None, callee: tupl
         return None
     if ref.kind == "name":
         parts = tuple(ref.name.split("."))
-        return prisma_query(parts + (callee[2],), schema) if len(parts) >= 2 else None
+        if len(parts) < 2:
+            return None
+        schema = schema_for_receiver(index, path, fn, parts[:-1], parts[-1])
+        return prisma_query(parts + (callee[2],), schema) if schema is not None else None
     if ref.kind == "type" and ref.name.endswith("Delegate"):
-        model = schema.models.get(ref.name[: -len("Delegate")])
+        model_name = ref.name[: -len("Delegate")]
+        delegate = model_name[:1].lower() + model_name[1:]
+        schema = schema_for_receiver(index, path, fn, ("Prisma",), delegate)  # `Prisma.UserDelegate`
+        model = schema.models.get(model_name) if schema is not None else None
         return (model.name, callee[2]) if model is not None and model.kind == "model" else None
     return None

@@ -1,4 +1,5 @@
-"""The workspace's Prisma schemas: found, parsed once, and matched to files.
+"""The workspace's Prisma schemas: found and parsed once (`ties` says
+which one each query runs against).
 
 `.prisma` files are side documents of the workspace (registered in
 `perfaudit.server.prisma`); what is parsed from them is kept in the
@@ -10,21 +11,13 @@ from __future__ import annotations
 import os
 
 from perfaudit.server.analysis.workspace import Workspace, norm
-from perfaudit.server.prisma.discovery import discover_schemas, schema_for_path
+from perfaudit.server.prisma.discovery import discover_schemas
 from perfaudit.server.prisma.schema import Schema, SchemaFile
 from perfaudit.server.prisma.schema_parser import parse_schema_file
 
 
 def schemas(ws: Workspace) -> list[Schema]:
     return ws.derive("prisma.schemas", _build_schemas)
-
-
-def schema_for(ws: Workspace, path: str) -> Schema | None:
-    """The schema whose models the code in `path` queries, or None."""
-    cache = ws.derive("prisma.schema_for", lambda _ws: {})
-    if path not in cache:
-        cache[path] = schema_for_path(schemas(ws), norm(path))
-    return cache[path]
 
 
 def schema_file(ws: Workspace, path: str) -> tuple[Schema | None, SchemaFile | None]:
