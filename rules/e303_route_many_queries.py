@@ -66,8 +66,8 @@ def check(ctx):
         steps = route.steps
         if len(steps) < limit:
             continue
-        listed = ", ".join(" + ".join(_effect_label(e) for e in step) for step in steps)
-        related = [Related(e.path, e.start, e.end, f"round trip {i}: {_effect_label(e)}")
+        listed = ", ".join(" + ".join(_effect_label(e, ctx.workspace) for e in step) for step in steps)
+        related = [Related(e.path, e.start, e.end, f"round trip {i}: {_effect_label(e, ctx.workspace)}")
                    for i, step in enumerate(steps, 1) for e in step]
         yield ctx.report(
             route.start, route.head_end,

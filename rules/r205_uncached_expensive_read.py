@@ -82,11 +82,11 @@ def check(ctx):
         expensive = [q for q in route.queries if _expensive(ws, q)]
         if not expensive:
             continue
-        names = ", ".join(dict.fromkeys(_effect_label(q) for q in expensive))
+        names = ", ".join(dict.fromkeys(_effect_label(q, ws) for q in expensive))
         yield ctx.report(
             route.start, route.head_end,
             f"{route.title} recomputes {names} on every request with no cache in front",
-            related=[Related(q.path, q.start, q.end, f"expensive read: {_effect_label(q)}") for q in expensive],
+            related=[Related(q.path, q.start, q.end, f"expensive read: {_effect_label(q, ws)}") for q in expensive],
             fixes=_fix(ws, expensive[0]),
         )
 

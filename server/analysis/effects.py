@@ -25,3 +25,24 @@ class Effect:
 
     def through(self, name: str) -> "Effect":
         return Effect(self.kind, self.op, self.target, self.path, self.start, self.end, (name,) + self.via, self.is_write)
+
+
+# What a wing adds to an effect's name in listings, by effect kind: the
+# schema a query runs against in a workspace with several. The core never
+# knows what it means.
+_QUALIFIERS: dict[str, object] = {}
+
+
+def register_qualifier(kind: str, qualifier) -> None:
+    """`qualifier(ws, effect) -> str`: "" when there is nothing to add."""
+    _QUALIFIERS[kind] = qualifier
+
+
+def qualifier(ws, effect: Effect) -> str:
+    fn = _QUALIFIERS.get(effect.kind)
+    if fn is None:
+        return ""
+    try:
+        return fn(ws, effect) or ""
+    except Exception:  # a listing never fails over a label
+        return ""

@@ -172,6 +172,7 @@ def _route_rows(result, root: str, latency) -> list[dict]:
             "queries": j["queries"],
             "sequential": j["sequential"],
             "query_list": j["query_list"],
+            "schemas": j["schemas"],
             "cached": j["cached"],
             "paginated": j["paginated"],
             "blocking": j["blocking"],
@@ -278,8 +279,9 @@ def to_markdown(report: dict) -> str:
                    f"skipped, {read['unmatched']:,} request{'s' if read['unmatched'] != 1 else ''} matched no route.")
         out.append("")
     if report["routes"]:
-        head = "| Method | Path | Queries | Sequential | Cached | Paginated | Findings |"
-        rule = "|---|---|---:|---:|---|---|---:|"
+        several = any(r["schemas"] for r in report["routes"])  # name the schemas only where there are several
+        head = "| Method | Path | Queries |" + (" Schemas |" if several else "") + " Sequential | Cached | Paginated | Findings |"
+        rule = "|---|---|---:|" + ("---|" if several else "") + "---:|---|---|---:|"
         if logs:
             head += " Requests | p50 ms | p95 ms |"
             rule += "---:|---:|---:|"
@@ -287,7 +289,8 @@ def to_markdown(report: dict) -> str:
         rule += "---|"
         out += [head, rule]
         for r in report["routes"]:
-            row = (f"| {r['method']} | `{_md(r['path'])}` | {r['queries']} | {r['sequential']} | "
+            schemas = f" {_md(', '.join(r['schemas']) or '-')} |" if several else ""
+            row = (f"| {r['method']} | `{_md(r['path'])}` | {r['queries']} |{schemas} {r['sequential']} | "
                    f"{'yes' if r['cached'] else 'no'} | {'yes' if r['paginated'] else 'no'} | {r['findings']} |")
             if logs:
                 lat = r["latency"]

@@ -153,15 +153,18 @@ def to_html(report: dict) -> str:
         out.append(_bar_chart([(f"{r['method']} {r['path']}", [r["latency"]["p50_ms"], r["latency"]["p95_ms"]])
                                for r in measured], ["#8250df", "#cf222e"], "ms"))
     out.append("<h3>Inventory</h3>")
-    head = ("<tr><th>Method</th><th>Path</th><th class=\"n\">Queries</th><th class=\"n\">Sequential</th>"
-            "<th>Cached</th><th>Paginated</th><th class=\"n\">Findings</th>")
+    several = any(r.get("schemas") for r in routes)  # name the schemas only where there are several
+    head = ("<tr><th>Method</th><th>Path</th><th class=\"n\">Queries</th>" + ("<th>Schemas</th>" if several else "")
+            + "<th class=\"n\">Sequential</th><th>Cached</th><th>Paginated</th><th class=\"n\">Findings</th>")
     if logs:
         head += '<th class="n">Requests</th><th class="n">p50 ms</th><th class="n">p95 ms</th>'
     head += "<th>Handler</th></tr>"
     out.append(f"<table>{head}")
     for r in routes:
         row = (f"<tr><td>{_e(r['method'])}</td><td><code>{_e(r['path'])}</code></td>"
-               f'<td class="n">{r["queries"]}</td><td class="n">{r["sequential"]}</td>'
+               f'<td class="n">{r["queries"]}</td>'
+               + (f"<td>{_e(', '.join(r['schemas']) or '-')}</td>" if several else "")
+               + f'<td class="n">{r["sequential"]}</td>'
                f"<td>{'yes' if r['cached'] else 'no'}</td><td>{'yes' if r['paginated'] else 'no'}</td>"
                f'<td class="n">{r["findings"]}</td>')
         if logs:

@@ -40,19 +40,25 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return EXIT_OK
     rows = [("METHOD", "PATH", "QUERIES", "SEQ", "CACHED", "PAGINATED", "HANDLER", "WHERE")]
+    listed = [r.to_json() for r in found]
+    several = any(j["schemas"] for j in listed)  # name the schemas only where there are several
+    if several:
+        rows[0] = rows[0][:3] + ("SCHEMAS",) + rows[0][3:]
+    at = 7 if several else 6  # where the measured columns go
     if latency is not None:
-        rows[0] = rows[0][:6] + ("REQUESTS", "P50", "P95") + rows[0][6:]
-    for r in found:
-        j = r.to_json()
+        rows[0] = rows[0][:at] + ("REQUESTS", "P50", "P95") + rows[0][at:]
+    for r, j in zip(found, listed):
         handler = j["handler"]["name"] if j["handler"] else r.handler_label
         row = (r.method, r.path, str(j["queries"]), str(j["sequential"]), "yes" if j["cached"] else "no",
                "yes" if j["paginated"] else "no", handler, f"{j['file']}:{j['line']}")
+        if several:
+            row = row[:3] + (",".join(j["schemas"]) or "-",) + row[3:]
         if latency is not None:
             from perfaudit.server.express.request_logs import format_ms
 
             lat = latency.get(r.method, r.path)
             measured = (f"{lat.count:,}", format_ms(lat.p50), format_ms(lat.p95)) if lat else ("0", "-", "-")
-            row = row[:6] + measured + row[6:]
+            row = row[:at] + measured + row[at:]
         rows.append(row)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:

@@ -12,7 +12,7 @@ reads, pagination, blocking calls.
 from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
-from perfaudit.server.analysis.effects import Effect
+from perfaudit.server.analysis.effects import Effect, qualifier
 from perfaudit.server.analysis.facts import CallFact, FunctionFact
 from perfaudit.server.analysis.index import register_classifier
 from perfaudit.server.redis import READ_COMMANDS, command_name
@@ -182,7 +182,9 @@ class Route:
             "middleware": list(self.middleware),
             "queries": len(self.queries),
             "sequential": self.sequential,
-            "query_list": [_effect_label(e) for e in self.queries],
+            "query_list": [_effect_label(e, ws) for e in self.queries],
+            # The schemas the queries run against, when the workspace has several.
+            "schemas": sorted({q for q in (qualifier(ws, e) for e in self.queries) if q}),
             "cached": self.cached,
             "paginated": self.pagination == "yes",
             "blocking": [e.op for e in self.blocking],
@@ -190,11 +192,15 @@ class Route:
         }
 
 
-def _effect_label(e: Effect) -> str:
+def _effect_label(e: Effect, ws=None) -> str:
+    """`user.findMany`; with `ws`, what the effect's wing adds to tell it
+    apart (`user.findMany (@acme/analytics-db)` with several schemas)."""
+    label = e.op
     if e.kind == "query":
         model = e.target[:1].lower() + e.target[1:] if e.target else ""
-        return f"{model}.{e.op}" if model else e.op
-    return e.op
+        label = f"{model}.{e.op}" if model else e.op
+    extra = qualifier(ws, e) if ws is not None else ""
+    return f"{label} ({extra})" if extra else label
 
 
 class _Steps:

@@ -99,6 +99,14 @@ def schema_of_effect(ws: Workspace, effect) -> Schema | None:
     return schema
 
 
+def effect_schema_label(ws: Workspace, effect) -> str:
+    """The schema of a query effect by name, when the workspace has several."""
+    if len(schemas(ws)) <= 1:
+        return ""
+    schema = schema_of_effect(ws, effect)
+    return schema_label(ws, schema) if schema is not None else ""
+
+
 def _has_model(schema: Schema, delegate: str) -> bool:
     model = schema.model_for_delegate(delegate)
     return model is not None and model.kind == "model"
