@@ -53,8 +53,10 @@ from __future__ import annotations
 from perfaudit.server.findings import Applicability, Edit, Fix, Related
 from perfaudit.server.analysis.parsing import node_text, walk
 from perfaudit.server.redis.commands import DELETE_COMMANDS, EXPIRE_COMMANDS, EXPIRING, KEY_CREATING, command_name
+from perfaudit.server.redis import cache_manager
 from perfaudit.server.redis.clients import (
-    NODE_REDIS, UPSTASH, arguments, client_of_call, find_call, function_node, key_text, redis_calls,
+    CACHE_MANAGER, IOREDIS, NODE_REDIS, UNKNOWN, UPSTASH, arguments, client_of_call, find_call, function_node, key_text,
+    redis_calls,
 )
 from perfaudit.server.rule import FixAvailability, Rule
 from perfaudit.server.analysis.syntax import call_function, is_awaited, string_value, unwrap
@@ -128,13 +130,21 @@ def _identifiers(node) -> set[str]:
     return {node_text(n) for n in walk(node) if n.type == "identifier"}
 
 
+def _expires(index, path, fn, call, node, command) -> bool | None:
+    client = client_of_call(index, path, fn, call)
+    if client is not None and client.library == CACHE_MANAGER:
+        # cache-manager's `set(key, value, ttl?)`: the store's default ttl when omitted.
+        return cache_manager.set_expires(node, cache_manager.redis_store(index)[1]) if command == "set" else None
+    return has_expiry(node, command)
+
+
 def bare_writes(index, path, tree, facts):
     """(fn, call, effect, call node, client) of writes that create a key with no expiry."""
     for fn, call, effect in redis_calls(index, path, facts):
         if effect.op not in KEY_CREATING:
             continue
         node = find_call(tree, call.start, call.end)
-        if node is None or has_expiry(node, effect.op) is not False:
+        if node is None or _expires(index, path, fn, call, node, effect.op) is not False:
             continue
         key = key_text(node)
         scope = function_node(tree, fn) if fn is not None else tree.root_node
@@ -234,11 +244,16 @@ def check(ctx):
         if wrapper is not None and wrapper[1] == (node.start_byte, node.end_byte):
             continue  # reported where the wrapper is called without its TTL
         client = client_of_call(index, path, fn, call)
-        fix = _write_fix(ctx, node, effect.op, client.library if client else "", ttl)
+        library = client.library if client is not None else UNKNOWN
+        fix = _write_fix(ctx, node, effect.op, library, ttl) if library in (IOREDIS, NODE_REDIS, UPSTASH) else None
+        if library == CACHE_MANAGER:
+            advice = "Pass a TTL as the third argument, or set a default `ttl` where CacheModule registers the Redis store."
+        else:
+            advice = "Set a TTL (`'EX', seconds`, `setex`) or `expire` the key."
         yield ctx.report(
             node.start_byte, node.end_byte,
             f"`{effect.op}` creates key {_show(key_text(node))} with no expiry: it stays in Redis until deleted or evicted. "
-            f"Set a TTL (`'EX', seconds`, `setex`) or `expire` the key.",
+            + advice,
             fixes=(fix,) if fix else (),
         )
     yield from _wrapper_call_sites(ctx, tree, ttl)

@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from perfaudit.server.analysis.syntax import FUNCTION_KINDS, awaited_call, call_function, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix, Related
 from perfaudit.server.analysis.parsing import node_text, walk
-from perfaudit.server.redis.clients import IOREDIS, NODE_REDIS, client_of_call
+from perfaudit.server.redis.clients import IOREDIS, NODE_REDIS, UPSTASH, client_of_call
 from perfaudit.server.rule import FixAvailability, Rule
 
 ATOMIC_HINT = re.compile(r"atomic|transaction|\.watch\(", re.I)
@@ -187,8 +187,8 @@ def _pipeline_fix(ctx, run) -> Fix | None:
         return None
     fn, fact = ctx.file.facts.call_at(run[0].call.start_byte, run[0].call.end_byte)
     client = client_of_call(ctx.index, ctx.file.path, fn, fact)
-    if client is None:
-        return None
+    if client is None or client.library not in (IOREDIS, NODE_REDIS, UPSTASH):
+        return None  # cache-manager has no pipeline
     start, end = run[0].statement.start_byte, run[-1].statement.end_byte
     block = run[0].statement.parent
     if any(c.type == "comment" and start < c.start_byte < end for c in block.children):

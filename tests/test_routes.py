@@ -276,3 +276,52 @@ def test_a_handler_inherited_from_a_base_controller_reaches_the_subclass_service
     assert route.title == "GET /books"
     assert [(e.target, e.op) for e in route.queries] == [("Post", "findMany")]
     assert len(route.steps) == 1
+
+
+def test_mounts_through_loops_chains_and_require(tmp_path):
+    ws = make_workspace(tmp_path, {
+        "src/app.ts": """\
+            import express from 'express';
+            import { Router } from 'express';
+            import users from './users';
+            import teams from './teams';
+
+            const app = express();
+            const v1 = Router();
+            const table = [
+              { path: '/users', router: users },
+              { path: '/teams', router: teams },
+            ];
+            for (const { path, router } of table) {
+              v1.use(path, router);
+            }
+            // Not a literal table: nothing is guessed.
+            for (const entry of loadPlugins()) {
+              v1.use(entry.path, entry.router);
+            }
+            app.use(express.json()).use('/v1', v1).use('/legacy', require('./legacy'));
+            app.listen(3000);
+            """,
+        "src/users.ts": """\
+            import { Router } from 'express';
+            const r = Router();
+            r.get('/:id', (_req, res) => res.json({}));
+            export default r;
+            """,
+        "src/teams.ts": """\
+            import { Router } from 'express';
+            export default Router().get('/', (_req, res) => res.json([])).post('/', (_req, res) => res.status(201).end());
+            """,
+        "src/legacy.js": """\
+            const { Router } = require('express');
+            const router = Router();
+            router.get('/ping', (_req, res) => res.send('pong'));
+            module.exports = router;
+            """,
+    })
+    assert sorted(table(ws)) == [
+        ("GET", "/legacy/ping"),
+        ("GET", "/v1/teams"),
+        ("GET", "/v1/users/:id"),
+        ("POST", "/v1/teams"),
+    ]

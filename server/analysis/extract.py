@@ -26,6 +26,7 @@ from perfaudit.server.analysis.syntax import (
     last_member,
     member_path,
     name_of,
+    returned_type,
     type_name,
     unwrap,
     value_ref,
@@ -44,6 +45,7 @@ _QUERY_SOURCE = """
 (abstract_class_declaration) @class
 (class) @class
 (variable_declarator) @declarator
+(return_statement) @return
 """
 
 
@@ -184,6 +186,13 @@ class _Builder(ClassFacts, ModuleFacts):
                 else:
                     locals_by_fn.setdefault(owner, []).append((name, ref))
 
+        returns_by_fn: dict[str, list] = {}
+        for ret in caps.get("return", []):
+            owner = self._owner_function(ret, fn_id_by_range)
+            if owner is not None:
+                value = next((c for c in ret.named_children if c.type != "comment"), None)
+                returns_by_fn.setdefault(owner, []).append(value_ref(value) if value is not None else None)
+
         function_facts = []
         for node, fid, cls, parent_id, name in fn_info:
             params, types = self._params(node)
@@ -205,6 +214,7 @@ class _Builder(ClassFacts, ModuleFacts):
                     is_async=is_async,
                     calls=tuple(calls_by_fn.get(fid, ())),
                     locals=tuple(locals_by_fn.get(fid, ())),
+                    returns=self._returns(node, body, returns_by_fn.get(fid)),
                 )
             )
 
@@ -303,13 +313,23 @@ class _Builder(ClassFacts, ModuleFacts):
             types.append(type_name(p.child_by_field_name("type")) if p.type != "identifier" else None)
         return tuple(names), tuple(types)
 
+    def _returns(self, node, body, refs) -> ValueRef | None:
+        """What calling the function gives, when syntax tells (FunctionFact.returns)."""
+        if body is not None and body.type != "statement_block":
+            ref = value_ref(body)  # `() => new Client()`; `x => x.id` says nothing useful
+            return ref if ref is not None and ref.kind == "new" else None
+        if refs and refs[0] is not None and refs[0].kind in ("new", "name", "call") and all(r == refs[0] for r in refs):
+            return refs[0]
+        declared = returned_type(node.child_by_field_name("return_type"))
+        return ValueRef("type", declared) if declared else None
+
     def _call_fact(self, node, fn_id_by_range) -> CallFact | None:
         is_new = node.type == "new_expression"
         fn = call_function(node)
         args = node.child_by_field_name("arguments")
         if fn is None:
             return None
-        callee = _shared(member_path(fn))
+        callee = _shared(member_path(fn, through_calls=True))
         callbacks = []
         arg_names: list[str | None] = []
         if args is not None and args.type == "arguments":

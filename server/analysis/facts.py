@@ -75,6 +75,9 @@ class FunctionFact:
     is_async: bool
     calls: tuple[CallFact, ...]
     locals: tuple[tuple[str, ValueRef], ...] = ()
+    # What calling it gives: what every `return` returns (`new X()`, a
+    # name, a call), else its declared return type (`Promise<T>` -> T).
+    returns: ValueRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +164,7 @@ class FileFacts:
         meaning elsewhere."""
         classes = tuple((c.name, c.extends, c.methods, c.members) for c in self.classes)
         # Named functions only: anonymous ids carry offsets that move as the user types.
-        functions = tuple((f.id, f.params, f.param_types, f.class_name) for f in self.functions if "@" not in f.id)
+        functions = tuple((f.id, f.params, f.param_types, f.class_name, f.returns) for f in self.functions if "@" not in f.id)
         extras = tuple((k, _STRUCTURE_KEYS[k](v) if k in _STRUCTURE_KEYS else v) for k, v in self.extras)
         return (self.imports, self.exports, self.reexports, self.star_exports, self.default_export,
                 self.bindings, classes, functions, extras)

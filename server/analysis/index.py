@@ -257,8 +257,10 @@ class Index:
         elif ref.kind == "object":
             target = Target("object", path, ref.name)
         elif ref.kind == "call":
-            # The result of a factory: `getPrisma()` -> what it returns is unknown.
-            return None
+            # The result of a workspace function (`RedisService.getInstance()`,
+            # `getPrisma()`): what it returns, as far as its facts tell.
+            callee = self.resolve_path(path, tuple(ref.name.split(".")), fn, depth + 1)
+            target = self.returned(callee, depth + 1)
         if target is not None and ref.member is not None:
             return self.member(target, ref.member, depth + 1)
         return target
@@ -301,13 +303,32 @@ class Index:
                 target = Target("instance", receiver[0], receiver[1])
             else:
                 target = Target("instance", path, cls_name)
+        elif head.endswith("()"):  # `getRedis().get`: what the call returns
+            target = self.returned(self.lookup(path, head[:-2], fn, depth + 1), depth + 1)
         else:
             target = self.lookup(path, head, fn, depth + 1)
         for seg in rest:
             if target is None:
                 return None
-            target = self.member(target, seg, depth + 1)
+            called = seg.endswith("()")
+            name = seg[:-2] if called else seg
+            if target.kind == "function" and name not in ("call", "apply", "bind"):
+                # `this.cache.client.get`: `client` is a getter, go on from what it returns.
+                target = self.returned(target, depth + 1)
+                if target is None:
+                    return None
+            target = self.member(target, name, depth + 1)
+            if called:  # `X.getInstance().set`: go on from what `getInstance()` returns
+                target = self.returned(target, depth + 1)
         return target
+
+    def returned(self, target: Target | None, depth: int = 0) -> Target | None:
+        """What calling a function target gives (FunctionFact.returns)."""
+        found = self.function(target) if target is not None and depth <= MAX_DEPTH else None
+        if found is None or found[1].returns is None:
+            return None
+        fpath, fact = found
+        return self.evaluate(fpath, fact.returns, fact, depth + 1)
 
     def klass(self, path: str, name: str) -> ClassFact | None:
         facts = self.facts(path)
@@ -340,7 +361,8 @@ class Index:
                 fid = cls.method(name)
                 if fid is not None:
                     return Target("function", path, fid, this)
-                if target.kind == "instance":
+                # A class's own fields are its statics (`RedisService.instance`).
+                if target.kind in ("instance", "class"):
                     ref = cls.member(name)
                     if ref is not None:
                         owner = self.facts(path)

@@ -43,29 +43,44 @@ def name_of(node) -> str:
     return sys.intern(node_text(node))
 
 
-def member_path(node) -> tuple[str, ...]:
-    """`this.repo.create` -> ("this", "repo", "create"); () when not a plain path."""
+def member_path(node, through_calls: bool = False) -> tuple[str, ...]:
+    """`this.repo.create` -> ("this", "repo", "create"); () when not a plain path.
+
+    `through_calls`: a call in the chain is a segment ending in "()"
+    (`RedisService.getInstance().set` -> ("RedisService", "getInstance()", "set")),
+    and `(await x)` is `x`: the index resolves what the call returns."""
     node = unwrap(node)
     parts: list[str] = []
+    called = False
     while node is not None:
         kind = node.type
+        if through_calls and kind == "call_expression" and not called:
+            called = True
+            node = unwrap(call_function(node))
+            continue
+        if through_calls and kind == "await_expression" and node.named_children and not called:
+            node = unwrap(node.named_children[0])
+            continue
         if kind == "member_expression":
             prop = node.child_by_field_name("property")
             if prop is None:
                 return ()
-            parts.append(name_of(prop))
+            parts.append(sys.intern(node_text(prop) + "()") if called else name_of(prop))
             node = unwrap(node.child_by_field_name("object"))
         elif kind == "subscript_expression":
             index = node.child_by_field_name("index")
-            if index is None or index.type != "string":
+            if index is None or index.type != "string" or called:
                 return ()
             parts.append(node_text(index)[1:-1])
             node = unwrap(node.child_by_field_name("object"))
         elif kind in ("identifier", "this", "super", "property_identifier", "shorthand_property_identifier"):
-            parts.append(name_of(node))
+            if called and kind != "identifier":
+                return ()
+            parts.append(sys.intern(node_text(node) + "()") if called else name_of(node))
             return tuple(reversed(parts))
         else:
             return ()
+        called = False
     return ()
 
 
@@ -169,6 +184,26 @@ def type_name(type_node) -> str | None:
     return None
 
 
+def returned_type(type_node) -> str | None:
+    """The class a return annotation names: `: Repo`, `: Promise<Repo>`,
+    `: Repo | null` -> "Repo"; None for arrays, unions of several types, `void`."""
+    if type_node is None:
+        return None
+    node = type_node.named_children[0] if type_node.type == "type_annotation" and type_node.named_children else type_node
+    if node.type == "union_type":
+        members = [m for m in node.named_children if node_text(m) not in ("null", "undefined")]
+        if len(members) != 1:
+            return None
+        node = members[0]
+    if node.type == "generic_type" and node_text(node.child_by_field_name("name") or node) == "Promise":
+        args = node.child_by_field_name("type_arguments")
+        inner = args.named_children if args is not None else []
+        return returned_type(inner[0]) if len(inner) == 1 else None
+    if node.type == "generic_type" or node.type in ("type_identifier", "nested_type_identifier"):
+        return type_name(node)
+    return None
+
+
 def string_value(node) -> str | None:
     node = unwrap(node)
     if node is None:
@@ -195,13 +230,15 @@ def value_ref(node) -> ValueRef | None:
         if fallback is not None and fallback.type in ("new_expression", "call_expression"):
             return value_ref(fallback)
         return None
+    if node.type == "ternary_expression":
+        return _chosen(node)
     kind = node.type
     if kind == "new_expression":
         ctor = node.child_by_field_name("constructor")
         path = member_path(ctor) if ctor is not None else ()
         return ValueRef("new", ".".join(path)) if path else None
     if kind in ("identifier", "member_expression"):
-        path = member_path(node)
+        path = member_path(node, through_calls=True)
         return ValueRef("name", ".".join(path)) if path else None
     if kind == "call_expression":
         fn = call_function(node)
@@ -214,9 +251,42 @@ def value_ref(node) -> ValueRef | None:
             first = args.named_children[0] if args.named_children else None
             module = string_value(first)
             return ValueRef("import", module) if module else None
-        path = member_path(fn) if fn is not None else ()
+        path = member_path(fn, through_calls=True) if fn is not None else ()
         return ValueRef("call", ".".join(path)) if path else None
     return None
+
+
+def _cast_type(node) -> str | None:
+    """`stub as unknown as Redis` -> "Redis" (the outermost cast)."""
+    while node is not None and node.type == "parenthesized_expression" and node.named_children:
+        node = node.named_children[0]
+    if node is None or node.type != "as_expression" or len(node.named_children) < 2:
+        return None
+    return type_name(node.named_children[-1])
+
+
+def _chosen(node) -> ValueRef | None:
+    """A client chosen by a condition (`cond ? new Redis(url) : (stub as unknown as Redis)`):
+    what the branch that creates something creates, when the other branch
+    is nothing (`null`, `undefined`), the same, or cast to the same class."""
+    branches = [node.child_by_field_name("consequence"), node.child_by_field_name("alternative")]
+    if any(b is None for b in branches):
+        return None
+    refs = [value_ref(b) for b in branches]
+    made = [r for r in refs if r is not None and r.kind in ("new", "call")]
+    if not made or any(r != made[0] for r in made):
+        return None
+    cls = made[0].name.split(".")[-1]
+    for branch, ref in zip(branches, refs):
+        if ref == made[0]:
+            continue
+        inner = unwrap(branch)
+        if inner is not None and inner.type in ("null", "undefined"):
+            continue
+        if made[0].kind == "new" and _cast_type(branch) == cls:
+            continue
+        return None
+    return made[0]
 
 
 def _declarator_bindings(decl) -> list[tuple[str, ValueRef | None, object]]:

@@ -18,6 +18,7 @@ from perfaudit.server.analysis.parsing import grammar, node_text
 
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "options", "head", "all")
+DEFAULT_EXPORT = "<default>"  # the container of `export default Router()...`
 NEST_METHODS = {"Get", "Post", "Put", "Patch", "Delete", "Options", "Head", "All"}
 PAGINATION_KEYS = {"page", "limit", "offset", "cursor", "take", "skip", "pageSize", "perPage", "per_page", "page_size"}
 # Functions that receive an app but never add middleware to it.
@@ -46,6 +47,8 @@ class HandlerRef:
     def label(self) -> str:
         if self.kind == "path":
             return ".".join(self.path)
+        if self.kind == "require":
+            return f"require('{self.path[0]}')"
         if self.kind == "call":
             return ".".join(self.path) + "(" + ", ".join(a.label for a in self.args) + ")"
         if self.kind == "function":
@@ -189,6 +192,10 @@ def _handler_ref(node) -> HandlerRef:
         fn = call_function(node)
         args = node.child_by_field_name("arguments")
         path = member_path(fn) if fn is not None else ()
+        if path == ("require",) and args is not None and args.named_children:
+            module = string_value(args.named_children[0])
+            if module:  # `app.use('/x', require('./x.routes'))`
+                return HandlerRef("require", node.start_byte, node.end_byte, (module,))
         if path[-1:] == ("bind",) and len(path) > 1:
             return HandlerRef("path", node.start_byte, node.end_byte, path[:-1])
         arg_refs = tuple(_handler_ref(a) for a in args.named_children) if args is not None and args.type == "arguments" else ()
@@ -274,6 +281,103 @@ def _express_locals(root) -> tuple[set[str], set[str]]:
                         if prop.type == "shorthand_property_identifier_pattern" and node_text(prop) == "Router":
                             router_names.add("Router")
     return express_names, router_names
+
+
+# Methods that return the app or router they are called on, so calls chain.
+CHAIN_METHODS = set(HTTP_METHODS) | {"use"}
+
+
+def _chain_base(node):
+    """What a `.use(...)`/`.get(...)` chain starts from: `api` of
+    `api.use(a).use(b)`, the `Router()` call of `Router().use('/api', api)`."""
+    node = unwrap(node)
+    while node is not None and node.type == "call_expression":
+        fn = call_function(node)
+        prop = fn.child_by_field_name("property") if fn is not None and fn.type == "member_expression" else None
+        if prop is None or node_text(prop) not in CHAIN_METHODS:
+            break
+        node = unwrap(fn.child_by_field_name("object"))
+    return node
+
+
+def _literal_items(root, name: str, cache: dict):
+    """The object elements of `const <name> = [{ path: '/a', route: a }, ...]`
+    at module level: a list of {key: value node}, or None."""
+    if name in cache:
+        return cache[name]
+    found = None
+    for stmt in root.named_children:
+        decl_parent = stmt.child_by_field_name("declaration") if stmt.type == "export_statement" else stmt
+        if decl_parent is None or decl_parent.type not in ("lexical_declaration", "variable_declaration"):
+            continue
+        for decl in decl_parent.named_children:
+            n = decl.child_by_field_name("name") if decl.type == "variable_declarator" else None
+            value = unwrap(decl.child_by_field_name("value")) if n is not None else None
+            if n is None or node_text(n) != name or value is None or value.type != "array":
+                continue
+            items = []
+            for element in value.named_children:
+                element = unwrap(element)
+                if element is None or element.type != "object":
+                    items = None
+                    break
+                pairs = {}
+                for prop in element.named_children:
+                    if prop.type == "pair" and prop.child_by_field_name("key") is not None:
+                        pairs[node_text(prop.child_by_field_name("key")).strip("'\"")] = prop.child_by_field_name("value")
+                    elif prop.type == "shorthand_property_identifier":
+                        pairs[node_text(prop)] = prop
+                items.append(pairs)
+            found = items
+    cache[name] = found
+    return found
+
+
+def _per_item_args(call, arg_nodes, root, cache):
+    """A `use` inside `routes.forEach((r) => router.use(r.path, r.route))` or
+    `for (const r of routes)` over a literal array: the arguments each item
+    gives (one list per item), or None."""
+    fn = _enclosing_function(call)
+    item = items_name = None
+    if fn is not None and fn.parent is not None and fn.parent.type == "arguments":
+        outer = fn.parent.parent
+        callee = member_path(call_function(outer)) if outer is not None and outer.type == "call_expression" else ()
+        params = fn.child_by_field_name("parameters")
+        first = params.named_children[0] if params is not None and params.named_children else fn.child_by_field_name("parameter")
+        if first is not None and first.type in ("required_parameter", "optional_parameter"):
+            first = first.child_by_field_name("pattern")
+        if len(callee) == 2 and callee[1] == "forEach":
+            item, items_name = first, callee[0]
+    else:
+        loop = call.parent
+        while loop is not None and loop.type not in ("for_in_statement",) + tuple(FUNCTION_KINDS):
+            loop = loop.parent
+        if loop is not None and loop.type == "for_in_statement":
+            right = unwrap(loop.child_by_field_name("right"))
+            item, items_name = loop.child_by_field_name("left"), (node_text(right) if right is not None and right.type == "identifier" else None)
+    if item is None or not items_name:
+        return None
+    items = _literal_items(root, items_name, cache)
+    if not items:
+        return None
+    item_name = node_text(item) if item.type == "identifier" else None
+    keys = {node_text(p) for p in item.named_children if p.type == "shorthand_property_identifier_pattern"} if item.type == "object_pattern" else set()
+    out = []
+    for pairs in items:
+        args = []
+        for arg in arg_nodes:
+            inner = unwrap(arg)
+            path = member_path(inner) if inner is not None else ()
+            if item_name and len(path) == 2 and path[0] == item_name:
+                args.append(pairs.get(path[1]))
+            elif len(path) == 1 and path[0] in keys:
+                args.append(pairs.get(path[0]))
+            else:
+                args.append(arg)
+        if any(a is None for a in args):
+            return None
+        out.append(args)
+    return out
 
 
 def _container_kind(value, express_names: set[str], router_names: set[str]) -> str | None:
@@ -412,6 +516,16 @@ def extract(root, language: str) -> ExpressFacts:
     containers, registrations, uses, passes, aliases, controllers = [], [], [], [], [], []
     timing, pagination, passed = [], [], []
     global_prefix = None
+    chain_names: dict[int, str] = {}  # start of a `Router()` call heading a chain -> the name it goes by
+    literal_arrays: dict = {}
+    for stmt in root.named_children:
+        # `export default Router().use('/api', api)`: a router with no name of its own.
+        value = stmt.child_by_field_name("value") if stmt.type == "export_statement" else None
+        base = _chain_base(value) if value is not None and any(c.type == "default" for c in stmt.children) else None
+        kind = _container_kind(base, express_names, router_names) if base is not None else None
+        if kind is not None:
+            chain_names[base.start_byte] = DEFAULT_EXPORT
+            containers.append(Container(kind, DEFAULT_EXPORT, None, base.start_byte, base.end_byte))
 
     for decl in caps.get("decl", []):
         name = decl.child_by_field_name("name")
@@ -426,10 +540,12 @@ def extract(root, language: str) -> ExpressFacts:
             continue
         if unwrap(value) is not None and unwrap(value).type == "object":
             continue  # an object of handlers: the index resolves its members
-        kind = _container_kind(value, express_names, router_names)
+        base = _chain_base(value)
+        kind = _container_kind(base, express_names, router_names)
         fn = _enclosing_function(decl)
         if kind is not None:
-            containers.append(Container(kind, node_text(name), _scope(decl), value.start_byte, value.end_byte,
+            chain_names[base.start_byte] = node_text(name)  # `const r = Router().get(...)`
+            containers.append(Container(kind, node_text(name), _scope(decl), base.start_byte, base.end_byte,
                                         _returns(fn, node_text(name)), _unreferenced(fn or root, node_text(name))))
         else:
             inner = unwrap(value)
@@ -474,6 +590,13 @@ def extract(root, language: str) -> ExpressFacts:
                                                   prop.start_byte, call.end_byte, fn.end_byte))
                 continue
             receiver = _receiver(obj)
+            if not receiver and method in CHAIN_METHODS:
+                # `api.use(a).use(b)`, `Router().use('/api', api)`: the chain's start.
+                base = _chain_base(obj)
+                if base is not None and base.type == "call_expression":
+                    receiver = (chain_names[base.start_byte],) if base.start_byte in chain_names else ()
+                elif base is not None and base is not unwrap(obj):
+                    receiver = _receiver(base)
             if receiver and method in HTTP_METHODS and len(arg_nodes) >= 2:
                 ok, literal = _route_path(arg_nodes[0])
                 if ok:
@@ -483,6 +606,13 @@ def extract(root, language: str) -> ExpressFacts:
             if receiver and method == "use" and arg_nodes:
                 first = unwrap(arg_nodes[0])
                 ok, literal = _route_path(first)
+                per_item = _per_item_args(call, arg_nodes, root, literal_arrays) if not ok and len(arg_nodes) >= 2 else None
+                if per_item:
+                    for item_args in per_item:
+                        ok, literal = _route_path(item_args[0])
+                        if ok:
+                            uses.append(Use(receiver, literal, tuple(_handler_ref(a) for a in item_args[1:]), call.start_byte, call.end_byte))
+                    continue
                 if ok:
                     uses.append(Use(receiver, literal, tuple(_handler_ref(a) for a in arg_nodes[1:]), call.start_byte, call.end_byte))
                 else:

@@ -19,6 +19,7 @@ from perfaudit.server.redis import READ_COMMANDS, command_name
 from perfaudit.server.express.facts import (
     APP_SINKS,
     CACHE_HELPER,
+    DEFAULT_EXPORT,
     Container,
     HTTP_METHODS,
     HandlerRef,
@@ -414,6 +415,8 @@ class RouteModel:
         if source is None or depth > 8:
             return None
         facts = source.facts
+        if name == "default" and self._container(module, DEFAULT_EXPORT, None) is not None:
+            return ("binding", module, DEFAULT_EXPORT, None)  # `export default Router().use(...)`
         if name == "default" and facts.default_export is not None and facts.default_export.kind == "name":
             return self.identity(module, tuple(facts.default_export.name.split(".")), 0, depth + 1)
         for exported, local in facts.exports:
@@ -503,6 +506,9 @@ class RouteModel:
     def _mounted(self, path: str, arg: HandlerRef, fn, at: int) -> Identity | None:
         if arg.kind == "path":
             return self.identity(path, arg.path, at)
+        if arg.kind == "require":  # `app.use('/x', require('./x.routes'))`
+            module = self.index.resolve_module(path, arg.path[0])
+            return self._exported(module, "default", 0) if module is not None else None
         if arg.kind == "call":
             target = self.index.function(self.index.resolve_path(path, arg.path, fn)) if arg.path else None
             if target is not None:

@@ -9,8 +9,14 @@ of their client types (how NestJS providers are injected). The receiver is
 followed through locals, module bindings, imports and re-exports and `this.`
 members, and through the result of a workspace getter (`const client =
 getRedisClient()`) that returns such a binding or declares a client return
-type; what cannot be followed is not a client (a `.get()` on a router, a Map
-or an axios instance stays unclassified).
+type; through statics and singletons (`RedisService.getInstance().getClient()`),
+getters, `(service as any).client`, and a client chosen by a condition
+(`cond ? new Redis(url) : (stub as unknown as Redis)`). NestJS's cache
+manager over a Redis store is a client too (`cache_manager.py`). A receiver
+that still cannot be resolved is a client only when it is named like one
+and the file sends it Redis-only commands (`zadd`, `expire`, `pipeline`...);
+otherwise what cannot be followed is not a client (a `.get()` on a router,
+a Map or an axios instance stays unclassified).
 
 Wrappers (`redisService.set(...)`) need nothing here: the index reaches the
 commands inside them.
@@ -29,11 +35,14 @@ from perfaudit.server.analysis.syntax import FUNCTION_KINDS, member_path, type_n
 from perfaudit.server.analysis.index import register_classifier
 from perfaudit.server.analysis.facts import register_extractor
 from perfaudit.server.analysis.parsing import arguments, node_text
+from perfaudit.server.redis import cache_manager
 from perfaudit.server.redis.commands import command_name, is_write_command
 
 IOREDIS = "ioredis"
 NODE_REDIS = "node-redis"
 UPSTASH = "upstash"
+CACHE_MANAGER = "cache-manager"  # NestJS's cache manager over a Redis store
+UNKNOWN = "unknown"  # recognised by the commands it is sent, library unseen
 MODULES = {
     "ioredis": IOREDIS,
     "redis": NODE_REDIS,
@@ -293,8 +302,11 @@ def _client_of_ref(index, path: str, ref: ValueRef, fn, holder: str, depth: int)
             return None
         return _client_of_getter(index, path, parts, fn, depth + 1)
     if ref.kind == "type":
-        lib = _library_of_import(index, path, parts[0])
         imported = _imported_name(index, path, parts[0]) or ""
+        if imported == "Cache" and index.imported_module(path, parts[0]) in cache_manager.CACHE_MODULES:
+            # `@Inject(CACHE_MANAGER) cache: Cache`: one store for the whole app.
+            return Client("cache-manager", CACHE_MANAGER) if cache_manager.redis_store(index)[0] else None
+        lib = _library_of_import(index, path, parts[0])
         if lib is not None and (imported in CLIENT_TYPES or parts[-1] in CLIENT_TYPES):
             return Client(f"{path}#{holder}", lib, False)
         return None
@@ -362,8 +374,10 @@ def _member_client(index, path: str, cls_name: str, member: str, depth: int) -> 
             owner = index.facts(path)
             ctor = owner.function(f"{cls.name}.constructor") if owner else None
             return _client_of_ref(index, path, ref, ctor, f"{cls.name}.{member}", depth + 1)
-        if cls.method(member) is not None:
-            return None
+        fid = cls.method(member)
+        if fid is not None:
+            # A getter (`get client() { return this._client; }`): what it returns.
+            return _client_of_getter(index, path, ("this", member), _method_fact(index, path, fid), depth + 1)
         base = index.base_class(path, cls)
         if base is None:
             return None
@@ -372,23 +386,32 @@ def _member_client(index, path: str, cls_name: str, member: str, depth: int) -> 
     return None
 
 
+def _method_fact(index, path: str, fid: str):
+    facts = index.facts(path)
+    return facts.function(fid) if facts is not None else None
+
+
 def client_of(index, path: str, fn, parts: tuple[str, ...], depth: int = 0) -> Client | None:
     """The Redis client that the receiver path `parts` holds at `fn`, or None."""
     if not parts or depth > MAX_DEPTH:
         return None
-    if parts[0] == "this":
-        if len(parts) != 2 or fn is None or not fn.class_name:
+    if parts[-1].endswith("()"):
+        # `getRedis()`, `RedisService.getInstance().getClient()`: what the function returns.
+        return _client_of_getter(index, path, parts[:-1] + (parts[-1][:-2],), fn, depth + 1)
+    if parts[0] == "this" and len(parts) == 2:
+        if fn is None or not fn.class_name:
             return None
         return _member_client(index, path, fn.class_name, parts[1], depth + 1)
     if len(parts) == 1:
         return _client_of_name(index, path, parts[0], fn, depth + 1)
-    # `this.cache.client`, `redisModule.redis`: the owner through the index, then its member.
+    # `this.cache.client`, `redisModule.redis`, `RedisService.client` (a static),
+    # `X.getInstance().client`: the owner through the index, then its member.
     owner = index.resolve_path(path, parts[:-1], fn)
     if owner is None:
         return None
     if owner.kind == "module":
         return _exported_client(index, owner.path, parts[-1], depth + 1)
-    if owner.kind == "instance":
+    if owner.kind in ("instance", "class"):
         return _member_client(index, owner.path, owner.name, parts[-1], depth + 1)
     return None
 
@@ -400,13 +423,65 @@ def client_of_call(index, path: str, fn, call) -> Client | None:
 
 
 def _classify(index, path: str, fn, call):
-    command = command_name(call.method) if call.method else None
-    if command is None or len(call.callee) < 2 or call.is_new:
+    if not call.method or len(call.callee) < 2 or call.is_new:
+        return ()
+    command = command_name(call.method)
+    cache_command = cache_manager.COMMANDS.get(call.method)
+    if command is None and cache_command is None:
         return ()
     client = client_of_call(index, path, fn, call)
-    if client is None:
+    if client is not None and client.library == CACHE_MANAGER:
+        command = cache_command
+    elif client is None and command is not None:
+        client = _named_client(index, path, fn, call)
+    if client is None or command is None:
         return ()
     return (Effect("redis", command, client.id, path, call.start, call.end, (), is_write_command(command)),)
+
+
+# ---------------------------------------------------------------- receivers known by what they are sent
+
+_REDIS_NAME = re.compile(r"redis", re.I)
+# Commands a Map, an LRU cache or a key-value wrapper also has: alone they say nothing.
+GENERIC_COMMANDS = {"get", "set", "del", "exists", "keys", "type", "scan", "append", "rename", "publish", "getdel"}
+BATCH_OPENERS = {"pipeline", "multi"}
+_NAMED: dict[int, tuple[object, frozenset]] = {}
+
+
+def _redis_only(method: str) -> bool:
+    command = command_name(method)
+    return method in BATCH_OPENERS or (command is not None and command not in GENERIC_COMMANDS)
+
+
+def _named_receivers(facts) -> frozenset:
+    """Receivers named like a Redis client that the file sends a Redis-only command."""
+    held = _NAMED.get(id(facts))
+    if held is not None and held[0] is facts:
+        return held[1]
+    out = frozenset(c.callee[:-1] for c in facts.all_calls
+                    if len(c.callee) >= 2 and _REDIS_NAME.search(c.callee[-2]) and _redis_only(c.method))
+    if len(_NAMED) > 5000:
+        _NAMED.clear()
+    _NAMED[id(facts)] = (facts, out)
+    return out
+
+
+def _named_client(index, path: str, fn, call) -> Client | None:
+    """A receiver the index cannot resolve (an untyped parameter, `any`, a
+    package it cannot see) that is named like a Redis client and is sent
+    Redis-only commands (`zadd`, `hincrby`, `expire`, `pipeline`...) in this
+    file: all its commands are Redis commands. `get`/`set`/`del` alone never
+    make a receiver Redis."""
+    receiver = call.callee[:-1]
+    facts = index.facts(path)
+    if facts is None or receiver not in _named_receivers(facts):
+        return None
+    if index.resolve_call(path, fn, call) is not None:
+        return None  # a workspace wrapper: the index follows it
+    target = index.resolve_path(path, receiver, fn)
+    if target is not None and target.kind != "external":
+        return None  # something the index can see, and it is not a client
+    return Client(f"{path}#{'.'.join(receiver)}", UNKNOWN)
 
 
 register_classifier(_classify)
