@@ -37,6 +37,15 @@ export class StatsService {
       600,
     );
   }
+
+  /** A handful of live comments for the moderators' daily spot check. */
+  async spotCheck() {
+    return prisma.comment.findMany({
+      where: { deletedAt: null },
+      select: { id: true, body: true, userId: true },
+      take: 25,
+    });
+  }
 }
 
 export const statsService = new StatsService();
