@@ -76,6 +76,9 @@ class Requirement:
     columns: tuple[str, ...]
     anchor: str  # "where" or "orderBy": the key a finding points at
     slot_is_range: bool = False
+    # How each field is compared ("eq", "null", "in", "range:gte,lt"): the
+    # SQL shape the planner is asked about; not part of the access path.
+    ops: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ class SiteUsage:
     uses: tuple[FieldUse, ...]
     requirements: tuple[Requirement, ...]
     opaque: bool  # the `where` could not be seen
+    limited: bool = False  # `take`, `cursor` or findFirst: the read stops early
+    sort: tuple[tuple[str, str], ...] = ()  # (field, "asc" | "desc") of a seen orderBy
 
     @property
     def weight(self) -> float:
@@ -110,9 +115,11 @@ class _Branch:
     # Equality fields that split a table in two at best (a Boolean flag,
     # `deletedAt: null`): on their own they are no reason for an index.
     flags: tuple[str, ...] = ()
+    ops: tuple[tuple[str, str], ...] = ()
 
     def merge(self, other: "_Branch") -> "_Branch":
-        return _Branch(_dedupe(self.eq + other.eq), _dedupe(self.ranges + other.ranges), _dedupe(self.flags + other.flags))
+        return _Branch(_dedupe(self.eq + other.eq), _dedupe(self.ranges + other.ranges),
+                       _dedupe(self.flags + other.flags), _dedupe(self.ops + other.ops))
 
 
 def _dedupe(items) -> tuple:
@@ -131,6 +138,20 @@ def _array_items(node) -> list | None:
     if node.type == "array":
         return [c for c in node.named_children if c.type != "comment"]
     return [node]
+
+
+def _comparison(value, kind: str) -> str:
+    """How an equality or range value reads in SQL: "eq", "null", "in", "range:gte,lt"."""
+    node = unwrap(value)
+    obj = resolve_object(value) if node is not None else None
+    if kind == EQ:
+        if node is not None and node.type == "null":
+            return "null"
+        if obj is not None and "in" in obj.values:
+            return "in"
+        return "eq"
+    keys = [k for k in ("gt", "gte", "lt", "lte") if obj is not None and k in obj.values]
+    return "range:" + ",".join(keys or ["gte"])
 
 
 def _classify(value) -> str:
@@ -159,6 +180,7 @@ class _Reader:
     def __init__(self, schema):
         self.schema = schema
         self.uses: list[FieldUse] = []
+        self.sort: list[tuple[str, str]] = []
         self.related: list[tuple[str, _Branch]] = []  # (model, branch) from relation filters
 
     def where(self, value, model, depth: int = 0) -> list[_Branch] | None:
@@ -211,9 +233,9 @@ class _Reader:
         if kind == EQ:
             node = unwrap(val)
             flag = f.type == "Boolean" or (node is not None and node.type == "null")
-            return _Branch(eq=(key,), flags=(key,) if flag else ())
+            return _Branch(eq=(key,), flags=(key,) if flag else (), ops=((key, _comparison(val, kind)),))
         if kind == RANGE:
-            return _Branch(ranges=(key,))
+            return _Branch(ranges=(key,), ops=((key, _comparison(val, kind)),))
         return _Branch()
 
     def _compound_unique(self, val, model) -> _Branch:
@@ -275,6 +297,7 @@ class _Reader:
                     return tuple(out)  # relation or aggregate ordering
                 out.append(key)
                 self.uses.append(FieldUse(model.name, key, SORT))
+                self.sort.append((key, "desc" if "desc" in node_text(unwrap(obj.values[key]) or item) else "asc"))
         return tuple(out)
 
     def note_keys(self, value, model, kind: str) -> None:
@@ -316,7 +339,8 @@ def _requirement(model, branch: _Branch, sort: tuple[str, ...], anchor_where: bo
         return None  # `where: { published: true }` alone: an index would not narrow it enough to be used
     columns = _dedupe(eq + ((slot,) if slot else ()) + tuple(c for c in tail if c not in eq))
     anchor = "where" if (eq or slot_is_range) and anchor_where else "orderBy"
-    return Requirement(model.name, eq, slot, columns, anchor, slot_is_range)
+    return Requirement(model.name, eq, slot, columns, anchor, slot_is_range,
+                       tuple(o for o in branch.ops if o[0] in columns))
 
 
 def _key_range(value) -> tuple[int, int] | None:
@@ -371,7 +395,8 @@ def read_site(path: str, node, op: str, model, schema) -> SiteUsage:
             if req is not None:
                 requirements.append(req)
     return SiteUsage(path, node.start_byte, callee_end, op, model.name, tuple(anchors),
-                     tuple(dict.fromkeys(reader.uses)), tuple(dict.fromkeys(requirements)), opaque)
+                     tuple(dict.fromkeys(reader.uses)), tuple(dict.fromkeys(requirements)), opaque,
+                     limited, tuple(reader.sort))
 
 
 def file_sites(source, schema, ties: frozenset | None = None) -> tuple[SiteUsage, ...]:

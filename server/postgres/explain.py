@@ -1,0 +1,73 @@
+"""`perfaudit explain` without the command line: suggestions in, a results document out.
+
+The document (version 1) is what `--format json` prints and what
+`.perfaudit/explain.json` holds; it never contains the database URL.
+"""
+
+from __future__ import annotations
+
+from .planner import DatabaseError, open_session
+from .sql_shapes import model_tables, suggestions
+from .verdicts import INSTALL_HYPOPG, SMALL_TABLE_ROWS, site_confirms, verdict
+
+RESULTS_VERSION = 1
+
+
+def explain(ws, url, create_extension: bool = False, small_rows: int = SMALL_TABLE_ROWS) -> dict:
+    """Plan every suggested index's query sites; raises DatabaseError."""
+    suggested = suggestions(ws, url.schema)
+    tables = model_tables(ws, url.schema)
+    with open_session(url, create_extension=create_extension) as session:
+        server_version = session.server_version()
+        hypopg = session.hypopg_version()
+        sizes = session.table_sizes(dict.fromkeys(t for _, t in tables))
+        for model, table in tables:
+            if table not in sizes:
+                raise DatabaseError(f"the database has no table {table.sql} (model {model}): "
+                                    f"apply the migrations to it first")
+        indexes = [_plan_suggestion(session, s, sizes[s.table][0], hypopg is not None, small_rows) for s in suggested]
+    return {
+        "version": RESULTS_VERSION,
+        "database": {"server_version": server_version, "hypopg": hypopg, "schema": url.schema},
+        "indexes": indexes,
+        "tables": [{"model": m, "table": t.name, "schema": t.schema, "rows": sizes[t][0], "bytes": sizes[t][1]}
+                   for m, t in tables],
+        "notes": [] if hypopg else [INSTALL_HYPOPG],
+    }
+
+
+def _plan_suggestion(session, s, rows: int, has_hypopg: bool, small_rows: int) -> dict:
+    sites = []
+    for shape in s.shapes:
+        try:
+            before = session.plan(shape.sql, shape.params, s.table.name)
+        except DatabaseError as exc:
+            raise DatabaseError(f"planning {s.model}.{shape.op} in {shape.path}:{shape.line} failed: {exc}") from None
+        after = uses = None
+        if has_hypopg:
+            with session.hypothetical(s.create_index) as name:
+                after = session.plan(shape.sql, shape.params, s.table.name)
+            uses = name in after.index_names
+        sites.append((shape, before, after, uses, bool(uses) and site_confirms(before, after, name)))
+    confirmed = sum(1 for *_, ok in sites if ok)
+    # The costliest site speaks for the index: the one it matters most to.
+    shape, before, after, uses, _ = max(sites, key=lambda x: x[1].cost)
+    return {
+        "model": s.model,
+        "fields": list(s.fields),
+        "table": s.table.name,
+        "columns": list(s.columns),
+        "table_rows": rows,
+        "query_sites": [_site_json(*x) for x in sites],
+        "before": before.to_json(),
+        "after": dict(after.to_json(), uses_index=uses) if after is not None else None,
+        "verdict": verdict(rows, small_rows, has_hypopg, confirmed),
+    }
+
+
+def _site_json(shape, before, after, uses, confirmed) -> dict:
+    return {
+        "path": shape.path, "line": shape.line, "op": shape.op, "sql": shape.sql,
+        "before": before.to_json(),
+        "after": dict(after.to_json(), uses_index=uses) if after is not None else None,
+    }
