@@ -13,6 +13,8 @@ relative to the root)::
     P102 = "error"
     [rules.P102]          # options, by code or rule name
     default-take = 50
+    [database]            # `check` asks the planner (perfaudit explain)
+    url-env = "DATABASE_URL"
 
 Editor settings and CLI flags override the file (`Config.merged`). Every
 error names the file and the key, so the user knows what to edit.
@@ -39,7 +41,7 @@ PACKAGE_KEY = "perfaudit"
 
 SEVERITY_CHOICES = "error|warning|information|hint"
 _SELECTOR_RE = re.compile(r"^[A-Z][0-9]{0,3}$")
-_TOP_LEVEL_KEYS = ("select", "ignore", "exclude", "severity", "rules", "unsafe-fixes")
+_TOP_LEVEL_KEYS = ("select", "ignore", "exclude", "severity", "rules", "unsafe-fixes", "database")
 
 
 class ConfigError(Exception):
@@ -140,6 +142,8 @@ class Config:
     options: dict[str, dict] = field(default_factory=dict)
     exclude: list[str] = field(default_factory=list)
     unsafe_fixes: bool = False
+    # `[database] url-env`: the variable holding the URL `check` plans with.
+    database_url_env: str | None = None
     # Where it came from (a display path), for messages; None for defaults.
     source: str | None = None
 
@@ -366,10 +370,25 @@ def config_from_dict(data: Any, source: str, prefix: str = "") -> Config:
                 config.options.setdefault(rule.code, {}).update(opts)
                 # Validate now, so a bad option is reported before any analysis.
                 _validate_options(rule, opts, source, f"{where}.{name}")
+        elif key == "database":
+            config.database_url_env = _database_url_env(value, source, where)
         else:
             known = ", ".join(_TOP_LEVEL_KEYS)
             raise ConfigError(source, where, f"unknown setting (known: {known})")
     return config
+
+
+def _database_url_env(value: Any, source: str, where: str) -> str | None:
+    if not isinstance(value, dict):
+        raise ConfigError(source, where, f"expected a table (url-env = \"DATABASE_URL\"), got {_show(value)}")
+    out = None
+    for name, item in value.items():
+        if str(name).replace("_", "-") != "url-env":
+            raise ConfigError(source, f"{where}.{name}", "unknown setting (known: url-env)")
+        if not isinstance(item, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", item):
+            raise ConfigError(source, f"{where}.{name}", f"expected an environment variable name, got {_show(item)}")
+        out = item
+    return out
 
 
 def _validate_options(rule: Rule, opts: dict, source: str, where: str) -> None:

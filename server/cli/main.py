@@ -37,6 +37,7 @@ COMMAND_MODULES: list[str] = [
     "perfaudit.server.cli.routes_command",
     "perfaudit.server.cli.report_command",
     "perfaudit.server.cli.diff",
+    "perfaudit.server.cli.explain_command",
 ]
 
 

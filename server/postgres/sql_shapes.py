@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from perfaudit.server.index_advisor import advisor_for, p105_options
+from perfaudit.server.prisma import advisor_for, p105_options, schemas
 
 COUNT_OPS = {"count", "aggregate", "groupBy"}
 ONE_ROW_OPS = {"findFirst", "findFirstOrThrow"}
@@ -125,7 +125,7 @@ def suggestions(ws, default_schema: str = "public") -> list[Suggestion]:
     min_sites = options.get("min-sites", 1)
     out: list[Suggestion] = []
     advisor = advisor_for(ws)
-    for schema in ws.schemas:
+    for schema in schemas(ws):
         usage = advisor.usage(schema)
         for name, model_usage in usage.models.items():
             model = model_usage.model
@@ -150,7 +150,7 @@ def suggestions(ws, default_schema: str = "public") -> list[Suggestion]:
 def model_tables(ws, default_schema: str = "public") -> list[tuple[str, Table]]:
     """(model name, table) for every model of every schema in the workspace."""
     out = []
-    for schema in ws.schemas:
+    for schema in schemas(ws):
         for name, model in schema.models.items():
             if model.kind == "model" and model.block_attribute("ignore") is None:
                 out.append((name, table_of(model, default_schema)))
