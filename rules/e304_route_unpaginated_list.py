@@ -52,6 +52,7 @@ from __future__ import annotations
 from perfaudit.server.findings import Applicability, Edit, Fix, Related
 from perfaudit.server.express.routes import routes_in
 from perfaudit.server.express.route_edits import node_at, query_arg_keys, query_filters_by_list
+from perfaudit.server.postgres.results import size_note
 from perfaudit.server.rule import FixAvailability, Rule
 
 RULE = Rule(
@@ -75,7 +76,7 @@ def check(ctx):
         yield ctx.report(
             route.start, route.head_end,
             f"{route.title} returns every matching `{query.target}` row (findMany with no take), however "
-            "many there are, and reads no page, limit or cursor from the request",
+            f"many there are{size_note(ws.root, query.target)}, and reads no page, limit or cursor from the request",
             related=[Related(q.path, q.start, q.end, "findMany with no take") for q in unbounded],
             fixes=_fix(ctx, route, query),
         )

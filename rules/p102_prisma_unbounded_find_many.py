@@ -59,6 +59,7 @@ from __future__ import annotations
 from perfaudit.server.analysis.syntax import FUNCTION_KINDS, member_path
 from perfaudit.server.findings import Applicability, Fix
 from perfaudit.server.analysis.objects import declaration_in_scope, resolve_expression, resolve_object
+from perfaudit.server.postgres.results import size_note
 from perfaudit.server.prisma.calls import callee_end, query_sites
 from perfaudit.server.rule import FixAvailability, Rule
 from perfaudit.server.prisma.select_fields import add_to_arguments
@@ -93,7 +94,7 @@ def check(ctx):
         callee = ".".join(site.callee)
         message = (
             f"`{callee}` has no `take`: it returns every {site.model.name} row that matches, "
-            "however large the table grows; paginate it"
+            f"however large the table grows{size_note(ctx.workspace.root, site.model.name)}; paginate it"
         )
         fix = _fix(ctx, site, default_take)
         yield ctx.report(site.start, callee_end(site), message, fixes=[fix] if fix else [])

@@ -25,7 +25,10 @@ object the analyzer cannot see (an unknown spread, a computed key, a
 parameter) gives no finding. `contains`/`endsWith`/`not` filters and array or
 JSON fields are not served by a B-tree index and are not suggested. Small
 enum-like tables are not special-cased: on a table of ten rows a scan is
-fine, so suppress the finding there.
+fine, so suppress the finding there, or let the planner say so: after
+`perfaudit explain` (or `perfaudit check --database-url`), a suggestion the
+PostgreSQL planner turned down (`not-used`, `small-table`) is not reported,
+and a confirmed one says the cost before and after.
 
 Option `min-sites` (default 1): how many query sites must need an index before
 it is reported; reads that scan (`findMany`, `findFirst`, `count`,
@@ -105,6 +108,7 @@ from __future__ import annotations
 
 from perfaudit.server.findings import Related, Severity
 from perfaudit.server.prisma.index_advisor import MIGRATE_HINT, advisor_for, index_fix, unindexed_fields
+from perfaudit.server.postgres.results import index_advice
 from perfaudit.server.rule import FixAvailability, Rule, Scope
 from perfaudit.server.prisma import schemas
 
@@ -127,7 +131,7 @@ def check(ctx):
     for schema in schemas(ctx.workspace):
         usage = advisor.usage(schema)
         yield from _sort_findings(ctx, schema, usage, min_sites)
-        fields = unindexed_fields(usage, min_sites)
+        fields = _planner_filtered(ctx.workspace.root, unindexed_fields(usage, min_sites))
         if not fields:
             continue
         yield from _schema_findings(ctx, schema, fields)
@@ -139,6 +143,9 @@ def _sort_findings(ctx, schema, usage, min_sites):
     whose sort it does not: which composite serves both."""
     for model_usage in usage.models.values():
         for need in model_usage.unsorted(min_sites):
+            quiet, note = index_advice(ctx.workspace.root, need.model, need.columns)
+            if quiet:
+                continue  # the planner turned the composite down
             model = schema.models[need.model]
             ix = need.served_by
             fix = index_fix(schema, model, need.columns)
@@ -153,10 +160,26 @@ def _sort_findings(ctx, schema, usage, min_sites):
                     site.path, start, end,
                     f"`@@{ix.kind}([{', '.join(ix.fields)}])` serves the filter on {filters} but not the sort on "
                     f"`{need.slot}` ({site.model}.{site.op}): PostgreSQL reads every matching row and sorts them "
-                    f"before taking the first. `@@index([{', '.join(need.columns)}])` serves both the filter and the sort.",
+                    f"before taking the first. `@@index([{', '.join(need.columns)}])` serves both the filter and the sort."
+                    + (f" {note}" if note else ""),
                     related=(Related(model.path, ix.start, ix.end, "the index that serves only the filter"),),
                     fixes=(fix,) if fix is not None else (),
                 )
+
+
+def _planner_filtered(root: str, fields):
+    """Drop the needs the planner turned down (saved `perfaudit explain` results)."""
+    out = {}
+    for key, needs in fields.items():
+        kept = [n for n in needs if not index_advice(root, n.model, n.columns)[0]]
+        if kept:
+            out[key] = kept
+    return out
+
+
+def _planner_notes(root: str, needs) -> str:
+    notes = dict.fromkeys(index_advice(root, n.model, n.columns)[1] for n in needs)
+    return "".join(f" {n}" for n in notes if n)
 
 
 def _site_label(ws, site) -> str:
@@ -181,7 +204,7 @@ def _schema_findings(ctx, schema, fields):
         yield ctx.finding(
             model.path, f.name_start, f.name_end,
             f"`{model_name}.{column}` is filtered or sorted on by {count} query site{'s' if count != 1 else ''} "
-            f"that no index serves: add {suggestion}. {MIGRATE_HINT}",
+            f"that no index serves: add {suggestion}.{_planner_notes(ws.root, needs)} {MIGRATE_HINT}",
             related=related, fixes=fixes,
         )
 
@@ -209,6 +232,6 @@ def _site_findings(ctx, schema, fields):
         yield ctx.finding(
             path, start, end,
             f"No index serves this `{key}` ({site.model}.{site.op}): PostgreSQL scans the table. "
-            f"Add {' and '.join(parts)} in the schema.",
+            f"Add {' and '.join(parts)} in the schema.{_planner_notes(ctx.workspace.root, needs)}",
             related=related, fixes=fixes,
         )

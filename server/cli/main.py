@@ -120,6 +120,9 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--slow-ms", type=float, metavar="MS",
                    help="with --logs: findings on a route whose measured p95 is at least MS become errors")
     add_log_arguments(p)
+    from perfaudit.server.cli.explain_command import add_database_arguments
+
+    add_database_arguments(p)
 
 
 def _write_texts(texts: dict[str, str]) -> None:
@@ -154,6 +157,8 @@ def _run_check(args: argparse.Namespace) -> int:
         pass  # accepted alone: it only changes what the summary calls fixable
     root, paths = resolve_targets(args.paths)
     config = load_config_for(root, args)
+    if args.database_url or config.database_url_env:
+        _refresh_planner_results(root, config, args.database_url)
 
     def run():
         return analyze(root, paths, config)
@@ -188,6 +193,18 @@ def _run_check(args: argparse.Namespace) -> int:
 
     threshold = FAIL_ON[args.fail_on]
     return EXIT_FINDINGS if any(f.severity >= threshold for f in result.findings) else EXIT_OK
+
+
+def _refresh_planner_results(root: str, config, url: str | None) -> None:
+    """`--database-url` or `[database] url-env`: plan first, so P105, P102 and
+    E304 read fresh results (a configured variable that is unset is no error:
+    the saved results, if any, are used)."""
+    from perfaudit.server.analysis.workspace import Workspace
+    from perfaudit.server.cli.explain_command import refresh
+
+    ws = Workspace(root, config)
+    ws.load()
+    refresh(ws, config, url, required=bool(url))
 
 
 def _baseline_and_logs(args: argparse.Namespace, result):

@@ -146,6 +146,13 @@ def _index_suggestions(result, root: str) -> list[dict]:
     return [out[k] for k in sorted(out)]
 
 
+def _planner(root: str) -> dict | None:
+    """The saved `perfaudit explain` results (verdicts and table sizes), if any."""
+    from perfaudit.server.postgres.results import load
+
+    return load(root)
+
+
 def _route_rows(result, root: str, latency) -> list[dict]:
     from perfaudit.server.express.request_logs import findings_on_routes, lens_text
     from perfaudit.server.express.routes import routes
@@ -216,6 +223,7 @@ def build_report(result, latency=None, title: str | None = None) -> dict[str, An
         "rules": statistics(result),
         "routes": _route_rows(result, root, latency),
         "indexes": _index_suggestions(result, root),
+        "planner": _planner(root),
         "logs": None,
     }
     if latency is not None:
@@ -308,4 +316,16 @@ def to_markdown(report: dict) -> str:
         out.append("Then create the migration: `npx prisma migrate dev --name add_performance_indexes`.")
     else:
         out.append("None: every filtered or sorted field and every foreign key has an index.")
+    out += ["", "## Index advice checked by the PostgreSQL planner", ""]
+    planner = report.get("planner")
+    if planner:
+        from perfaudit.server.cli.explain_output import index_table_markdown, tables_markdown
+
+        db = planner.get("database", {})
+        out.append(f"From the last `perfaudit explain` (PostgreSQL {db.get('server_version', '?')}, "
+                   f"HypoPG {db.get('hypopg') or 'not installed'}): a suggestion the planner turns down "
+                   "(`not-used`, `small-table`) is left out of the findings above.")
+        out += [""] + index_table_markdown(planner) + ["", "Table sizes:", ""] + tables_markdown(planner)
+    else:
+        out.append("Not asked: run `perfaudit explain --database-url URL` to have the planner check the suggestions.")
     return "\n".join(out).rstrip() + "\n"

@@ -184,5 +184,20 @@ def to_html(report: dict) -> str:
         out.append("<p>Then create the migration: <code>npx prisma migrate dev --name add_performance_indexes</code>.</p>")
     else:
         out.append("<p>None: every filtered or sorted field and every foreign key has an index.</p>")
+    planner = report.get("planner")
+    if planner:
+        from perfaudit.server.postgres.verdicts import human_rows
+
+        out.append("<h2>Index advice checked by the PostgreSQL planner</h2>")
+        out.append("<table><tr><th>Index</th><th>Table rows</th><th>Cost before</th><th>Cost after</th><th>Verdict</th></tr>")
+        for e in planner.get("indexes", []):
+            after = e.get("after")
+            after_cost = f"{after['cost']:,.2f}" if after else "-"
+            out.append(f"<tr><td><code>{_e(e['model'])}</code> <code>@@index([{_e(', '.join(e['fields']))}])</code></td>"
+                       f"<td class=\"n\">{_e(human_rows(e['table_rows']))}</td>"
+                       f"<td class=\"n\">{e['before']['cost']:,.2f}</td>"
+                       f"<td class=\"n\">{after_cost}</td>"
+                       f"<td><b>{_e(e['verdict'])}</b></td></tr>")
+        out.append("</table>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"

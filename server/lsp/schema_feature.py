@@ -58,8 +58,17 @@ def schema_lenses(ws, path: str) -> list[SchemaLens]:
         n = len(model_usage.sites)
         k = len(model_usage.unindexed(min_sites))
         out.append(SchemaLens(model.name, model.name_start, model.name_end,
-                              f"{_plural(n, 'query site')}, {_plural(k, 'unindexed filter')}"))
+                              f"{_plural(n, 'query site')}, {_plural(k, 'unindexed filter')}{_rows(ws.root, model.name)}"))
     return out
+
+
+def _rows(root: str, model: str) -> str:
+    """', 200 k rows' from the saved `perfaudit explain` results, else ''."""
+    from perfaudit.server.postgres.results import load, table_rows
+    from perfaudit.server.postgres.verdicts import human_rows
+
+    rows = table_rows(load(root), model)
+    return f", {human_rows(rows)} rows" if rows is not None else ""
 
 
 def _site_line(ws, site) -> str:
@@ -67,7 +76,19 @@ def _site_line(ws, site) -> str:
     return f"`{site.op}` in {ws.relpath(site.path)}:{line}"
 
 
-def _describe_need(need) -> str:
+def _planner(root: str, need) -> str:
+    """What the saved `perfaudit explain` results say about an unserved need."""
+    from perfaudit.server.postgres.results import index_result, load
+
+    entry = index_result(load(root), need.model, need.columns)
+    if entry is None:
+        return ""
+    before, after = entry.get("before") or {}, entry.get("after")
+    cost = f"cost {before.get('cost', 0):,.2f}" + (f" -> {after.get('cost', 0):,.2f}" if after else "")
+    return f" (planner: **{entry.get('verdict')}**, {cost})"
+
+
+def _describe_need(need, root: str = "") -> str:
     parts = []
     if need.eq:
         ordered = [c for c in need.columns if c in need.eq]
@@ -86,7 +107,7 @@ def _describe_need(need) -> str:
     elif need.coverage == "partial":
         verdict = f"partly served by {shown}; `@@index([{', '.join(need.columns)}])` would serve it fully"
     else:
-        verdict = f"**no index**: add `@@index([{', '.join(need.columns)}])`"
+        verdict = f"**no index**: add `@@index([{', '.join(need.columns)}])`{_planner(root, need)}"
     return f"- {head} ({_plural(sites, 'site')}): {verdict}"
 
 
@@ -95,7 +116,7 @@ def _hover_model(ws, model, model_usage, min_sites) -> str:
              f"{_plural(len(model_usage.unindexed(min_sites)), 'unindexed filter')}"]
     if model_usage.needs:
         lines.append("")
-        lines.extend(_describe_need(n) for n in model_usage.needs)
+        lines.extend(_describe_need(n, ws.root) for n in model_usage.needs)
     if model_usage.sites:
         lines.append("")
         lines.append("Query sites:")
@@ -121,7 +142,7 @@ def _hover_field(ws, model, field, model_usage, min_sites) -> str:
     needs = [n for n in model_usage.needs if field.name in n.columns]
     if needs:
         lines.append("")
-        lines.extend(_describe_need(n) for n in needs)
+        lines.extend(_describe_need(n, ws.root) for n in needs)
     if sites:
         lines.append("")
         lines.extend(f"- {_site_line(ws, s)}" for s in sites[:MAX_SITES])

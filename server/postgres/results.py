@@ -76,3 +76,46 @@ def table_rows(results: dict | None, model: str) -> int | None:
         if isinstance(entry, dict) and entry.get("model") == model and isinstance(entry.get("rows"), int):
             return entry["rows"]
     return None
+
+
+# ---------------------------------------------------------------- for the rules
+
+
+def _model_entry(results: dict | None, model: str) -> dict | None:
+    """The table entry of `model`, also by its delegate name (`readList`)."""
+    for entry in (results or {}).get("tables", ()):
+        name = entry.get("model") if isinstance(entry, dict) else None
+        if isinstance(name, str) and model in (name, name[:1].lower() + name[1:]):
+            return entry
+    return None
+
+
+def size_note(root: str, model: str) -> str:
+    """' (`Post` holds 2.1 M rows)' from the saved results, else ''."""
+    from .verdicts import human_rows
+
+    entry = _model_entry(load(root), model)
+    if entry is None or not isinstance(entry.get("rows"), int):
+        return ""
+    return f" (`{entry['model']}` holds {human_rows(entry['rows'])} rows)"
+
+
+def index_advice(root: str, model: str, fields) -> tuple[bool, str]:
+    """(quiet, note) for a suggested index: quiet when the planner turned it
+    down (`not-used`, `small-table`); the note says what it found."""
+    from .verdicts import CONFIRMED, QUIET, human_rows
+
+    entry = index_result(load(root), model, fields)
+    if entry is None:
+        return False, ""
+    verdict = entry.get("verdict")
+    rows = entry.get("table_rows")
+    size = f"{human_rows(rows)} rows" if isinstance(rows, int) else "rows unknown"
+    if verdict in QUIET:
+        return True, f"the planner turned it down ({verdict}, {size})"
+    before, after = entry.get("before") or {}, entry.get("after") or {}
+    if verdict == CONFIRMED:
+        return False, (f"The PostgreSQL planner confirms it: cost {before.get('cost', 0):,.2f} -> "
+                       f"{after.get('cost', 0):,.2f} ({before.get('node')} -> {after.get('node')}) "
+                       f"on {size} (perfaudit explain).")
+    return False, f"`{model}` holds {size}; without HypoPG the planner was not asked (perfaudit explain)."

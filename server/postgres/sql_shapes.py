@@ -129,7 +129,8 @@ def suggestions(ws, default_schema: str = "public") -> list[Suggestion]:
         usage = advisor.usage(schema)
         for name, model_usage in usage.models.items():
             model = model_usage.model
-            for need in model_usage.unindexed(min_sites):
+            # Unserved needs, and served filters whose sort no index continues.
+            for need in model_usage.unindexed(min_sites) + model_usage.unsorted(min_sites):
                 s = Suggestion(name, tuple(need.columns), table_of(model, default_schema),
                                tuple(column_of(model, c) for c in need.columns))
                 seen = set()

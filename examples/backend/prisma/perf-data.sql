@@ -9,6 +9,11 @@ INSERT INTO "User" ("id", "email", "displayName", "passwordHash")
 SELECT 'u' || g, 'reader' || g || '@example.com', 'Reader ' || g, 'x'
 FROM generate_series(1, 2000) AS g;
 
+INSERT INTO "ReadList" ("id", "ownerId", "title", "visibility", "updatedAt")
+SELECT 'r' || g, 'u' || (1 + g % 2000), 'List ' || g,
+       (CASE WHEN g % 10 = 0 THEN 'PUBLIC' ELSE 'PRIVATE' END)::"Visibility", now()
+FROM generate_series(1, 5000) AS g;
+
 INSERT INTO "Book" ("id", "isbn", "title", "author")
 SELECT 'b' || g, lpad((9780000000000 + g)::text, 13, '0'), 'Book ' || g, 'Author ' || (g % 7)
 FROM generate_series(1, 20) AS g;
