@@ -1,7 +1,7 @@
 """The architecture as contracts: which part of perfaudit may import which.
 
 - `analysis` (the core) imports no wing and no face;
-- a wing (`prisma`, `redis`, `express`, `node`) imports the core and the
+- a wing (`prisma`, `redis`, `express`, `node`, `postgres`) imports the core and the
   neutral pieces, another wing only through its package (`perfaudit.server.redis`,
   never `perfaudit.server.redis.clients`), and no face;
 - the neutral pieces (engine, rule contract, registry, findings, fixes,
@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-WINGS = {"prisma", "redis", "express", "node"}
+WINGS = {"prisma", "redis", "express", "node", "postgres"}
 FACES = {"cli", "lsp"}
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from perfaudit.server.prisma import advisor_for, p105_options, schemas
+import perfaudit.server.prisma as prisma_wing
 
 COUNT_OPS = {"count", "aggregate", "groupBy"}
 ONE_ROW_OPS = {"findFirst", "findFirstOrThrow"}
@@ -121,11 +121,11 @@ def shape_sql(schema, model, requirement, site, default_schema: str) -> tuple[st
 
 def suggestions(ws, default_schema: str = "public") -> list[Suggestion]:
     """Every index P105 would suggest in the workspace, with its query shapes."""
-    options = p105_options(ws) or {}
+    options = prisma_wing.p105_options(ws) or {}
     min_sites = options.get("min-sites", 1)
     out: list[Suggestion] = []
-    advisor = advisor_for(ws)
-    for schema in schemas(ws):
+    advisor = prisma_wing.advisor_for(ws)
+    for schema in prisma_wing.schemas(ws):
         usage = advisor.usage(schema)
         for name, model_usage in usage.models.items():
             model = model_usage.model
@@ -151,7 +151,7 @@ def suggestions(ws, default_schema: str = "public") -> list[Suggestion]:
 def model_tables(ws, default_schema: str = "public") -> list[tuple[str, Table]]:
     """(model name, table) for every model of every schema in the workspace."""
     out = []
-    for schema in schemas(ws):
+    for schema in prisma_wing.schemas(ws):
         for name, model in schema.models.items():
             if model.kind == "model" and model.block_attribute("ignore") is None:
                 out.append((name, table_of(model, default_schema)))
