@@ -38,10 +38,10 @@ export class StatsService {
     );
   }
 
-  /** A handful of live comments for the moderators' daily spot check. */
-  async spotCheck() {
+  /** A handful of today's live comments for the moderators' spot check. */
+  async spotCheck(since: Date) {
     return prisma.comment.findMany({
-      where: { deletedAt: null },
+      where: { deletedAt: null, createdAt: { gte: since } },
       select: { id: true, body: true, userId: true },
       take: 25,
     });

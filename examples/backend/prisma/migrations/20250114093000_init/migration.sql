@@ -117,7 +117,7 @@ CREATE INDEX "Session_userId_idx" ON "Session"("userId");
 CREATE INDEX "ReadList_ownerId_updatedAt_idx" ON "ReadList"("ownerId", "updatedAt");
 
 -- CreateIndex
-CREATE INDEX "ReadList_visibility_idx" ON "ReadList"("visibility");
+CREATE INDEX "ReadList_visibility_id_idx" ON "ReadList"("visibility", "id");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "Tag_name_key" ON "Tag"("name");
