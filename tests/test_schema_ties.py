@@ -15,6 +15,7 @@ from perfaudit.server.engine import analyze
 from perfaudit.server.express.routes import routes
 from perfaudit.server.lsp.schema_feature import schema_lenses
 from perfaudit.server.prisma import schema_for_call, schema_label, schema_of_effect
+from perfaudit.server.prisma.clients import client_origin
 from perfaudit.server.prisma.ties import split_query
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,6 +75,26 @@ def test_every_query_runs_against_the_schema_of_its_client(monorepo):
         ("apps/reports/src/jobs/weekly-digest.ts", "warehouse.user.findMany", ANALYTICS),
         ("apps/reports/src/jobs/weekly-digest.ts", "accounts.user.findMany", CORE),
     ]
+
+
+def test_clients_are_followed_into_the_packages_that_create_them(monorepo):
+    """Package names resolve through each package's package.json to its
+    source (no tsconfig paths): the walk ends where the client is made."""
+    def origin(rel, callee):
+        path = str(MONOREPO / rel)
+        for fn, call in monorepo.files[path].facts.calls_in_scope:
+            if ".".join(call.callee) == callee:
+                found, _ = client_origin(monorepo.index, path, fn, split_query(call.callee)[0])
+                return (monorepo.relpath(found.path), found.spec) if found else None
+
+    assert "paths" not in json.loads((MONOREPO / "tsconfig.json").read_text())["compilerOptions"]
+    assert origin("apps/api/src/routes/dashboard.routes.ts", "db.user.findMany") == (
+        "packages/core-db/src/client.ts", "./generated/client")  # @acme/data -> @acme/core-db -> its generator output
+    assert origin("apps/admin/src/teams/teams.service.ts", "this.prisma.user.findUnique") == (
+        "packages/core-db/src/index.ts", "./generated/client")  # PrismaService extends the re-exported class
+    assert origin("apps/api/src/services/activity.service.ts", "tx.user.findFirst") == (
+        "packages/analytics-db/src/index.ts", "@prisma/client")
+    assert origin("apps/reports/src/jobs/backfill.ts", "db.user.findMany") is None
 
 
 @pytest.fixture(scope="module")
