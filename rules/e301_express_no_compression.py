@@ -3,6 +3,9 @@ Finds an Express app (`express()`) that never gets a compression middleware
 (`compression()` or an equivalent such as `shrink-ray`), looking through the
 helpers the app is handed to (`setupMiddleware(app)` in another file). When
 the app goes somewhere the analyzer cannot see, the rule stays silent.
+A NestJS app (`NestFactory.create(AppModule)`) is judged the same way, by its
+`app.use(...)` calls; a Fastify app (`fastify()`) by the plugins it
+registers (`@fastify/compress`), with no fix.
 
 ## Why is this bad?
 JSON and HTML compress five to ten times. Without compression every response
@@ -47,7 +50,7 @@ from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.express.routes import route_model
 from perfaudit.server.express.facts import express_facts
 from perfaudit.server.express.route_edits import (
-    COMPRESSION_MODULES, app_identity, dependencies, import_insertion, import_line, line_indent, node_at, package_json_for, ref_modules, statement_of,
+    COMPRESSION_MODULES, app_identity, app_label, dependencies, import_insertion, import_line, line_indent, node_at, package_json_for, ref_modules, statement_of,
 )
 from perfaudit.server.rule import FixAvailability, Rule
 
@@ -71,8 +74,12 @@ def check(ctx):
             continue
         if any(ref_modules(model, path, arg) & COMPRESSION_MODULES for path, use in uses for arg in use.args):
             continue
+        message = f"{app_label(app)} app without compression: every JSON and HTML response goes out uncompressed"
+        if app.framework == "fastify":
+            # Fastify compresses through a plugin; the Express middleware fix does not apply.
+            yield ctx.report(app.start, app.end, message + "; register `@fastify/compress`")
+            continue
         missing = _missing_packages(ctx)
-        message = "Express app without compression: every JSON and HTML response goes out uncompressed"
         if missing:
             message += f"; run `npm install {' '.join(missing)}`"
         yield ctx.report(app.start, app.end, message, fixes=_fix(ctx, app))

@@ -2,7 +2,11 @@
 Finds an Express app (`express()`) where nothing measures how long requests
 take: no `morgan`, `pino-http`, `response-time`, `express-winston`, and no
 middleware of its own that starts a timer and listens for the response's
-`finish`. Helpers the app is handed to are looked into; an app that goes
+`finish`. A NestJS app (`NestFactory.create`) counts the same middleware,
+and also an interceptor that reads a clock around `next.handle()`
+(`app.useGlobalInterceptors(...)` or an `APP_INTERCEPTOR` provider),
+middleware applied with `consumer.apply(...)`, and `nestjs-pino`. A Fastify
+app counts its built-in logger (`logger: true`) and `onResponse` hooks. Helpers the app is handed to are looked into; an app that goes
 where the analyzer cannot see, or a project that loads an APM agent
 (`dd-trace`, `newrelic`, OpenTelemetry), is left alone.
 
@@ -46,7 +50,7 @@ from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.express.routes import route_model
 from perfaudit.server.express.facts import express_facts
 from perfaudit.server.express.route_edits import (
-    APM_PACKAGES, TIMING_MODULES, app_identity, dependencies, line_indent, node_at, package_json_for, ref_modules, ref_times_requests, statement_of,
+    APM_PACKAGES, TIMING_MODULES, app_identity, app_label, dependencies, line_indent, node_at, package_json_for, ref_modules, ref_times_requests, statement_of,
 )
 from perfaudit.server.rule import FixAvailability, Rule
 
@@ -72,11 +76,20 @@ def check(ctx):
         uses, escaped = model.app_setup(app_identity(ctx.file.path, app))
         if escaped:
             continue
-        if any(ref_modules(model, p, a) & TIMING_MODULES or ref_times_requests(model, p, a)
-               for p, use in uses for a in use.args):
+        if app.timed:
+            continue  # fastify's logger reports each response's time
+        refs = [(p, a) for p, use in uses for a in use.args]
+        if app.framework == "nest":
+            refs += model.nest_globals  # interceptors and middleware every Nest app runs
+        if any(ref_modules(model, p, a) & TIMING_MODULES or ref_times_requests(model, p, a) for p, a in refs):
+            continue
+        if app.framework == "fastify":
+            yield ctx.report(app.start, app.end,
+                             "Fastify app without request timing: slow endpoints go unnoticed "
+                             "(create it with `logger: true`, or add an `onResponse` hook that logs `reply.elapsedTime`)")
             continue
         yield ctx.report(app.start, app.end,
-                         "Express app without request timing: slow endpoints go unnoticed "
+                         f"{app_label(app)} app without request timing: slow endpoints go unnoticed "
                          "(add pino-http, morgan or a slow-request logger)",
                          fixes=_fix(ctx, app))
 

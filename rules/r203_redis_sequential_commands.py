@@ -147,10 +147,13 @@ def check(ctx):
             first = run[0]
             commands = ", ".join(u.effect.op for u in run)
             fix = _pipeline_fix(ctx, run)
+            if first.effect.target == "cache-manager":  # NestJS's cache manager: no pipeline, but mget/mset
+                advice = "Read them with one `mget(...)` (write with one `mset(...)`)."
+            else:
+                advice = "Send them in one `pipeline()` (or `multi()`) and read the replies from `exec()`."
             yield ctx.report(
                 first.call.start_byte, first.call.end_byte,
-                f"{len(run)} Redis commands awaited one after another ({commands}): one round trip each. "
-                f"Send them in one `pipeline()` (or `multi()`) and read the replies from `exec()`.",
+                f"{len(run)} Redis commands awaited one after another ({commands}): one round trip each. " + advice,
                 related=tuple(Related(ctx.file.path, u.call.start_byte, u.call.end_byte, f"`{u.effect.op}`") for u in run[1:]),
                 fixes=(fix,) if fix else (),
             )

@@ -15,6 +15,7 @@ from perfaudit.server.analysis import facts as facts_mod
 from perfaudit.server.analysis.syntax import value_ref
 from perfaudit.server.analysis.syntax import FUNCTION_KINDS, call_function, member_path, string_value, unwrap
 from perfaudit.server.analysis.parsing import grammar, node_text
+from perfaudit.server.express import fastify, nest
 
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "options", "head", "all")
@@ -22,7 +23,8 @@ DEFAULT_EXPORT = "<default>"  # the container of `export default Router()...`
 NEST_METHODS = {"Get", "Post", "Put", "Patch", "Delete", "Options", "Head", "All"}
 PAGINATION_KEYS = {"page", "limit", "offset", "cursor", "take", "skip", "pageSize", "perPage", "per_page", "page_size"}
 # Functions that receive an app but never add middleware to it.
-APP_SINKS = {"createServer", "listen", "serverless", "request", "supertest", "handler"}
+APP_SINKS = {"createServer", "listen", "serverless", "request", "supertest", "handler",
+             "createDocument", "setup"}  # NestJS's SwaggerModule reads the app, adds docs routes
 # A workspace function with one of these names that runs a callback is a cache read.
 CACHE_HELPER = re.compile(r"^(getOrSet\w*|getCached\w*|cached|remember\w*|wrap|withCache|cacheAside|fetchCached\w*)$")
 PARALLEL_CALLS = {("Promise", "all"), ("Promise", "allSettled"), ("Promise", "race"), ("Promise", "any")}
@@ -67,6 +69,8 @@ class Container:
     end: int
     returned: bool = False  # the enclosing function returns it
     unreferenced: bool = False  # the name is never read after its declaration: a dead app serves nothing
+    framework: str = "express"  # "express" | "nest" (`NestFactory.create`) | "fastify"
+    timed: bool = False  # created with a logger that times every response (`fastify({ logger: true })`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,14 +129,15 @@ class ExpressFacts:
     aliases: tuple[tuple[str, tuple[int, int] | None, tuple[str, ...], int], ...] = ()  # (name, scope, callee, start)
     controllers: tuple[NestController, ...] = ()
     global_prefix: str | None = None
-    timing_offsets: tuple[int, ...] = ()  # `res.on('finish')` and friends
+    timing_offsets: tuple[int, ...] = ()  # `res.on('finish')` and friends, clocks around a Nest `next.handle()`
+    nest_globals: tuple[HandlerRef, ...] = ()  # APP_INTERCEPTOR providers, `consumer.apply(...)`, `X.forRoot()`
     pagination_offsets: tuple[int, ...] = ()  # `req.query.page`, `{ page } = req.query`, `@Query('limit')`
     query_passed_offsets: tuple[int, ...] = ()  # `req.query` handed on whole (maybe paginated)
     # `export const statsController = { async overview(req, res) {...} }`: (name, ((key, start, end), ...))
 
     @property
     def empty(self) -> bool:
-        return not (self.containers or self.registrations or self.uses or self.controllers)
+        return not (self.containers or self.registrations or self.uses or self.controllers or self.nest_globals)
 
 
 _QUERY = """
@@ -150,6 +155,7 @@ _QUERY = """
   property: (property_identifier) @_query_itself (#eq? @_query_itself "query")) @member
 (decorator) @decorator
 (public_field_definition) @field
+(object (pair key: (property_identifier) @_provide (#eq? @_provide "provide"))) @object
 """
 
 
@@ -202,6 +208,9 @@ def _handler_ref(node) -> HandlerRef:
         return HandlerRef("call", node.start_byte, node.end_byte, path, arg_refs)
     if kind == "array":
         return HandlerRef("array", node.start_byte, node.end_byte, (), tuple(_handler_ref(a) for a in node.named_children))
+    if kind == "new_expression":  # `app.useGlobalInterceptors(new TimingInterceptor())`
+        path = member_path(node.child_by_field_name("constructor"))
+        return HandlerRef("new", node.start_byte, node.end_byte, path) if path else HandlerRef("other", node.start_byte, node.end_byte)
     return HandlerRef("other", node.start_byte, node.end_byte)
 
 
@@ -380,18 +389,28 @@ def _per_item_args(call, arg_nodes, root, cache):
     return out
 
 
-def _container_kind(value, express_names: set[str], router_names: set[str]) -> str | None:
+def _container_kind(value, express_names: set[str], router_names: set[str], apps: dict | None = None) -> str | None:
     value = unwrap(value)
+    if value is not None and value.type == "await_expression" and value.named_children:
+        value = unwrap(value.named_children[0])  # `await NestFactory.create(AppModule)`
     if value is None or value.type != "call_expression":
         return None
     path = member_path(call_function(value))
-    if len(path) == 1 and path[0] in express_names:
+    if len(path) == 1 and path[0] in express_names or apps and path in apps:
         return "app"
     if len(path) == 2 and path[0] in express_names and path[1] == "Router":
         return "router"
     if len(path) == 1 and path[0] in router_names:
         return "router"
     return None
+
+
+def _app_call(value):
+    """The call that creates a container (through `await`)."""
+    value = unwrap(value)
+    if value is not None and value.type == "await_expression" and value.named_children:
+        value = unwrap(value.named_children[0])
+    return value if value is not None and value.type == "call_expression" else None
 
 
 def _returns(fn_node, name: str) -> bool:
@@ -502,7 +521,7 @@ def _pattern_keys(pattern) -> set[str]:
 
 # A file with none of these has no Express or NestJS facts: skipping its
 # calls saves most of the extraction for services and repositories.
-_EXPRESS_HINTS = (b"express", b"Router", b"@Controller", b"NestFactory", b"query", b".use(", b"listen(",
+_EXPRESS_HINTS = (b"express", b"Router", b"@Controller", b"NestFactory", b"fastify", b"Interceptor", b"consumer", b"query", b".use(", b"listen(",
                   b"finish", b"req", b"res.", b"onFinished", b"onHeaders")
 
 
@@ -513,6 +532,10 @@ def extract(root, language: str) -> ExpressFacts:
     query = _express_query(language)
     caps = tree_sitter.QueryCursor(query).captures(root)
     express_names, router_names = _express_locals(root)
+    # Apps of other frameworks: callee path -> framework.
+    other_apps = {(n, "create"): "nest" for n in nest.factory_names(root)}
+    other_apps.update({(n,): "fastify" for n in fastify.factory_names(root)})
+    nest_globals: list[HandlerRef] = []
     containers, registrations, uses, passes, aliases, controllers = [], [], [], [], [], []
     timing, pagination, passed = [], [], []
     global_prefix = None
@@ -543,10 +566,14 @@ def extract(root, language: str) -> ExpressFacts:
         base = _chain_base(value)
         kind = _container_kind(base, express_names, router_names)
         fn = _enclosing_function(decl)
+        kind = kind or _container_kind(base, express_names, router_names, other_apps)
         if kind is not None:
             chain_names[base.start_byte] = node_text(name)  # `const r = Router().get(...)`
-            containers.append(Container(kind, node_text(name), _scope(decl), base.start_byte, base.end_byte,
-                                        _returns(fn, node_text(name)), _unreferenced(fn or root, node_text(name))))
+            made = _app_call(base)
+            framework = other_apps.get(member_path(call_function(made)), "express") if made is not None else "express"
+            containers.append(Container(kind, node_text(name), _scope(decl), made.start_byte, made.end_byte,
+                                        _returns(fn, node_text(name)), _unreferenced(fn or root, node_text(name)),
+                                        framework, framework == "fastify" and fastify.logs_responses(made)))
         else:
             inner = unwrap(value)
             if inner is not None and inner.type == "await_expression" and inner.named_children:
@@ -579,6 +606,7 @@ def extract(root, language: str) -> ExpressFacts:
                 containers.append(Container(kind, "this." + left[1], None, call.start_byte, call.end_byte))
         if path and _is_timing_call(call, path, args):
             timing.append(call.start_byte)
+        nest_globals.extend(nest.globals_of(call, path, _handler_ref))
         if fn.type == "member_expression":
             prop = fn.child_by_field_name("property")
             method = node_text(prop) if prop is not None else ""
@@ -620,6 +648,15 @@ def extract(root, language: str) -> ExpressFacts:
                 continue
             if receiver and method == "setGlobalPrefix" and arg_nodes:
                 global_prefix = string_value(arg_nodes[0])
+            if receiver and (method in nest.APP_HOOKS or method == "register") and arg_nodes:
+                # `app.useGlobalInterceptors(new X())`, fastify's `app.register(compress)`.
+                uses.append(Use(receiver, "", tuple(_handler_ref(a) for a in arg_nodes[:1 if method == "register" else None]),
+                                call.start_byte, call.end_byte))
+                continue
+            if receiver and method == "addHook" and fastify.is_response_hook(arg_nodes):
+                uses.append(Use(receiver, "", (HandlerRef("hook", call.start_byte, call.end_byte, ("onResponse",)),),
+                                call.start_byte, call.end_byte))
+                continue
         # Anything handed on by name: resolved against apps and routers later.
         for i, arg in enumerate(arg_nodes):
             inner = unwrap(arg)
@@ -668,6 +705,15 @@ def extract(root, language: str) -> ExpressFacts:
         ctrl = _nest_controller(cls)
         if ctrl is not None:
             controllers.append(ctrl)
+        body = cls.child_by_field_name("body")
+        for member in body.named_children if body is not None else ():
+            if member.type == "method_definition":
+                at = nest.interceptor_timing(member)
+                if at is not None:
+                    timing.append(at)
+
+    for obj in caps.get("object", []):
+        nest_globals.extend(nest.provider_globals(obj, _handler_ref))
 
     return ExpressFacts(
         containers=tuple(containers),
@@ -680,6 +726,7 @@ def extract(root, language: str) -> ExpressFacts:
         timing_offsets=tuple(sorted(timing)),
         pagination_offsets=tuple(sorted(pagination)),
         query_passed_offsets=tuple(sorted(passed)),
+        nest_globals=tuple(nest_globals),
     )
 
 

@@ -20,10 +20,12 @@ from perfaudit.server.express.routes import (
 
 # ------------------------------------------------------------------ helpers for rules and fixes
 
-COMPRESSION_MODULES = {"compression", "shrink-ray", "shrink-ray-current", "express-static-gzip"}
+COMPRESSION_MODULES = {"compression", "shrink-ray", "shrink-ray-current", "express-static-gzip", "@fastify/compress",
+                       "fastify-compress"}
 TIMING_MODULES = {
     "morgan", "pino-http", "express-pino-logger", "response-time", "express-winston", "express-status-monitor",
     "express-prom-bundle", "@opentelemetry/instrumentation-express", "express-bunyan-logger", "winston-express",
+    "nestjs-pino", "@fastify/request-logger", "fastify-metrics",
 }
 # Agents that time every request from outside the code (`--require dd-trace/init`).
 APM_PACKAGES = {"dd-trace", "newrelic", "elastic-apm-node", "@opentelemetry/auto-instrumentations-node",
@@ -34,6 +36,13 @@ def app_identity(path: str, container: Container) -> Identity:
     return ("binding", path, container.name, container.scope)
 
 
+FRAMEWORK_NAMES = {"express": "Express", "nest": "NestJS", "fastify": "Fastify"}
+
+
+def app_label(container: Container) -> str:
+    return FRAMEWORK_NAMES.get(container.framework, "Express")
+
+
 def ref_modules(model: RouteModel, path: str, ref: HandlerRef, depth: int = 0) -> set[str]:
     """External modules a middleware argument comes from, looking into the
     workspace functions it names (`performance()` that returns `compression()`)."""
@@ -41,7 +50,9 @@ def ref_modules(model: RouteModel, path: str, ref: HandlerRef, depth: int = 0) -
     out: set[str] = set()
     if depth > 4:
         return out
-    if ref.kind in ("path", "call") and ref.path:
+    if ref.kind == "require":
+        out.add(ref.path[0].removeprefix("node:"))
+    if ref.kind in ("path", "call", "new") and ref.path:
         module = index.imported_module(path, ref.path[0])
         if module:
             out.add(module.removeprefix("node:"))
@@ -97,12 +108,20 @@ def ref_times_requests(model: RouteModel, path: str, ref: HandlerRef) -> bool:
     """An inline or workspace middleware that starts a timer and listens for
     the response's `finish` (or uses `on-finished`)."""
     ranges: list[tuple[str, int, int]] = []
+    if ref.kind == "hook":
+        return True  # fastify's `onResponse` hook
     if ref.kind == "function":
         ranges.append((path, ref.start, ref.end))
-    elif ref.kind in ("path", "call") and ref.path:
-        target = model.index.function(model.index.resolve_path(path, ref.path, None))
+    elif ref.kind in ("path", "call", "new") and ref.path:
+        resolved = model.index.resolve_path(path, ref.path, None)
+        target = model.index.function(resolved)
         if target is not None:
             ranges.append((target[0], target[1].start, target[1].end))
+        elif resolved is not None and resolved.kind == "class":
+            # A Nest interceptor or middleware class: any of its methods.
+            cls = model.index.klass(resolved.path, resolved.name)
+            if cls is not None:
+                ranges.append((resolved.path, cls.start, cls.end))
     for p, start, end in ranges:
         ex = express_facts(model.ws.files.get(p))
         if any(start <= o < end for o in ex.timing_offsets):

@@ -345,6 +345,8 @@ class RouteModel:
         self.apps: list[tuple[str, Container, Identity]] = []
         self.routes: list[Route] = []
         self.receivers: dict[tuple[str, str], tuple[str, str] | None] = {}
+        # What runs for every request of every NestJS app (APP_INTERCEPTOR, consumer.apply).
+        self.nest_globals: list[tuple[str, HandlerRef]] = []
         self._build()
 
     # -- naming --
@@ -452,6 +454,7 @@ class RouteModel:
             ex = express_facts(source)
             if ex.empty and not ex.passes:
                 continue
+            self.nest_globals.extend((path, ref) for ref in ex.nest_globals)
             for c in ex.containers:
                 ident = ("binding", path, c.name, c.scope)
                 if c.kind == "app":
