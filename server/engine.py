@@ -23,6 +23,8 @@ class AnalysisResult:
     skipped: list[tuple[str, str]]
     workspace: Workspace
     errors: list[tuple[str, str]] = field(default_factory=list)  # (rule code, message) of rules that raised
+    # (config file, problem): tsconfig/package.json files read with a fallback.
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _default_config():
@@ -192,4 +194,4 @@ def analyze(root: str, paths: list[str] | None = None, config=None) -> AnalysisR
     # Files read only for context (the rest of a checked file's package) are
     # not the user's concern: say what was skipped among what was asked.
     skipped = [s for s in ws.skipped if targets is None or _under(s[0], set(targets))]
-    return AnalysisResult(root=root, findings=findings, skipped=skipped, workspace=ws, errors=engine.errors)
+    return AnalysisResult(root=root, findings=findings, skipped=skipped, workspace=ws, errors=engine.errors, warnings=ws.warnings())

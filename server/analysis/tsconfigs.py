@@ -109,9 +109,12 @@ class TsConfigs:
             if target is None:
                 continue
             if target in chain:
+                # Told the same way whichever file of the loop was read first.
                 loop = chain[chain.index(target):]
-                names = " -> ".join(self.ws.relpath(p) for p in loop + (target,))
-                self.warn(min(loop), f'"extends" loop ({names}); the loop is cut there')
+                first = loop.index(min(loop))
+                cycle = loop[first:] + loop[:first]
+                names = " -> ".join(self.ws.relpath(p) for p in cycle + cycle[:1])
+                self.warn(cycle[0], f'"extends" loop ({names}); the loop is cut there')
                 continue
             merged.update(self._merged(target, chain + (target,)))
         options = raw.get("compilerOptions")

@@ -230,9 +230,13 @@ class Workspace:
             here = os.path.dirname(here)
         for d in reversed(chain[1:]):
             self._read_gitignore(d, ignores)
+        # Each directory's .gitignore applies to everything below it: the
+        # list a directory sees is its parent's plus its own (deeper last, so
+        # it decides).
+        inherited: dict[str, list[GitIgnore]] = {}
         for dirpath, dirnames, filenames in os.walk(top):
             dirpath = dirpath.replace(os.sep, "/")
-            local = list(ignores)
+            local = list(inherited.pop(dirpath, ignores))
             self._read_gitignore(dirpath, local)
 
             def ignored(p: str, is_dir: bool) -> bool:
@@ -247,6 +251,8 @@ class Workspace:
                 d for d in dirnames
                 if d not in SKIP_DIRS and not ignored(f"{dirpath}/{d}", True) and not self._excluded(f"{dirpath}/{d}")
             )
+            for d in dirnames:
+                inherited[f"{dirpath}/{d}"] = local
             for name in sorted(filenames):
                 path = f"{dirpath}/{name}"
                 if ignored(path, False) and not is_env_file(name):

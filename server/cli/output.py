@@ -133,6 +133,8 @@ def summary_lines(result, color: bool = False, base: str | None = None, fixed: i
         lines.append(f"skipped {_plural(len(result.skipped), 'file')}: {', '.join(shown)}{more}")
     for code, message in getattr(result, "errors", None) or []:
         lines.append(f"rule {code} failed and was skipped: {message}")
+    for path, message in getattr(result, "warnings", None) or []:
+        lines.append(f"warning: {_display_path(path, base)}: {message}")
     return lines
 
 
@@ -230,6 +232,7 @@ def to_json(result) -> dict:
         "findings": [finding_to_json(f, positions, root) for f in result.findings],
         "summary": _counts(result),
         "skipped": [{"path": _relpath(p, root), "reason": reason} for p, reason in result.skipped],
+        "warnings": [{"path": _relpath(p, root), "message": m} for p, m in getattr(result, "warnings", None) or []],
     }
 
 

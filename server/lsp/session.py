@@ -67,6 +67,7 @@ class Session:
         self._follow_up: asyncio.TimerHandle | None = None
         self._follow_roots: dict[str, set[str] | None] = {}  # root -> open paths to re-check (None: all)
         self._rule_errors: set[tuple[str, str]] = set()
+        self._config_warnings: set[tuple[str, str]] = set()
 
     # ------------------------------------------------------------ roots
 
@@ -94,6 +95,14 @@ class Session:
             loose.load_project_config()
             self.loose[path] = loose
         return self.loose[path]
+
+    def _log_config_warnings(self, root: Root) -> None:
+        """Config files read with a fallback (broken tsconfig, package.json):
+        said in the log once per file and problem, not on every re-check."""
+        for path, message in root.ws.warnings():
+            if (path, message) not in self._config_warnings:
+                self._config_warnings.add((path, message))
+                self.client.log(types.MessageType.Warning, f"perfaudit: {path}: {message}")
 
     def _rule_failed(self, code: str, exc: BaseException) -> None:
         key = (code, f"{type(exc).__name__}: {exc}")
@@ -243,6 +252,7 @@ class Session:
         """Re-run workspace rules, re-check open files (those in `paths`, or all), publish what changed."""
         try:
             self.run_workspace_rules(root)
+            self._log_config_warnings(root)
         except Exception as exc:
             log.exception("workspace rules failed")
             self.client.log(types.MessageType.Error, f"perfaudit: workspace analysis failed: {type(exc).__name__}: {exc}")
