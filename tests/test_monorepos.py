@@ -7,7 +7,7 @@ batched twins must stay silent."""
 import json
 from pathlib import Path
 
-from helpers import lines_of
+from helpers import lines_of, make_workspace
 from perfaudit.command_line import main
 from perfaudit.server.config import Config
 from perfaudit.server.engine import analyze
@@ -54,6 +54,8 @@ def test_nx_queries_in_the_data_access_library_are_tied_to_the_schema():
 
 def test_nx_routes_reach_the_queries_of_the_libraries(capsys):
     by_handler = routes_json(NX, capsys)
+    # main.ts sets the prefix through a constant, as Nx generates it.
+    assert sorted(r["path"] for r in by_handler.values()) == ["/api/orders/:id", "/api/orders/recent", "/api/orders/recent/batched"]
     assert set(by_handler) == {"OrdersController.recent", "OrdersController.recentBatched", "OrdersController.detail"}
     assert by_handler["OrdersController.recent"]["query_list"] == ["order.findMany", "customer.findUnique"]
     assert by_handler["OrdersController.recentBatched"]["query_list"] == ["order.findMany", "customer.findMany"]
@@ -92,3 +94,41 @@ def test_pnpm_routes_count_the_package_queries(capsys):
     by_path = {(r["method"], r["path"]): r for r in json.loads(capsys.readouterr().out)["routes"]}
     assert by_path[("POST", "/api/invites")]["query_list"] == ["user.findUnique", "invite.createMany"]
     assert by_path[("POST", "/api/invites/preview")]["query_list"] == ["user.findMany"]
+
+
+def test_checking_one_app_file_reads_the_workspace_packages_it_depends_on():
+    route = PNPM / "apps/api/src/routes/invites.ts"
+    result = analyze(str(PNPM), [str(route)], Config(select=["P104"]))
+    assert lines_of(PNPM, result.findings) == [
+        ("apps/api/src/routes/invites.ts", line_of(route, "await findUserByEmail(email)"), "P104"),
+    ]
+    loaded = {result.workspace.relpath(p) for p in result.workspace.files}
+    assert "packages/db/src/users.ts" in loaded
+
+
+def test_a_global_prefix_held_in_a_let_is_not_guessed(tmp_path):
+    from perfaudit.server.express.routes import routes
+
+    ws = make_workspace(tmp_path, {
+        "src/main.ts": """\
+            import { NestFactory } from '@nestjs/core';
+            import { AppModule } from './app.module';
+            async function bootstrap() {
+              let prefix = 'v1';
+              if (process.env.V2) prefix = 'v2';
+              const app = await NestFactory.create(AppModule);
+              app.setGlobalPrefix(prefix);
+              await app.listen(3000);
+            }
+            bootstrap();
+            """,
+        "src/health.controller.ts": """\
+            import { Controller, Get } from '@nestjs/common';
+            @Controller('health')
+            export class HealthController {
+              @Get()
+              check() { return { ok: true }; }
+            }
+            """,
+    })
+    assert [r.path for r in routes(ws)] == ["/health"]

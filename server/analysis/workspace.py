@@ -185,18 +185,34 @@ class Workspace:
         services and repositories it calls)."""
         targets = [norm(p) for p in (paths or [self.root])]
         if paths:
-            packages = {self.package_of(t) for t in targets}
+            # Side documents and project files of the whole root first: the
+            # checked files see their package's schema, and package.json
+            # files say which workspace packages they import by name.
+            self._walk(self.root, sources=False)
+            packages = self._with_dependencies({self.package_of(t) for t in targets})
             targets = [t for t in targets if not any(t == p or t.startswith(p + "/") for p in packages)] + sorted(packages)
         for target in targets:
             if os.path.isfile(target):
                 self.load_file(target)
             else:
                 self._walk(target)
-        # Side documents and project files are always read from the whole
-        # root, so checking one file still sees its package's schema.
-        if any(t != self.root for t in targets):
-            self._walk(self.root, sources=False)
         self.derived.clear()
+
+    def _with_dependencies(self, packages: set[str]) -> set[str]:
+        """`packages` and the workspace packages they depend on, transitively
+        (what their imports by package name load)."""
+        members = self.modules.packages.by_name()
+        todo, seen = list(packages), set(packages)
+        while todo:
+            manifest = self.package_jsons.get(f"{todo.pop()}/package.json") or {}
+            for key in ("dependencies", "devDependencies", "peerDependencies"):
+                deps = manifest.get(key)
+                for name in deps if isinstance(deps, dict) else ():
+                    for directory in members.get(name, ()):
+                        if directory not in seen:
+                            seen.add(directory)
+                            todo.append(directory)
+        return seen
 
     def package_of(self, path: str) -> str:
         """The nearest directory at or above `path` (inside the root) with a

@@ -539,6 +539,7 @@ def extract(root, language: str) -> ExpressFacts:
     containers, registrations, uses, passes, aliases, controllers = [], [], [], [], [], []
     timing, pagination, passed = [], [], []
     global_prefix = None
+    constants: dict[str, str] = {}  # string constants of the file, by name
     chain_names: dict[int, str] = {}  # start of a `Router()` call heading a chain -> the name it goes by
     literal_arrays: dict = {}
     for stmt in root.named_children:
@@ -560,6 +561,11 @@ def extract(root, language: str) -> ExpressFacts:
                 pagination.append(decl.start_byte)
             continue
         if name.type != "identifier":
+            continue
+        literal = string_value(value)
+        if literal is not None and decl.parent is not None and decl.parent.type == "lexical_declaration" \
+                and node_text(decl.parent.children[0]) == "const":
+            constants[node_text(name)] = literal  # `const globalPrefix = 'api'`, as Nx generates
             continue
         if unwrap(value) is not None and unwrap(value).type == "object":
             continue  # an object of handlers: the index resolves its members
@@ -648,6 +654,8 @@ def extract(root, language: str) -> ExpressFacts:
                 continue
             if receiver and method == "setGlobalPrefix" and arg_nodes:
                 global_prefix = string_value(arg_nodes[0])
+                if global_prefix is None and arg_nodes[0].type == "identifier":
+                    global_prefix = constants.get(node_text(arg_nodes[0]))
             if receiver and (method in nest.APP_HOOKS or method == "register") and arg_nodes:
                 # `app.useGlobalInterceptors(new X())`, fastify's `app.register(compress)`.
                 uses.append(Use(receiver, "", tuple(_handler_ref(a) for a in arg_nodes[:1 if method == "register" else None]),
