@@ -126,6 +126,20 @@ def test_warnings_are_said_once_in_the_cli_summary_and_the_json(tmp_path, capsys
     assert [w["path"] for w in data["warnings"]] == ["packages/api/package.json", "tsconfig.json"]
 
 
+def test_config_readers_survive_what_editors_and_merges_leave():
+    from perfaudit.server.analysis.project_files import read_package_json, read_tsconfig, read_yaml
+
+    assert read_package_json('\ufeff{ "name": "api" }') == ({"name": "api"}, None)  # a BOM, as Node accepts
+    assert read_tsconfig('\ufeff{ "compilerOptions": {}, }') == ({"compilerOptions": {}}, None)
+    assert read_tsconfig("[" * 100_000)[1].startswith("not readable as JSON with comments")
+    assert read_package_json("[" * 100_000) == ({}, "not valid JSON (nested too deeply)")
+    assert read_tsconfig("[1, 2]") == ({}, "not a JSON object; its settings are ignored")
+    assert read_yaml("") == ({}, None)
+    # Only plain data: a tag that would build a Python object is refused.
+    value, problem = read_yaml("packages: !!python/object/apply:os.system ['true']\n")
+    assert value == {} and problem.startswith("not valid YAML")
+
+
 # ------------------------------------------------------------ .gitignore
 
 

@@ -190,3 +190,21 @@ def test_extends_of_a_workspace_package_config(tmp_path):
         "apps/api/src/main.ts": "",
     }, schema=False)
     assert resolve(ws, "apps/api/src/main.ts", "@lib/log") == "apps/api/src/lib/log.ts"
+
+
+def test_subpath_imports_of_the_importing_package(tmp_path):
+    ws = make_workspace(tmp_path, {
+        "services/orders/package.json": """\
+            { "name": "orders", "imports": { "#db": "./src/db/client.ts", "#lib/*": { "types": "./dist/lib/*.d.ts", "default": "./dist/lib/*.js" }, "#pg": "pg" } }
+            """,
+        "services/orders/src/db/client.ts": "export const prisma = 1;\n",
+        "services/orders/src/lib/money.ts": "export const cents = 1;\n",
+        "services/orders/src/handlers/create.ts": "",
+        "services/other/package.json": '{ "name": "other" }\n',
+        "services/other/src/main.ts": "",
+    }, schema=False)
+    create = "services/orders/src/handlers/create.ts"
+    assert resolve(ws, create, "#db") == "services/orders/src/db/client.ts"
+    assert resolve(ws, create, "#lib/money") == "services/orders/src/lib/money.ts"
+    assert resolve(ws, create, "#pg") is None  # an external package
+    assert resolve(ws, "services/other/src/main.ts", "#db") is None  # not this package's

@@ -1,7 +1,8 @@
 """Module resolution as TypeScript and the package managers do it.
 
 A relative specifier is a path (with `.js`-suffixed ESM names mapped to
-their `.ts` source, and directory `index` files). A bare one goes, in
+their `.ts` source, and directory `index` files); `#name` goes through the
+package.json `imports` of the importing package. A bare one goes, in
 TypeScript's order, through the governing tsconfig's `paths` (best-matching
 pattern, each target in turn), then its `baseUrl`, then the workspace
 packages (what node_modules would link). Anything else is an external
@@ -27,7 +28,7 @@ class ModuleResolver:
     def __init__(self, ws):
         self.ws = ws
         self._warnings: dict[str, str] = {}
-        self.packages = WorkspacePackages(ws, self.warn)
+        self.packages = WorkspacePackages(ws)
         self.tsconfigs = TsConfigs(ws, self.warn, self.packages.tsconfig_of)
         self._checked = False
 
@@ -46,6 +47,10 @@ class ModuleResolver:
     def resolve(self, from_path: str, spec: str) -> str | None:
         if spec.startswith(".") or spec.startswith("/"):
             return self.probe(posixpath.normpath(posixpath.join(posixpath.dirname(from_path), spec)))
+        if spec.startswith("#"):
+            found = self.packages.resolve_import(spec, from_path, self.probe, self._output_dirs)
+            if found:
+                return found
         config = self.tsconfigs.governing(from_path)
         if config is not None:
             for base in self.tsconfigs.alias_bases(config, spec):

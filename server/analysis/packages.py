@@ -3,7 +3,8 @@ sibling package by name (`@acme/db`, `@acme/db/client`) resolves through its
 package.json (`exports` with conditions and subpaths, then `source`,
 `types`, `module`, `main`) to the package's TypeScript source, never to its
 build output: a target under `dist/` (or the package's tsconfig `outDir`) is
-mapped back to the source it is compiled from.
+mapped back to the source it is compiled from. `#name` specifiers go through
+the own package's `imports` the same way.
 
 Members are the package.json files that a `workspaces` field or a
 pnpm-workspace.yaml lists; a repository that declares neither (Nx, Lerna)
@@ -36,8 +37,15 @@ def exports_targets(exports, subpath: str) -> list[str] | None:
     condition in the order written; None when no key matches."""
     if isinstance(exports, (str, list)) or (isinstance(exports, dict) and not any(str(k).startswith(".") for k in exports)):
         exports = {".": exports}
-    if not isinstance(exports, dict):
+    return subpath_targets(exports, subpath)
+
+
+def subpath_targets(table, subpath: str) -> list[str] | None:
+    """The targets of `subpath` in an `exports` or `imports` table: the exact
+    key, else the `*` pattern with the longest prefix (Node's rule)."""
+    if not isinstance(table, dict):
         return None
+    exports = table
     if subpath in exports:
         return _leaves(exports[subpath], None)
     best = None
@@ -71,9 +79,8 @@ def _strip_output_extension(path: str) -> str:
 
 
 class WorkspacePackages:
-    def __init__(self, ws, warn):
+    def __init__(self, ws):
         self.ws = ws
-        self.warn = warn
         self._by_name: dict[str, list[str]] | None = None
 
     def clear(self) -> None:
@@ -153,6 +160,22 @@ class WorkspacePackages:
         if targets is None:
             targets = [manifest[f] for f in _LEGACY_FIELDS if isinstance(manifest.get(f), str)] if not sub else []
             targets.append("." + sub if sub else "./index")
+        return self._source_of_targets(directory, targets, probe, output_dirs)
+
+    def resolve_import(self, spec: str, from_path: str, probe, output_dirs) -> str | None:
+        """A `#name` specifier through the `imports` of the package that
+        holds `from_path` (Node's subpath imports)."""
+        directory = posixpath.dirname(from_path)
+        while f"{directory}/package.json" not in self.ws.package_jsons:
+            if directory == self.ws.root or posixpath.dirname(directory) == directory:
+                return None
+            directory = posixpath.dirname(directory)
+        targets = subpath_targets(self.manifest(directory).get("imports"), spec)
+        if not targets:
+            return None
+        return self._source_of_targets(directory, [t for t in targets if t.startswith("./")], probe, output_dirs)
+
+    def _source_of_targets(self, directory: str, targets: list[str], probe, output_dirs) -> str | None:
         out_dir, root_dir = output_dirs(directory)
         full = [posixpath.normpath(posixpath.join(directory, t)) for t in targets]
         for target in full:  # a target that is itself source (`"source": "./src/index.ts"`)
@@ -174,14 +197,13 @@ class WorkspacePackages:
         source_root = root_dir or f"{directory}/src"
         if out_dir and (stem == out_dir or stem.startswith(out_dir + "/")):
             yield source_root + stem[len(out_dir):]
-        rel = posixpath.relpath(stem, directory).split("/")
-        stripped = list(rel)
-        while len(stripped) > 1 and stripped[0] in _OUTPUT_DIRS:
-            stripped.pop(0)
-        if stripped != rel:
-            rest = "/".join(stripped)
-            yield f"{source_root}/{rest}"
-            yield f"{directory}/{rest}"
+        # `dist/esm/x` -> `src/esm/x`, `src/x`: one output folder less each time
+        # (`lib` may be a build folder or a real source folder under it).
+        rest = posixpath.relpath(stem, directory).split("/")
+        while len(rest) > 1 and rest[0] in _OUTPUT_DIRS:
+            rest = rest[1:]
+            yield f"{source_root}/{'/'.join(rest)}"
+            yield f"{directory}/{'/'.join(rest)}"
 
     def tsconfig_of(self, spec: str, near: str) -> str | None:
         """The config file a tsconfig `extends` of a workspace package names

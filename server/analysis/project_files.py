@@ -16,9 +16,10 @@ import yaml
 
 
 def read_tsconfig(text: str) -> tuple[dict, str | None]:
+    text = text.removeprefix("\ufeff")
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         try:
             value = json5.loads(text)
         except Exception as exc:  # json5 raises ValueError, deep nesting RecursionError
@@ -29,13 +30,14 @@ def read_tsconfig(text: str) -> tuple[dict, str | None]:
 
 
 def read_package_json(text: str) -> tuple[dict, str | None]:
+    text = text.removeprefix("\ufeff")  # Node drops a byte-order mark too
     try:
         value = json.loads(text)
     except ValueError as exc:
         # Node would refuse the package; still use what a lenient reader sees.
         try:
             lenient = json5.loads(text)
-        except Exception:
+        except Exception:  # ValueError, RecursionError
             lenient = None
         fallback = lenient if isinstance(lenient, dict) else {}
         return fallback, f"not valid JSON ({_first_line(exc)})"

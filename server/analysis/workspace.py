@@ -344,12 +344,14 @@ class Workspace:
             table, reader = self.tsconfigs, read_tsconfig
         else:
             return False
+        old = (table.get(path), self.unreadable_configs.get(path))
         table[path], problem = reader(text)
         if problem:
             self.unreadable_configs[path] = problem
         else:
             self.unreadable_configs.pop(path, None)
-        self._configs_changed()
+        if old != (table[path], problem):  # not on a re-read or a whitespace edit
+            self._configs_changed()
         return True
 
     def _configs_changed(self) -> None:
