@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from perfaudit.server.analysis.globs import glob_regex, matches
+from perfaudit.server.analysis.project_files import read_tsconfig
 
 CONFIG_NAMES = ("tsconfig.json", "jsconfig.json")
 # Options whose value is a path relative to the config that declares them.
@@ -55,7 +56,8 @@ class TsConfigs:
     def __init__(self, ws, warn, package_config):
         self.ws = ws
         self.warn = warn
-        # (specifier, config path) -> a workspace package's tsconfig, or None.
+        # (package specifier, extending config) -> that workspace package's
+        # config file, or None (a package outside the workspace).
         self.package_config = package_config
         self._compiled: dict[str, Compiled] = {}
         self._governing: dict[str, str | None] = {}
@@ -73,8 +75,6 @@ class TsConfigs:
         if raw is not None:
             return raw
         if path not in self._outside:
-            from perfaudit.server.analysis.project_files import read_tsconfig
-
             text = self.ws.read_text(path) if os.path.isfile(path) else None
             value, problem = read_tsconfig(text) if text is not None else (None, None)
             if problem:
