@@ -26,13 +26,16 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format (default: text)")
     p.add_argument("--create-extension", action="store_true",
                    help="run CREATE EXTENSION IF NOT EXISTS hypopg first (the only write perfaudit makes)")
+    p.add_argument("--analyze", action="store_true",
+                   help="also run each query once before the index (EXPLAIN ANALYZE, values from one row; "
+                        "SELECTs only, read-only, rolled back) and report its time")
     p.add_argument("--small-table-rows", type=int, metavar="N", default=None,
                    help="a table with fewer rows is small: an index on it is not advised (default: 1000)")
     add_config_arguments(p)
 
 
 def refresh(ws, config, explicit_url: str | None, required: bool, create_extension: bool = False,
-            small_rows: int | None = None) -> dict | None:
+            small_rows: int | None = None, analyze: bool = False) -> dict | None:
     """Plan, save and return the results; None when no URL is set and none is
     `required`. Raises UsageError (one line, no password) on any problem."""
     from perfaudit.server.postgres import results as saved
@@ -53,7 +56,7 @@ def refresh(ws, config, explicit_url: str | None, required: bool, create_extensi
         raise UsageError(str(exc)) from None
     try:
         results = explain(ws, url, create_extension=create_extension,
-                          small_rows=SMALL_TABLE_ROWS if small_rows is None else small_rows)
+                          small_rows=SMALL_TABLE_ROWS if small_rows is None else small_rows, analyze=analyze)
     except DatabaseError as exc:
         raise UsageError(url.scrub(str(exc))) from None
     saved.save(ws.root, results)
@@ -72,7 +75,7 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config_for(root, args)
     ws = Workspace(root, config)
     ws.load()
-    results = refresh(ws, config, args.database_url, True, args.create_extension, args.small_table_rows)
+    results = refresh(ws, config, args.database_url, True, args.create_extension, args.small_table_rows, args.analyze)
     if args.format == "json":
         sys.stdout.write(json.dumps(results, indent=2) + "\n")
     elif args.format == "markdown":

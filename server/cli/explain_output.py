@@ -13,10 +13,15 @@ VERDICT_WORDS = {
 }
 
 
+def _measured(plan: dict) -> str:
+    ms = plan.get("actual_ms")
+    return f" ({ms:,.2f} ms measured)" if isinstance(ms, (int, float)) else ""
+
+
 def _cost(entry: dict) -> str:
     before = entry.get("before") or {}
     after = entry.get("after")
-    text = f"{before.get('node', '?')} {before.get('cost', 0):,.2f}"
+    text = f"{before.get('node', '?')} {before.get('cost', 0):,.2f}{_measured(before)}"
     if after is not None:
         used = "uses it" if after.get("uses_index") else "does not use it"
         text += f" -> {after.get('node', '?')} {after.get('cost', 0):,.2f} ({used})"
@@ -52,7 +57,8 @@ def index_table_markdown(results: dict) -> list[str]:
         after_text = (f"{after['node']} {after['cost']:,.2f}" + ("" if after.get("uses_index") else " (not used)")
                       if after is not None else "-")
         rows.append(f"| `{e['model']}` `@@index([{', '.join(e['fields'])}])` | {human_rows(e['table_rows'])} "
-                    f"| {before.get('node', '?')} {before.get('cost', 0):,.2f} | {after_text} | **{e['verdict']}** |")
+                    f"| {before.get('node', '?')} {before.get('cost', 0):,.2f}{_measured(before)} | {after_text} "
+                    f"| **{e['verdict']}** |")
     return rows
 
 

@@ -6,6 +6,8 @@ The document (version 1) is what `--format json` prints and what
 
 from __future__ import annotations
 
+import dataclasses
+
 from .planner import DatabaseError, open_session
 from .sql_shapes import model_tables, suggestions
 from .verdicts import INSTALL_HYPOPG, SMALL_TABLE_ROWS, site_confirms, verdict
@@ -13,8 +15,13 @@ from .verdicts import INSTALL_HYPOPG, SMALL_TABLE_ROWS, site_confirms, verdict
 RESULTS_VERSION = 1
 
 
-def explain(ws, url, create_extension: bool = False, small_rows: int = SMALL_TABLE_ROWS) -> dict:
-    """Plan every suggested index's query sites; raises DatabaseError."""
+ANALYZE_TAKE = 20  # the page a `take` of unknown size is measured with
+
+
+def explain(ws, url, create_extension: bool = False, small_rows: int = SMALL_TABLE_ROWS,
+            analyze: bool = False) -> dict:
+    """Plan every suggested index's query sites (and with `analyze`, run
+    them once before the index); raises DatabaseError."""
     suggested = suggestions(ws, url.schema)
     tables = model_tables(ws, url.schema)
     with open_session(url, create_extension=create_extension) as session:
@@ -25,7 +32,8 @@ def explain(ws, url, create_extension: bool = False, small_rows: int = SMALL_TAB
             if table not in sizes:
                 raise DatabaseError(f"the database has no table {table.sql} (model {model}): "
                                     f"apply the migrations to it first")
-        indexes = [_plan_suggestion(session, s, sizes[s.table][0], hypopg is not None, small_rows) for s in suggested]
+        indexes = [_plan_suggestion(session, s, sizes[s.table][0], hypopg is not None, small_rows, analyze)
+                   for s in suggested]
     return {
         "version": RESULTS_VERSION,
         "database": {"server_version": server_version, "hypopg": hypopg, "schema": url.schema},
@@ -36,11 +44,33 @@ def explain(ws, url, create_extension: bool = False, small_rows: int = SMALL_TAB
     }
 
 
-def _plan_suggestion(session, s, rows: int, has_hypopg: bool, small_rows: int) -> dict:
+def _values(session, table, shape) -> list | None:
+    """Parameter values for one measured run: a real row's, a page of 20."""
+    row = session.sample_row(table, [c for role, c in shape.roles if c])
+    if row is None:
+        return None  # an empty table (or no row without nulls): nothing to measure
+    out = []
+    for role, column in shape.roles:
+        if role == "limit":
+            out.append(ANALYZE_TAKE)
+        elif role == "offset":
+            out.append(0)
+        elif role == "in":
+            out.append([row[column]])
+        else:
+            out.append(row[column])
+    return out
+
+
+def _plan_suggestion(session, s, rows: int, has_hypopg: bool, small_rows: int, analyze: bool = False) -> dict:
     sites = []
     for shape in s.shapes:
         try:
             before = session.plan(shape.sql, shape.params, s.table.name)
+            if analyze:
+                values = _values(session, s.table, shape)
+                if values is not None:
+                    before = dataclasses.replace(before, actual_ms=session.measure(shape.sql, values))
         except DatabaseError as exc:
             raise DatabaseError(f"planning {s.model}.{shape.op} in {shape.path}:{shape.line} failed: {exc}") from None
         after = uses = None

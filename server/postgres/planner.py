@@ -9,6 +9,11 @@ memory only (HypoPG); a statement is prepared again after one is created,
 since a plan cached before the index existed never sees it. The one write,
 `CREATE EXTENSION hypopg`, happens only when asked (`--create-extension`),
 in its own transaction before the read-only one.
+
+`--analyze` runs SELECT shapes for real (`EXPLAIN (ANALYZE)`), with values
+taken from one row of the table, still inside the read-only transaction
+that is rolled back; HypoPG indexes cannot be executed, so only the plan
+before is measured.
 """
 
 from __future__ import annotations
@@ -33,9 +38,13 @@ class Plan:
     node: str  # the node that reads the table ("Seq Scan", "Index Scan", ...)
     cost: float  # the plan's total cost
     index_names: frozenset = field(default_factory=frozenset)  # every index the plan reads
+    actual_ms: float | None = None  # measured with --analyze
 
     def to_json(self) -> dict:
-        return {"node": self.node, "cost": round(self.cost, 2)}
+        out = {"node": self.node, "cost": round(self.cost, 2)}
+        if self.actual_ms is not None:
+            out["actual_ms"] = round(self.actual_ms, 3)
+        return out
 
 
 def _walk(plan: dict):
@@ -126,6 +135,38 @@ class Session:
         finally:
             self._execute(f"DEALLOCATE {name}")
         return read_plan(explained, table)
+
+    def sample_row(self, table, columns) -> dict | None:
+        """One row's values for `columns` (none of them null), or None."""
+        from psycopg import sql
+
+        columns = list(dict.fromkeys(columns))
+        if not columns:
+            return {}
+        query = sql.SQL("SELECT {} FROM {}.{} WHERE {} LIMIT 1").format(
+            sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+            sql.Identifier(table.schema), sql.Identifier(table.name),
+            sql.SQL(" AND ").join(sql.SQL("{} IS NOT NULL").format(sql.Identifier(c)) for c in columns))
+        row = self.conn.execute(query).fetchone()
+        return dict(zip(columns, row)) if row is not None else None
+
+    def measure(self, sql_text: str, values: list) -> float:
+        """Milliseconds one run of a SELECT shape takes (EXPLAIN ANALYZE)."""
+        from psycopg import sql
+
+        if not sql_text.lstrip().upper().startswith("SELECT"):
+            raise DatabaseError("only SELECT shapes are run (--analyze)")
+        self._n += 1
+        name = f"perfaudit_{self._n}"
+        self._execute(f"PREPARE {name} AS {sql_text}")
+        try:
+            args = sql.SQL("({})").format(sql.SQL(", ").join(sql.Literal(v) for v in values)) if values else sql.SQL("")
+            explained = self.conn.execute(
+                sql.SQL("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE {}{}").format(sql.Identifier(name), args)).fetchone()[0]
+        finally:
+            self._execute(f"DEALLOCATE {name}")
+        doc = explained[0] if isinstance(explained, list) else explained
+        return float(doc.get("Execution Time", doc["Plan"].get("Actual Total Time", 0.0)))
 
     @contextmanager
     def hypothetical(self, create_index: str):

@@ -42,6 +42,9 @@ class Shape:
     op: str
     sql: str
     params: int
+    # What each parameter stands for: ("eq" | "in" | "range", column) or
+    # ("limit", "") / ("offset", ""); `--analyze` fills them from a real row.
+    roles: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -73,38 +76,44 @@ def column_of(model, name: str) -> str:
 
 class _Params:
     def __init__(self):
-        self.n = 0
+        self.roles: list[tuple[str, str]] = []
 
-    def next(self) -> str:
-        self.n += 1
-        return f"${self.n}"
+    @property
+    def n(self) -> int:
+        return len(self.roles)
+
+    def next(self, role: str, column: str = "") -> str:
+        self.roles.append((role, column))
+        return f"${len(self.roles)}"
 
 
-def _condition(col: str, op: str, params: _Params) -> str:
+def _condition(column: str, op: str, params: _Params) -> str:
+    col = quote_ident(column)
     if op == "null":
         return f"{col} IS NULL"
     if op == "in":
-        return f"{col} = ANY({params.next()})"
+        return f"{col} = ANY({params.next('in', column)})"
     if op.startswith("range:"):
-        return " AND ".join(f"{col} {RANGE_SQL[k]} {params.next()}" for k in op[6:].split(",") if k in RANGE_SQL)
-    return f"{col} = {params.next()}"
+        return " AND ".join(f"{col} {RANGE_SQL[k]} {params.next('range', column)}"
+                            for k in op[6:].split(",") if k in RANGE_SQL)
+    return f"{col} = {params.next('eq', column)}"
 
 
-def shape_sql(schema, model, requirement, site, default_schema: str) -> tuple[str, int]:
-    """(sql, number of parameters) for one site's requirement on `model`."""
+def shape_sql(schema, model, requirement, site, default_schema: str) -> tuple[str, tuple]:
+    """(sql, the role of each parameter) for one site's requirement on `model`."""
     table = table_of(model, default_schema)
     params = _Params()
     ops = dict(requirement.ops)
     conds = []
     for name in requirement.columns:
         if name in requirement.eq:
-            conds.append(_condition(quote_ident(column_of(model, name)), ops.get(name, "eq"), params))
+            conds.append(_condition(column_of(model, name), ops.get(name, "eq"), params))
         elif requirement.slot_is_range and name == requirement.slot:
-            conds.append(_condition(quote_ident(column_of(model, name)), ops.get(name, "range:gte"), params))
+            conds.append(_condition(column_of(model, name), ops.get(name, "range:gte"), params))
     where = f" WHERE {' AND '.join(conds)}" if conds else ""
     own = requirement.model == site.model
     if own and site.op in COUNT_OPS:
-        return f"SELECT COUNT(*) FROM {table.sql}{where}", params.n
+        return f"SELECT COUNT(*) FROM {table.sql}{where}", tuple(params.roles)
     scalars = [f for f in model.fields if not schema.is_model(f.type)]
     if own and site.op in ("updateMany", "updateManyAndReturn", "deleteMany") or not own:
         keys = model.id_fields or tuple(f.name for f in scalars[:1])
@@ -115,8 +124,8 @@ def shape_sql(schema, model, requirement, site, default_schema: str) -> tuple[st
         order = ", ".join(f"{quote_ident(column_of(model, n))} {d.upper()}" for n, d in site.sort)
         sql += f" ORDER BY {order}"
     if own and (site.limited or site.op in ONE_ROW_OPS):
-        sql += f" LIMIT {params.next()} OFFSET {params.next()}"
-    return sql, params.n
+        sql += f" LIMIT {params.next('limit')} OFFSET {params.next('offset')}"
+    return sql, tuple(params.roles)
 
 
 def suggestions(ws, default_schema: str = "public") -> list[Suggestion]:
@@ -140,9 +149,9 @@ def suggestions(ws, default_schema: str = "public") -> list[Suggestion]:
                     if req is None or (site.path, site.start) in seen:
                         continue
                     seen.add((site.path, site.start))
-                    sql, n = shape_sql(schema, model, req, site, default_schema)
+                    sql, roles = shape_sql(schema, model, req, site, default_schema)
                     line = ws.line_index(site.path).line_of(site.start) + 1
-                    s.shapes.append(Shape(ws.relpath(site.path), line, site.op, sql, n))
+                    s.shapes.append(Shape(ws.relpath(site.path), line, site.op, sql, len(roles), roles))
                 if s.shapes:
                     out.append(s)
     return out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from perfaudit.server.cli.main import main
 
 
@@ -96,3 +98,42 @@ def test_text_and_markdown_name_every_verdict(hypopg, example_copy, capsys):
     assert code == 0
     assert "| `AuditLog` `@@index([actorId, createdAt])` | 200 k | Seq Scan" in out
     assert "**confirmed** |" in out and "**small-table** |" in out and "**not-used** |" in out
+
+
+def test_analyze_measures_the_plan_before_and_writes_nothing(hypopg, example_copy, capsys):
+    code, out, err = run(capsys, "explain", str(example_copy), "--database-url", hypopg.url("example"),
+                         "--format", "json", "--analyze")
+    assert code == 0, err
+    found = by_model(json.loads(out))
+    audit = found[("AuditLog", ("actorId", "createdAt"))]
+    assert audit["before"]["actual_ms"] > 0
+    assert audit["query_sites"][0]["before"]["actual_ms"] == audit["before"]["actual_ms"]
+    assert "actual_ms" not in audit["after"]  # a hypothetical index cannot be run
+    assert audit["verdict"] == "confirmed"
+    code, out, _ = run(capsys, "explain", str(example_copy), "--database-url", hypopg.url("example"), "--analyze")
+    assert " ms measured)" in out
+    with hypopg.connect("example") as conn:
+        assert conn.execute('SELECT count(*) FROM "audit_log"').fetchone()[0] == 200_000
+
+
+def test_the_planner_session_cannot_write(hypopg):
+    from perfaudit.server.postgres.planner import DatabaseError, open_session
+    from perfaudit.server.postgres.url import parse
+
+    url = parse(hypopg.url("example"))
+    with pytest.raises(DatabaseError) as exc:
+        with open_session(url) as session:
+            session.plan('DELETE FROM "Book"', 0)  # a write can be planned...
+            session.measure('DELETE FROM "Book"', [])  # ...but never run
+    assert "only SELECT" in str(exc.value) or "read-only" in str(exc.value)
+    with pytest.raises(DatabaseError) as exc:
+        with open_session(url) as session:
+            session._execute('INSERT INTO "Tag" ("id", "name") VALUES (\'t\', \'t\')')
+    assert "read-only transaction" in str(exc.value)
+    with pytest.raises(DatabaseError) as exc:
+        with open_session(url, timeout_ms=50) as session:
+            session._execute("SELECT pg_sleep(1)")
+    assert "statement timeout" in str(exc.value)
+    with hypopg.connect("example") as conn:
+        assert conn.execute('SELECT count(*) FROM "Book"').fetchone()[0] == 20
+        assert conn.execute('SELECT count(*) FROM "Tag"').fetchone()[0] == 0
