@@ -198,3 +198,42 @@ def test_saved_results_are_replaced_whole_and_ignored_by_git(tmp_path):
     assert saved.load(root) is None and saved.size_note(root, "ReadList") == ""
     (tmp_path / ".perfaudit" / "explain.json").write_text(json.dumps({"version": 2}))
     assert saved.load(root) is None
+
+
+def test_a_served_filter_with_an_unserved_sort_is_asked_about_too(tmp_path):
+    schema = SCHEMA.replace('  @@map("orders")', '  @@index([status])\n  @@map("orders")')
+    repo = """\
+import { prisma } from './db';
+
+export async function latestByStatus(status: string) {
+  return prisma.order.findMany({ where: { status }, orderBy: { placedAt: 'desc' }, take: 10 });
+}
+"""
+    ws = make_workspace(tmp_path, {"prisma/schema.prisma": schema, "src/db.ts": "export const prisma: any = {};\n",
+                                   "src/latest.ts": repo})
+    found = {(s.model, s.fields): s for s in suggestions(ws)}
+    (shape,) = found[("Order", ("status", "placedAt"))].shapes
+    assert shape.sql.endswith('WHERE "status" = $1 ORDER BY "placed_at" DESC LIMIT $2 OFFSET $3')
+    assert shape.roles == (("eq", "status"), ("limit", ""), ("offset", ""))
+
+
+def test_a_workspace_with_two_databases_asks_which(tmp_path, capsys):
+    import shutil
+    from pathlib import Path
+
+    root = tmp_path / "mono"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "schema_ties", root)
+    # Refused before connecting: nothing listens on port 9 of this machine.
+    code = main(["explain", str(root), "--database-url", "postgresql://app:pw-9f2@127.0.0.1:9/core"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("perfaudit: error: the workspace has 2 PostgreSQL schemas (")
+    assert "packages/analytics-db" in err and "packages/core-db" in err and "pw-9f2" not in err
+    assert not (root / ".perfaudit").exists()
+
+
+def test_schemas_on_other_databases_are_left_out(tmp_path):
+    mysql = SCHEMA.replace('provider = "postgresql"', 'provider = "mysql"')
+    ws = make_workspace(tmp_path, {"prisma/schema.prisma": mysql, "src/db.ts": "export const prisma: any = {};\n",
+                                   "src/orders.ts": REPOSITORY})
+    assert suggestions(ws) == []

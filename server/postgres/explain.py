@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from .planner import DatabaseError, open_session
-from .sql_shapes import model_tables, suggestions
+from .sql_shapes import model_tables, postgres_schemas, suggestions
 from .verdicts import INSTALL_HYPOPG, SMALL_TABLE_ROWS, site_confirms, verdict
 
 RESULTS_VERSION = 1
@@ -22,6 +22,12 @@ def explain(ws, url, create_extension: bool = False, small_rows: int = SMALL_TAB
             analyze: bool = False) -> dict:
     """Plan every suggested index's query sites (and with `analyze`, run
     them once before the index); raises DatabaseError."""
+    found = postgres_schemas(ws)
+    if len(found) > 1:
+        # One URL is one database: which schema it holds is not ours to guess.
+        names = ", ".join(ws.relpath(sc.root) or "." for sc in found)
+        raise DatabaseError(f"the workspace has {len(found)} PostgreSQL schemas ({names}): "
+                            "run perfaudit explain on the folder of the one this database holds")
     suggested = suggestions(ws, url.schema)
     tables = model_tables(ws, url.schema)
     with open_session(url, create_extension=create_extension) as session:

@@ -128,13 +128,28 @@ def shape_sql(schema, model, requirement, site, default_schema: str) -> tuple[st
     return sql, tuple(params.roles)
 
 
+POSTGRES_PROVIDERS = {"postgresql", "postgres", "cockroachdb"}
+
+
+def postgres_schemas(ws) -> list:
+    """The workspace's Prisma schemas on PostgreSQL (a schema with no
+    datasource, a fragment of a multi-file schema, counts)."""
+    out = []
+    for schema in prisma_wing.schemas(ws):
+        ds = schema.datasource
+        provider = (ds.provider or "").strip().strip('"') if ds is not None else ""
+        if not provider or provider in POSTGRES_PROVIDERS:
+            out.append(schema)
+    return out
+
+
 def suggestions(ws, default_schema: str = "public") -> list[Suggestion]:
     """Every index P105 would suggest in the workspace, with its query shapes."""
     options = prisma_wing.p105_options(ws) or {}
     min_sites = options.get("min-sites", 1)
     out: list[Suggestion] = []
     advisor = prisma_wing.advisor_for(ws)
-    for schema in prisma_wing.schemas(ws):
+    for schema in postgres_schemas(ws):
         usage = advisor.usage(schema)
         for name, model_usage in usage.models.items():
             model = model_usage.model
@@ -160,7 +175,7 @@ def suggestions(ws, default_schema: str = "public") -> list[Suggestion]:
 def model_tables(ws, default_schema: str = "public") -> list[tuple[str, Table]]:
     """(model name, table) for every model of every schema in the workspace."""
     out = []
-    for schema in prisma_wing.schemas(ws):
+    for schema in postgres_schemas(ws):
         for name, model in schema.models.items():
             if model.kind == "model" and model.block_attribute("ignore") is None:
                 out.append((name, table_of(model, default_schema)))
