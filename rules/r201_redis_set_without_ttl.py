@@ -7,6 +7,10 @@ finds the call sites of a workspace wrapper (`cache.set(key, value, ttl?)`)
 that omit its optional TTL argument when the wrapper then writes without
 expiry; the finding is at the call site, with the write as related
 information.
+NestJS's cache manager over a Redis store (`@Inject(CACHE_MANAGER) cache:
+Cache`, with `cache-manager-redis-yet`, `@keyv/redis`...) follows
+cache-manager's semantics: `cache.set(key, value)` without a `ttl` argument
+fires only when the store's registration sets no default `ttl` (no fix).
 
 ## Why is this bad?
 A key with no TTL stays until it is deleted or evicted. Cache entries,

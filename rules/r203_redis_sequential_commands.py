@@ -2,6 +2,8 @@
 Finds two or more Redis commands awaited one after another on the same
 client (directly, or through a workspace wrapper that runs one command),
 where no later command uses what an earlier one returned.
+Reads of NestJS's cache manager over a Redis store count too (the message
+points at `mget`; no fix).
 
 ## Why is this bad?
 Each awaited command is a network round trip: the process sends it, waits

@@ -79,3 +79,16 @@ def test_routes_show_the_queries_and_cache_reads_each_route_reaches(capsys):
         ("GET", "/api/catalog/products/:id"): ["1", "1", "yes"],
         ("DELETE", "/api/catalog/products/:id/cache"): ["0", "0", "no"],
     }
+
+
+def test_an_app_interceptor_provider_is_part_of_the_module_structure():
+    """Adding or removing a global interceptor rebuilds the route model (E302 reads it)."""
+    from perfaudit.server.analysis.extract import extract_facts
+    from perfaudit.server.analysis.parsing import parse
+
+    text = (FIXTURE / MODULE).read_bytes()
+    without = text.replace(b"    { provide: APP_INTERCEPTOR, useClass: TimingInterceptor },\n", b"")
+    assert without != text
+    with_facts = extract_facts(parse(text, "typescript"), "typescript")
+    without_facts = extract_facts(parse(without, "typescript"), "typescript")
+    assert with_facts.structure != without_facts.structure

@@ -748,6 +748,7 @@ def _structure(ex: ExpressFacts):
         tuple((p.callee, p.index, p.name) for p in ex.passes),
         tuple((name, callee) for name, _, callee, _ in ex.aliases),
         ex.global_prefix,
+        tuple((r.kind, r.path) for r in ex.nest_globals),  # the route model keeps them (E302)
     )
 
 
