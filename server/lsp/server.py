@@ -10,8 +10,10 @@ import asyncio
 import gc
 import logging
 import os
+import sys
 
 from lsprotocol import types
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from perfaudit.server.registry import all_rules
@@ -23,6 +25,7 @@ from perfaudit.server.lsp.progress import Progress
 from perfaudit.server.lsp.scan import scan_root
 from perfaudit.server.lsp.session import Session
 from perfaudit.server.lsp.settings import layered, parse_settings
+from perfaudit.server.lsp.wire import LifecycleProtocol, serve
 
 NAME = "perfaudit"
 CONFIG_SECTION = "perfaudit"
@@ -65,7 +68,8 @@ class _Client:
 
 class PerfauditServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__(NAME, _version(), text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__(NAME, _version(), text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=LifecycleProtocol)
         self.session = Session(_Client(self))
         self.scan_task: asyncio.Task | None = None
         self.log_handler: ClientLogHandler | None = None
@@ -356,5 +360,13 @@ def run_server(tcp: str | tuple[str, int] | None = None) -> None:
             host, _, port = tcp.rpartition(":")
             tcp = (host or "127.0.0.1", int(port))
         server.start_tcp(tcp[0], int(tcp[1]))
-    else:
-        server.start_io()
+        return
+    # Our own read loop (see wire.py), not pygls' `start_io`.
+    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    try:
+        code = asyncio.run(serve(server.protocol, sys.stdin.fileno()))
+    except BrokenPipeError:  # the client is gone: nobody to answer
+        code = 1
+    finally:
+        server.shutdown()
+    sys.exit(code)
