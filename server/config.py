@@ -417,6 +417,8 @@ def _read_toml(path: str) -> dict:
         raise ConfigError(shown, "", f"cannot read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(shown, "", f"invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(shown, "", f"not UTF-8 text (byte {exc.start})") from None
 
 
 def _read_package_json(path: str, required: bool) -> dict | None:

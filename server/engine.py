@@ -12,6 +12,7 @@ from perfaudit.server.findings import Finding, Severity
 from perfaudit.server.registry import UNKNOWN_SUPPRESSION, all_rules
 from perfaudit.server.rule import FileContext, Rule, Scope, WorkspaceContext
 from perfaudit.server.analysis.workspace import Workspace, norm
+from perfaudit.server.analysis.checkpoint import checkpoint
 
 log = logging.getLogger("perfaudit")
 
@@ -75,6 +76,7 @@ class Engine:
             for rule in self.enabled_rules():
                 if rule.scope != Scope.FILE:
                     continue
+                checkpoint()
                 ctx = FileContext(rule=rule, workspace=self.ws, file=source, **self._context_args(rule))
                 out.extend(self._run(rule, ctx))
         return out
@@ -84,6 +86,7 @@ class Engine:
         for rule in self.enabled_rules():
             if rule.scope != Scope.WORKSPACE:
                 continue
+            checkpoint()
             ctx = WorkspaceContext(rule=rule, workspace=self.ws, **self._context_args(rule))
             out.extend(self._run(rule, ctx))
         return out

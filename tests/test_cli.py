@@ -479,3 +479,35 @@ def test_checking_one_file_sees_the_rest_of_its_package(tmp_path, monkeypatch, c
     data = json.loads(out)
     assert code == 1
     assert {(f["path"], f["code"]) for f in data["findings"]} == {("src/lists.controller.ts", "P104")}
+
+
+# --- config and disk errors are messages, not tracebacks -----------------------------------
+
+
+def test_a_non_utf8_config_is_exit_2_naming_the_file(tmp_path):
+    root = workspace(tmp_path, {"src/items.service.ts": SERVICE_WITH_TYPO})
+    (root / "perfaudit.toml").write_bytes(b'select = ["P1"]\n# r\xe9glages\n')
+    proc = subprocess.run([sys.executable, "-m", "perfaudit", "check", "."], cwd=root,
+                          capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "perfaudit: error: perfaudit.toml: not UTF-8 text (byte 19)"
+
+
+def test_an_unreadable_directory_is_listed_as_skipped_and_a_schema_once(tmp_path, capsys, monkeypatch):
+    root = workspace(tmp_path, {"src/items.service.ts": SERVICE_WITH_TYPO, "src/locked/a.ts": "export {};\n"})
+    (root / "prisma/schema.prisma").write_bytes(b"model User {\x00}\n")
+    locked = str(root / "src/locked")
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        # What the OS answers for a directory without read permission
+        # (chmod cannot show it: the tests may run as root).
+        if os.fspath(path) == locked:
+            raise PermissionError(13, "Permission denied", locked)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, out, err = run(capsys, "check", str(root), "--format", "json")
+    skipped = json.loads(out)["skipped"]
+    assert {"path": "src/locked", "reason": "unreadable directory: Permission denied"} in skipped
+    assert [s["path"] for s in skipped].count("prisma/schema.prisma") == 1

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import tree_sitter
 
+from perfaudit.server.analysis.checkpoint import checkpoint
 from perfaudit.server.analysis.extract_classes import ClassFacts
 from perfaudit.server.analysis.extract_module import ModuleFacts
 from perfaudit.server.analysis.facts import EXTRA_EXTRACTORS, CallFact, FileFacts, FunctionFact, ObjectFact, ValueRef
@@ -151,6 +152,7 @@ class _Builder(ClassFacts, ModuleFacts):
         fi = 0
         fn_id_by_range = {(n.start_byte, n.end_byte): fid for n, fid, *_ in fn_info}
         for call in calls:
+            checkpoint()
             while fi < len(ordered) and ordered[fi][0].start_byte <= call.start_byte:
                 stack.append(ordered[fi])
                 fi += 1
@@ -176,6 +178,7 @@ class _Builder(ClassFacts, ModuleFacts):
         bindings: list[tuple[str, ValueRef]] = []
         objects: list[ObjectFact] = []
         for decl in declarators:
+            checkpoint()
             owner = self._owner_function(decl, fn_id_by_range)
             for name, ref, value_node in _declarator_bindings(decl):
                 ref = self._binding_ref(value_node, ref, fn_id_by_range, owner is None, objects)
@@ -195,6 +198,7 @@ class _Builder(ClassFacts, ModuleFacts):
 
         function_facts = []
         for node, fid, cls, parent_id, name in fn_info:
+            checkpoint()
             params, types = self._params(node)
             body = node.child_by_field_name("body")
             is_async = any(c.type == "async" for c in node.children)
@@ -223,6 +227,7 @@ class _Builder(ClassFacts, ModuleFacts):
         bindings.extend(more_bindings)
         extras = []
         for key, extractor in EXTRA_EXTRACTORS:
+            checkpoint()
             try:
                 extras.append((key, extractor(self.root, self.language)))
             except Exception:  # a feature's extractor never breaks the file

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from functools import lru_cache
 
 import tree_sitter
@@ -35,9 +36,18 @@ def grammar(name: str) -> tree_sitter.Language:
     return tree_sitter.Language(tree_sitter_typescript.language_tsx())
 
 
-@lru_cache(maxsize=None)
+_parsers = threading.local()
+
+
 def _parser(name: str) -> tree_sitter.Parser:
-    return tree_sitter.Parser(grammar(name))
+    # One per thread: a Parser is not safe to share (the server parses in
+    # its analysis thread and, for incremental edits, on the event loop).
+    by_name = getattr(_parsers, "by_name", None)
+    if by_name is None:
+        by_name = _parsers.by_name = {}
+    if name not in by_name:
+        by_name[name] = tree_sitter.Parser(grammar(name))
+    return by_name[name]
 
 
 def parse(data: bytes, language: str, old_tree: tree_sitter.Tree | None = None) -> tree_sitter.Tree:

@@ -57,6 +57,18 @@ def is_side_document(name: str) -> bool:
     return any(name.endswith(suffix) for suffix in _SIDE_SUFFIXES)
 
 
+def limit_problem(data: bytes) -> str | None:
+    """Why a text is left out of the analysis (an editor's document, as the
+    walk leaves out files on disk), or None."""
+    if len(data) > MAX_FILE_BYTES:
+        return f"larger than {MAX_FILE_BYTES // 1_000_000} MB"  # no count: it would change per keystroke
+    if b"\x00" in data:
+        return "binary (NUL bytes)"
+    if len(data) > MINIFIED_MIN_BYTES and max(map(len, data.split(b"\n"))) > MINIFIED_LINE:
+        return "minified (very long lines)"
+    return None
+
+
 def norm(path: str) -> str:
     return os.path.abspath(path).replace(os.sep, "/")
 
@@ -250,7 +262,12 @@ class Workspace:
         # list a directory sees is its parent's plus its own (deeper last, so
         # it decides).
         inherited: dict[str, list[GitIgnore]] = {}
-        for dirpath, dirnames, filenames in os.walk(top):
+
+        def unreadable(exc: OSError) -> None:
+            if exc.filename:
+                self._skip(norm(exc.filename), f"unreadable directory: {exc.strerror or exc}")
+
+        for dirpath, dirnames, filenames in os.walk(top, onerror=unreadable):
             dirpath = dirpath.replace(os.sep, "/")
             local = list(inherited.pop(dirpath, ignores))
             self._read_gitignore(dirpath, local)
@@ -290,21 +307,29 @@ class Workspace:
             info = os.stat(path)
             if not stat.S_ISREG(info.st_mode):
                 # A FIFO or device would block the read forever.
-                self.skipped.append((path, "not a regular file"))
+                self._skip(path, "not a regular file")
                 return None
             size = info.st_size
             if limit is not None and size > limit:
-                self.skipped.append((path, f"larger than {limit // 1_000_000} MB ({size:,} bytes)"))
+                self._skip(path, f"larger than {limit // 1_000_000} MB ({size:,} bytes)")
                 return None
             with open(path, "rb") as fh:
                 raw = fh.read()
         except OSError as exc:
-            self.skipped.append((path, f"unreadable: {exc.strerror or exc}"))
+            self._skip(path, f"unreadable: {exc.strerror or exc}")
             return None
         text = decode_source(raw)
         if text is None:
-            self.skipped.append((path, "binary or not UTF-8"))
+            self._skip(path, "binary or not UTF-8")
         return text
+
+    def _skip(self, path: str, reason: str) -> None:
+        """Record a left-out file once (a schema is read by the walk and again by discovery)."""
+        self.skipped = [s for s in self.skipped if s[0] != path]
+        self.skipped.append((path, reason))
+
+    def skip_reason(self, path: str) -> str | None:
+        return next((reason for p, reason in self.skipped if p == norm(path)), None)
 
     def load_file(self, path: str) -> None:
         path = norm(path)
@@ -316,7 +341,7 @@ class Workspace:
             if text is None:
                 return
             if len(text) > MINIFIED_MIN_BYTES and max((len(l) for l in text.splitlines()), default=0) > MINIFIED_LINE:
-                self.skipped.append((path, "minified (very long lines)"))
+                self._skip(path, "minified (very long lines)")
                 return
             self.set_source(path, text)
         elif is_side_document(name):

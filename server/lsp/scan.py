@@ -1,8 +1,8 @@
 """The background workspace scan.
 
-Files are found in a worker thread (a directory walk touches no shared
-state), then read and summarised as facts on the event loop in slices of a
-few milliseconds, so edits and requests are served in between. Open
+Files are found in a thread (a directory walk touches no shared state),
+then read and summarised as facts by the session's worker at the lowest
+priority, so edits and requests are served in between. Open
 documents are never read from disk: the editor's text wins. Trees are not
 kept: closed files stay as facts only.
 """
@@ -12,12 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 
 from perfaudit.server.analysis.workspace import Workspace, is_source_path, norm
+from perfaudit.server.analysis.checkpoint import checkpoint
+
+from perfaudit.server.lsp.session import SCAN
+from perfaudit.server.lsp.worker import Cancelled
 
 log = logging.getLogger("perfaudit.lsp")
 
-SLICE_SECONDS = 0.004
+# Work done per worker job between two progress reports.
+BATCH_SECONDS = 0.1
 
 
 class _Lister(Workspace):
@@ -40,46 +46,47 @@ def list_files(root: str, config) -> list[str]:
 async def scan_root(session, root, progress, check_closed: bool = False) -> bool:
     """Load every file of `root`; True when it ran to the end (not cancelled)."""
     paths = await asyncio.to_thread(list_files, root.path, root.config)
-    open_paths = {d.path for d in session.documents}
-    project = [p for p in paths if not is_source_path(p)]
-    sources = [p for p in paths if is_source_path(p) and p not in open_paths]
-    for path in project:
-        if path not in open_paths:
-            root.ws.load_file(path)
-    root.ws.side_changed()
-    total = len(sources) * (2 if check_closed else 1)
-    done = 0
-    slice_start = time.monotonic()
-
-    async def breathe() -> bool:
-        nonlocal slice_start
-        if time.monotonic() - slice_start > SLICE_SECONDS:
-            progress.report(done, total)
-            await asyncio.sleep(0)
-            slice_start = time.monotonic()
-        return not progress.cancelled
-
-    for path in sources:
-        if not await breathe():
+    sources = [p for p in paths if is_source_path(p)]
+    todo = deque([("load", p) for p in paths if not is_source_path(p)] + [("side", "")]
+                 + [("load", p) for p in sources] + ([("check", p) for p in sources] if check_closed else []))
+    total = len(todo)
+    while todo:
+        if progress.cancelled:
             return False
-        if session.documents.by_path(path) is None:
-            try:
-                root.ws.load_file(path)
-            except Exception:  # one unreadable file never stops the scan
-                log.exception("could not load %s", path)
-        done += 1
-    if check_closed:
-        # Findings for closed files, for clients that pull workspace diagnostics.
-        for path in sources:
-            if not await breathe():
-                return False
-            source = root.ws.files.get(path)
-            if source is not None and session.documents.by_path(path) is None:
-                try:
-                    root.file_findings[path] = root.engine.check_file(path)
-                finally:
-                    root.ws.drop_tree(path)
-                    root.ws.index.forget_calls(path)
-            done += 1
+        try:
+            await session.worker.call(_scan_some, session, root, todo, priority=SCAN, about="scan")
+        except Cancelled:
+            pass  # an edit went first: go on where this batch stopped
+        progress.report(total - len(todo), total)
     root.scanned = True
     return True
+
+
+def _scan_some(session, root, todo: deque) -> None:
+    """In the worker: work through `todo` for a while, a file at a time."""
+    end = time.monotonic() + BATCH_SECONDS
+    while todo and time.monotonic() < end:
+        step, path = todo[0]
+        if step == "side":
+            root.ws.side_changed()
+        elif session.documents.by_path(path) is None:  # the editor's text wins
+            try:
+                _scan_file(root, step, path)
+            except Cancelled:
+                raise
+            except Exception:  # one unreadable file never stops the scan
+                log.exception("could not %s %s", step, path)
+        todo.popleft()
+        checkpoint()
+
+
+def _scan_file(root, step: str, path: str) -> None:
+    if step == "load":
+        root.ws.load_file(path)
+    elif path in root.ws.files:
+        # Findings for closed files, for clients that pull workspace diagnostics.
+        try:
+            root.file_findings[path] = root.engine.check_file(path)
+        finally:
+            root.ws.drop_tree(path)
+            root.ws.index.forget_calls(path)

@@ -136,7 +136,7 @@ class PerfauditServer(LanguageServer):
                 finished = False
             progress.end("done" if finished else "cancelled")
             # Cross-file facts are complete now: re-check what is open.
-            self.session.recheck(root, None)
+            self.session.recheck_root(root)
 
 
 server = PerfauditServer()
@@ -163,7 +163,7 @@ async def initialized(ls: PerfauditServer, params: types.InitializedParams) -> N
     await ls.fetch_configuration()
     session = ls.session
     for doc in session.documents:
-        session.analyse_now(doc)  # with the fetched settings
+        session.schedule(doc, at_once=True)  # with the fetched settings
     caps = ls.client_capabilities.workspace
     if caps and caps.did_change_watched_files and caps.did_change_watched_files.dynamic_registration:
         watchers = [types.FileSystemWatcher(glob_pattern=g) for g in WATCHED]
@@ -244,7 +244,7 @@ async def _scan_added(ls: PerfauditServer, roots) -> None:
         await progress.begin()
         await scan_root(ls.session, root, progress, check_closed=not ls.session.push)
         progress.end()
-        ls.session.recheck(root, None)
+        ls.session.recheck_root(root)
     # The facts of every file now live as long as the server: move them out
     # of the cyclic collector's sight, or each full collection walks millions
     # of objects in the middle of a keystroke.
@@ -288,7 +288,7 @@ async def apply_fixes(ls: PerfauditServer, *args):
     doc = ls.session.documents.get(uri) if uri else None
     if doc is None:
         return {"applied": False, "reason": "not an open document"}
-    ls.session.flush(uri)
+    await ls.session.settle(uri)
     caps = ls.client_capabilities.workspace
     document_changes = bool(caps and caps.workspace_edit and caps.workspace_edit.document_changes)
     action = actions.fix_all_action(ls.session, doc, document_changes)
@@ -312,10 +312,10 @@ def on_hover(ls: PerfauditServer, params: types.HoverParams):
     types.TEXT_DOCUMENT_DIAGNOSTIC,
     types.DiagnosticOptions(identifier=NAME, inter_file_dependencies=True, workspace_diagnostics=True),
 )
-def document_diagnostic(ls: PerfauditServer, params: types.DocumentDiagnosticParams):
+async def document_diagnostic(ls: PerfauditServer, params: types.DocumentDiagnosticParams):
     session = ls.session
     uri = params.text_document.uri
-    session.flush(uri)
+    await session.settle(uri)  # a pull must not see an old version
     report = session.reports.get(uri)
     if report is None:
         path = convert.uri_to_path(uri)
@@ -328,11 +328,10 @@ def document_diagnostic(ls: PerfauditServer, params: types.DocumentDiagnosticPar
 
 
 @server.feature(types.WORKSPACE_DIAGNOSTIC)
-def workspace_diagnostic(ls: PerfauditServer, params: types.WorkspaceDiagnosticParams):
+async def workspace_diagnostic(ls: PerfauditServer, params: types.WorkspaceDiagnosticParams):
     session = ls.session
     previous = {p.uri: p.value for p in params.previous_result_ids}
-    for doc in session.documents:
-        session.flush(doc.uri)
+    await session.settle()
     reports = dict(session.closed_reports())
     reports.update(session.reports)
     items = []

@@ -1,11 +1,12 @@
 """The server's state and the analysis loop, independent of the wire.
 
-Everything that touches the engine runs on the event loop thread, one piece
-at a time: an edited document is analysed at once (changes that arrive
-meanwhile are coalesced into one more run), the work it implies elsewhere
-(open files that depend on it, the workspace-scoped rules) follows after a
-short pause, and the background scan yields between files. So there are no
-locks, and no request waits for more than one file's worth of scanning.
+Everything that touches the engine runs as a job of the `Worker`, one at a
+time and in slices (see worker.py), so requests are answered between
+slices and there are no locks. An edited document is analysed first
+(changes that arrive meanwhile cancel that run and coalesce into one
+more), the work it implies elsewhere (open files that depend on it, the
+workspace-scoped rules) follows after a short pause, and the background
+scan yields to both. Publishing happens on the event loop, after a job.
 """
 
 from __future__ import annotations
@@ -19,20 +20,27 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
+from perfaudit.server.analysis.checkpoint import checkpoint
 from perfaudit.server.findings import Finding
+from perfaudit.server.analysis.parsing import parse
 from perfaudit.server.analysis.text import UTF16
 from perfaudit.server.analysis.workspace import is_source_path, norm
 
 from perfaudit.server.lsp import convert
 from perfaudit.server.lsp.documents import Document, Documents, TextEdit
-from perfaudit.server.lsp.roots import Root, deepest_root, standalone_root
+from perfaudit.server.lsp.roots import Root, deepest_root, display, standalone_root
 from perfaudit.server.lsp.settings import EditorSettings
+from perfaudit.server.lsp.worker import Cancelled, Worker
 
 log = logging.getLogger("perfaudit.lsp")
 
 # Pause before re-checking dependents and running workspace rules after an
 # edit: they cost more than one file and rarely change per keystroke.
 FOLLOW_UP_DELAY = 0.4
+
+# Worker priorities: an edit's analysis cancels (and later redoes) the
+# others; the background scan yields to everything.
+SCAN, FILES, FOLLOW_UP, EDIT = 0, 1, 1, 2
 
 
 @dataclass
@@ -61,10 +69,15 @@ class Session:
         self.push = True  # False: the client pulls diagnostics
         self.settings = EditorSettings()
         self.reports: dict[str, Report] = {}
-        self._analysing = False
+        self.worker = Worker()
         self._dirty: dict[str, Document] = {}  # uri -> document waiting for analysis
+        self._draining = False
+        self._settled = asyncio.Event()
+        self._tasks: set[asyncio.Task] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._follow_up: asyncio.TimerHandle | None = None
+        self._following = False
+        self._follow_delay = FOLLOW_UP_DELAY
         self._follow_roots: dict[str, set[str] | None] = {}  # root -> open paths to re-check (None: all)
         self._rule_errors: set[tuple[str, str]] = set()
         self._config_warnings: set[tuple[str, str]] = set()
@@ -118,7 +131,7 @@ class Session:
         if path is None:
             return None
         doc = self.documents.open(uri, path, version, text)
-        self.analyse_now(doc)
+        self.schedule(doc, at_once=True)
         return doc
 
     def change(self, uri: str, version: int, changes) -> None:
@@ -128,6 +141,7 @@ class Session:
         edits = doc.apply(version, changes, self.encoding)
         if edits is None:
             return  # stale
+        self.worker.cancel(about=uri)  # its result would be stale already
         self._shift_workspace_findings(doc, edits)
         self.schedule(doc)
 
@@ -137,80 +151,106 @@ class Session:
         self._dirty.pop(uri, None)
         if doc is None:
             return
+        self.worker.cancel(about=uri)
         root = self.root_for(doc.path)
         if root.standalone:
             self.loose.pop(doc.path, None)
         else:
-            self._reload_from_disk(root, doc.path)
-            root.ws.drop_tree(doc.path)
+            self._start(self._until_done(self._reload_from_disk, root, doc.path))
         if self.push:
             self.client.publish(uri, None, [])
 
     def _reload_from_disk(self, root: Root, path: str) -> None:
         """After close, the file on disk is the truth again (unsaved edits are gone)."""
-        if path.endswith(".prisma"):
-            text = _read(path)
-            if text is None:
-                root.ws.remove(path)
-            else:
-                root.ws.set_side_text(path, text)
-            self._queue_follow_up(root, None)
-        elif is_source_path(path):
-            text = _read(path)
-            if text is None:
-                root.ws.remove(path)
-            elif root.ws.set_source(path, text):
-                self._queue_follow_up(root, root.ws.index.dependents(path))
+        dependents = root.ws.index.dependents(path)
+        # Pulling clients list closed files' findings too: those of the disk's text.
+        self._reload(root, path, deleted=False, recheck=not self.push)
+        self._queue_follow_up(root, None if not is_source_path(path) else dependents | root.ws.index.dependents(path))
 
     # ------------------------------------------------------------ analysis
 
-    def schedule(self, doc: Document) -> None:
-        """Analyse soon; while one analysis runs, later changes coalesce."""
+    def schedule(self, doc: Document, at_once: bool = False) -> None:
+        """Analyse soon (after the debounce); changes that arrive meanwhile coalesce."""
         self._dirty[doc.uri] = doc
-        if self._analysing or self._timer is not None:
-            return
-        delay = max(self.settings.debounce_ms, 0) / 1000
-        loop = asyncio.get_event_loop()
-        self._timer = loop.call_later(delay, self._drain) if delay else loop.call_soon(self._drain)
+        delay = 0 if at_once else max(self.settings.debounce_ms, 0) / 1000
+        if delay and self._timer is None and not self._draining:
+            self._timer = asyncio.get_event_loop().call_later(delay, self._start_drain)
+        elif not delay:
+            self._start_drain()
 
-    def flush(self, uri: str) -> None:
-        """Analyse `uri` now if a change is waiting: a pull must not see an old version."""
-        doc = self._dirty.pop(uri, None)
-        if doc is not None and self.documents.get(uri) is doc and not self._analysing:
-            self.analyse_now(doc)
+    def _start_drain(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._draining:
+            self._draining = True
+            self._start(self._drain())
 
-    def _drain(self) -> None:
-        self._timer = None
-        self._analysing = True
+    async def _drain(self) -> None:
         try:
             while self._dirty:
-                _, doc = self._dirty.popitem()
-                if self.documents.get(doc.uri) is doc:
-                    self.analyse_now(doc)
+                uri = next(iter(self._dirty))
+                doc = self._dirty.pop(uri)
+                if self.documents.get(uri) is not doc:
+                    continue
+                root = self.root_for(doc.path)
+                try:
+                    await self.worker.call(self._analyse, root, doc, priority=EDIT, about=uri)
+                except Cancelled:
+                    if self.documents.get(uri) is doc:
+                        self._dirty.setdefault(uri, doc)  # not edited since: try again
+                    continue
+                except Exception as exc:  # an engine bug must not take the server down
+                    log.exception("analysis of %s failed", doc.path)
+                    self.client.log(types.MessageType.Error, f"perfaudit: analysis of {doc.path} failed: {type(exc).__name__}: {exc}")
+                self.publish(root, doc)
+                self._arm_follow_up()
         finally:
-            self._analysing = False
+            self._draining = False
+            self._settled.set()
 
-    def analyse_now(self, doc: Document) -> None:
-        root = self.root_for(doc.path)
-        try:
-            if doc.is_source:
-                self._analyse_source(root, doc)
-            elif doc.is_schema:
-                root.ws.set_side_text(doc.path, doc.text)
-                self._queue_follow_up(root, None, delay=0.0)
-            elif root.ws.set_project_text(doc.path, doc.text):
-                # `.env*`, package.json, tsconfig: the workspace rules read them.
-                self._queue_follow_up(root, None, delay=0.0)
-        except Exception as exc:  # an engine bug must not take the server down
-            log.exception("analysis of %s failed", doc.path)
-            self.client.log(types.MessageType.Error, f"perfaudit: analysis of {doc.path} failed: {type(exc).__name__}: {exc}")
-        self.publish(root, doc)
+    async def settle(self, uri: str | None = None) -> None:
+        """Wait until `uri` (or every document) has been analysed in its latest version."""
+        while (uri in self._dirty) if uri is not None else bool(self._dirty):
+            self._start_drain()
+            self._settled.clear()
+            await self._settled.wait()
+
+    def _analyse(self, root: Root, doc: Document) -> None:
+        """In the worker: bring `root` up to date with the document's text."""
+        if doc.skipped is not None:
+            self._forget(root, doc.path)
+        elif doc.is_source:
+            self._analyse_source(root, doc)
+        elif doc.is_schema:
+            root.ws.set_side_text(doc.path, doc.text)
+            self._queue_follow_up(root, None, delay=0.0)
+        elif root.ws.set_project_text(doc.path, doc.text):
+            # `.env*`, package.json, tsconfig: the workspace rules read them.
+            self._queue_follow_up(root, None, delay=0.0)
+
+    def _forget(self, root: Root, path: str) -> None:
+        """A file left out (too big, binary, unreadable): none of its old facts or findings stay."""
+        known = path in root.ws.files or path in root.ws.side_texts or path in root.ws.env_files
+        dependents = root.ws.index.dependents(path)
+        root.ws.remove(path)
+        root.file_findings.pop(path, None)
+        root.workspace_findings.pop(path, None)
+        if known:
+            self._queue_follow_up(root, dependents, delay=0.0)
 
     def _analyse_source(self, root: Root, doc: Document) -> None:
+        version, data = doc.version, doc.data
+        tree = doc.tree if doc.tree_data is data else None
+        if tree is None:
+            tree = parse(data, doc.language)
+            if doc.data is data:
+                doc.tree, doc.tree_data = tree, data
         dependents = root.ws.index.dependents(doc.path)
-        changed = root.ws.set_source(doc.path, doc.text, tree=doc.tree, keep_tree=True, version=doc.version)
+        changed = root.ws.set_source(doc.path, data.decode("utf-8", errors="replace"), tree=tree, keep_tree=True, version=version)
         source = root.ws.files[doc.path]
-        source._line_index = doc.line_index  # same bytes; spares the engine a slow rebuild
+        if doc.data is data:
+            source._line_index = doc.line_index  # same bytes; spares the engine a slow rebuild
         root.file_findings[doc.path] = root.engine.check_file(doc.path) if root.settings.enable else []
         if changed:
             self._queue_follow_up(root, dependents | root.ws.index.dependents(doc.path))
@@ -225,54 +265,106 @@ class Session:
             found = [f for f in (shift(f, doc.path, edit) for f in found) if f is not None]
         root.workspace_findings[doc.path] = found
 
+    def _start(self, coro) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _until_done(self, fn, *args, priority: int = FILES) -> None:
+        """Run a job that must not be lost: again after each cancellation."""
+        while True:
+            try:
+                await self.worker.call(fn, *args, priority=priority)
+            except Cancelled:
+                continue
+            except Exception:
+                log.exception("background work failed")
+            break
+        self._arm_follow_up()
+
     # ------------------------------------------------------------ follow-up
 
     def _queue_follow_up(self, root: Root, paths: set[str] | None, delay: float = FOLLOW_UP_DELAY) -> None:
+        """Note work for later (callable from the worker: the timer is set on the loop)."""
         if root.standalone:
             return
         if root.path in self._follow_roots and self._follow_roots[root.path] is not None and paths is not None:
             self._follow_roots[root.path] |= set(paths)
         elif root.path not in self._follow_roots or paths is None:
             self._follow_roots[root.path] = None if paths is None else set(paths)
+        self._follow_delay = min(self._follow_delay, delay)
+
+    def _arm_follow_up(self) -> None:
+        if not self._follow_roots or self._following:
+            return
         if self._follow_up is not None:
             self._follow_up.cancel()
-        loop = asyncio.get_event_loop()
-        self._follow_up = loop.call_later(delay, self.run_follow_up)
+        delay, self._follow_delay = self._follow_delay, FOLLOW_UP_DELAY
+        self._follow_up = asyncio.get_event_loop().call_later(delay, self.run_follow_up)
 
     def run_follow_up(self) -> None:
         self._follow_up = None
-        pending, self._follow_roots = self._follow_roots, {}
-        for root in list(self.roots):
-            if root.path not in pending:
-                continue
-            wanted = pending[root.path]
-            self.recheck(root, wanted)
+        if not self._following:
+            self._following = True
+            self._start(self._follow())
+
+    async def _follow(self) -> None:
+        try:
+            while self._follow_roots:
+                pending, self._follow_roots = self._follow_roots, {}
+                roots = [r for r in self.roots if r.path in pending]
+                try:
+                    await self.worker.call(self._recheck_roots, roots, pending, priority=FOLLOW_UP, about="follow-up")
+                except Cancelled:
+                    for path, paths in pending.items():  # not done: keep it for later
+                        root = next((r for r in self.roots if r.path == path), None)
+                        if root is not None:
+                            self._queue_follow_up(root, paths)
+                    break
+                for root in roots:
+                    self._publish_root(root)
+        finally:
+            self._following = False
+            self._arm_follow_up()
+
+    def _recheck_roots(self, roots: list[Root], pending: dict) -> None:
+        for root in roots:
+            self.recheck(root, pending[root.path])
 
     def recheck(self, root: Root, paths: set[str] | None = None) -> None:
-        """Re-run workspace rules, re-check open files (those in `paths`, or all), publish what changed."""
+        """In the worker: re-run workspace rules, re-check open files (those in `paths`, or all)."""
         try:
             self.run_workspace_rules(root)
             self._log_config_warnings(root)
+        except Cancelled:
+            raise
         except Exception as exc:
             log.exception("workspace rules failed")
             self.client.log(types.MessageType.Error, f"perfaudit: workspace analysis failed: {type(exc).__name__}: {exc}")
         for doc in self.documents:
-            if self.root_for(doc.path) is not root:
+            if self.root_for(doc.path) is not root or doc.skipped is not None:
                 continue
             if doc.is_source and (paths is None or doc.path in paths) and doc.uri not in self._dirty:
                 try:
                     self._analyse_source_quiet(root, doc)
+                except Cancelled:
+                    raise
                 except Exception:
                     log.exception("re-check of %s failed", doc.path)
-            self.publish(root, doc, only_if_changed=True)
+
+    def _publish_root(self, root: Root) -> None:
+        for doc in self.documents:
+            if self.root_for(doc.path) is root:
+                self.publish(root, doc, only_if_changed=True)
         if not self.push:
             self.client.refresh()
 
     def _analyse_source_quiet(self, root: Root, doc: Document) -> None:
         source = root.ws.files.get(doc.path)
         if source is None or source.data != doc.data:
-            root.ws.set_source(doc.path, doc.text, tree=doc.tree, keep_tree=True, version=doc.version)
-            source = root.ws.files[doc.path]
+            self._analyse_source(root, doc)
+            return
         source._line_index = doc.line_index
         root.file_findings[doc.path] = root.engine.check_file(doc.path) if root.settings.enable else []
 
@@ -284,43 +376,60 @@ class Session:
         root.workspace_findings = grouped
 
     def recheck_all(self) -> None:
+        """Settings changed: every document and every root again."""
+        for doc in self.documents:
+            self.schedule(doc, at_once=True)
         for root in list(self.roots):
-            self.recheck(root, None)
-        for loose in list(self.loose.values()):
-            doc = self.documents.by_path(loose.path)
-            if doc is not None:
-                self.analyse_now(doc)
+            self._queue_follow_up(root, None, delay=0.0)
+        self._arm_follow_up()
+
+    def recheck_root(self, root: Root) -> None:
+        """Cross-file facts of `root` are complete (after a scan): re-check what is open."""
+        self._queue_follow_up(root, None, delay=0.0)
+        self._arm_follow_up()
 
     # ------------------------------------------------------------ files on disk
 
     def files_changed(self, changes: list[tuple[str, bool]]) -> None:
         """Files changed on disk: (path, deleted). Open documents keep the editor's text."""
-        touched: dict[str, Root] = {}
+        self._start(self._until_done(self._apply_file_changes, changes))
+
+    def _apply_file_changes(self, changes: list[tuple[str, bool]]) -> None:
         for path, deleted in changes:
+            checkpoint()
             root = deepest_root(self.roots, path)
             if root is None or self.documents.by_path(path) is not None:
                 continue
-            touched[root.path] = root
             name = path.rsplit("/", 1)[-1]
             if name == "perfaudit.toml" or (name == "package.json" and path == f"{root.path}/package.json"):
                 root.load_project_config()
                 if root.config_problem:
                     self.client.show(types.MessageType.Error, f"perfaudit: {root.config_problem}; using the defaults")
-            if deleted:
-                root.ws.remove(path)
-                root.file_findings.pop(path, None)
-                root.workspace_findings.pop(path, None)
-            else:
-                root.ws.load_file(path)
-                if path in root.file_findings and path in root.ws.files:
-                    try:
-                        root.file_findings[path] = root.engine.check_file(path)
-                    finally:
-                        root.ws.drop_tree(path)
+            self._reload(root, path, deleted, recheck=path in root.file_findings)
             if name.endswith(".prisma") or name == "package.json" or name.startswith("prisma.config."):
                 root.ws.side_changed()
-        for root in touched.values():
             self._queue_follow_up(root, None, delay=0.0)
+
+    def _reload(self, root: Root, path: str, deleted: bool, recheck: bool) -> None:
+        """One file again from disk: what it was is forgotten first, so a file
+        that became binary, too big or unreadable keeps no stale facts."""
+        root.ws.remove(path)
+        root.file_findings.pop(path, None)
+        root.workspace_findings.pop(path, None)
+        root.ws.skipped = [s for s in root.ws.skipped if s[0] != path]
+        if deleted:
+            return
+        root.ws.load_file(path)
+        if path.endswith(".prisma"):
+            root.ws.side_changed()
+        reason = root.ws.skip_reason(path)
+        if reason is not None:
+            self.client.log(types.MessageType.Warning, f"perfaudit: skipped {display(path, root)}: {reason}")
+        if recheck and path in root.ws.files:
+            try:
+                root.file_findings[path] = root.engine.check_file(path)
+            finally:
+                root.ws.drop_tree(path)
 
     # ------------------------------------------------------------ publishing
 
@@ -335,6 +444,16 @@ class Session:
         return doc.version if doc is not None else None
 
     def report_for(self, root: Root, path: str, version: int | None) -> Report:
+        doc = self.documents.by_path(path)
+        if doc is not None and doc.skipped is not None:
+            # Said once, on the first line: the document is not analysed.
+            note = types.Diagnostic(
+                range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+                message=f"perfaudit: this file is not analysed: {doc.skipped}",
+                severity=types.DiagnosticSeverity.Information,
+                source=convert.SOURCE,
+            )
+            return Report(version, [], [note], result_id_of([note]))
         findings = root.findings_for(path)
         diagnostics = [convert.to_diagnostic(f, self.index_of, self.version_of, self.encoding) for f in findings]
         return Report(version, findings, diagnostics, result_id_of(diagnostics))
@@ -406,16 +525,6 @@ def shift(f: Finding, path: str, edit: TextEdit) -> Finding | None:
         if edits is not None:
             fixes.append(dataclasses.replace(fix, edits=tuple(edits)))
     return dataclasses.replace(f, start=span[0], end=span[1], related=tuple(related), fixes=tuple(fixes))
-
-
-def _read(path: str) -> str | None:
-    from perfaudit.server.analysis.text import decode_source
-
-    try:
-        with open(path, "rb") as fh:
-            return decode_source(fh.read())
-    except OSError:
-        return None
 
 
 def monotonic_ms() -> float:

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 from lsp_support import SERVER_ENV, copy_backend, uri
+from raw_stdio import Live
 
 
 def _frame(message: dict) -> bytes:
@@ -38,14 +39,17 @@ def _run(stdin: bytes) -> subprocess.CompletedProcess:
 
 def test_shutdown_then_exit_ends_cleanly(tmp_path):
     root = copy_backend(tmp_path)
-    done = _run(_initialize(root) + _frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
-                + _frame({"jsonrpc": "2.0", "method": "exit"}))
-    assert done.returncode == 0
-    assert done.stderr == b""
-    messages = _messages(done.stdout)
-    published = [m for m in messages if m.get("method") == "textDocument/publishDiagnostics"]
-    assert any(d["code"] == "P101" for m in published for d in m["params"]["diagnostics"])
-    assert {"id": 2, "jsonrpc": "2.0", "result": None} in messages
+    live = Live()
+    live.send(_initialize(root))
+    # Analysis runs off the request path: wait for it as an editor would.
+    live.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics"
+              and any(d["code"] == "P101" for d in m["params"]["diagnostics"]))
+    live.send(_frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
+    _, answer = live.answer(2)
+    assert answer == {"id": 2, "jsonrpc": "2.0", "result": None}
+    live.send(_frame({"jsonrpc": "2.0", "method": "exit"}))
+    assert live.proc.wait(timeout=20) == 0
+    assert live.proc.stderr.read() == b""
 
 
 def test_a_client_that_disconnects_leaves_no_traceback(tmp_path):

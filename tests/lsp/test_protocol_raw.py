@@ -137,8 +137,10 @@ def test_a_full_session_over_raw_stdio_still_publishes(tmp_path):
     path = root / "src/services/user.service.ts"
     opened = notify("textDocument/didOpen", {"textDocument": {
         "uri": uri(path), "languageId": "typescript", "version": 1, "text": path.read_text()}})
-    done = run(initialize(uri(root)) + opened + request(2, "shutdown") + notify("exit"))
-    out = messages(done.stdout)
-    published = [m for m in out if m.get("method") == "textDocument/publishDiagnostics"]
-    assert any(d["code"] == "P101" for m in published for d in m["params"]["diagnostics"])
-    assert done.returncode == 0
+    live = Live()
+    try:
+        live.send(initialize(uri(root)) + opened)
+        live.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics"
+                  and any(d["code"] == "P101" for d in m["params"]["diagnostics"]))
+    finally:
+        assert live.close() == 0
