@@ -18,7 +18,7 @@ import asyncio
 import threading
 import time
 
-from perfaudit.server import checkpoint
+from perfaudit.server.analysis import checkpoint
 
 SLICE_SECONDS = 0.01
 
