@@ -72,6 +72,7 @@ class Session:
         self.worker = Worker()
         self._dirty: dict[str, Document] = {}  # uri -> document waiting for analysis
         self._draining = False
+        self._analysing: str | None = None  # the uri the worker is analysing
         self._settled = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
         self._timer: asyncio.TimerHandle | None = None
@@ -194,6 +195,7 @@ class Session:
                 if self.documents.get(uri) is not doc:
                     continue
                 root = self.root_for(doc.path)
+                self._analysing = uri
                 try:
                     await self.worker.call(self._analyse, root, doc, priority=EDIT, about=uri)
                 except Cancelled:
@@ -203,6 +205,9 @@ class Session:
                 except Exception as exc:  # an engine bug must not take the server down
                     log.exception("analysis of %s failed", doc.path)
                     self.client.log(types.MessageType.Error, f"perfaudit: analysis of {doc.path} failed: {type(exc).__name__}: {exc}")
+                finally:
+                    self._analysing = None
+                    self._settled.set()
                 self.publish(root, doc)
                 self._arm_follow_up()
         finally:
@@ -211,7 +216,12 @@ class Session:
 
     async def settle(self, uri: str | None = None) -> None:
         """Wait until `uri` (or every document) has been analysed in its latest version."""
-        while (uri in self._dirty) if uri is not None else bool(self._dirty):
+        def waiting() -> bool:
+            if uri is None:
+                return bool(self._dirty) or self._analysing is not None
+            return uri in self._dirty or self._analysing == uri
+
+        while waiting():
             self._start_drain()
             self._settled.clear()
             await self._settled.wait()
