@@ -2,6 +2,7 @@
 
     python bench/bench_check.py [DIR]             # a real workspace
     python bench/bench_check.py --synthetic 4000  # generated from the example (30 MB)
+    python bench/bench_check.py --synthetic 4000 --packages 2  # the same split into 2 packages, a schema each
 
 Prints: files, bytes, parse-only seconds (read + tree-sitter), facts
 extraction, full check (load + index + every rule), the ratio, and peak RSS.
@@ -22,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from perfaudit.server.engine import Engine  # noqa: E402
+from perfaudit.server.prisma import schemas  # noqa: E402
 from perfaudit.server.analysis.parsing import language_for, parse  # noqa: E402
 from perfaudit.server.analysis.workspace import SKIP_DIRS, Workspace  # noqa: E402
 
@@ -43,8 +45,16 @@ def main() -> None:
     parser.add_argument("root", nargs="?")
     parser.add_argument("--synthetic", type=int, metavar="FILES")
     parser.add_argument("--mb", type=float, default=30.0)
+    parser.add_argument("--packages", type=int, default=1, help="split the synthetic workspace into N packages, each with its own schema")
     args = parser.parse_args()
-    if args.synthetic:
+    if args.synthetic and args.packages > 1:
+        from synthetic import generate
+
+        root = Path(tempfile.mkdtemp(prefix="perfaudit-bench-")) / "ws"
+        for i in range(args.packages):
+            generate(root / "packages" / f"service{i}", args.synthetic // args.packages, args.mb / args.packages)
+        (root / "package.json").write_text('{ "name": "synthetic-monorepo", "private": true, "workspaces": ["packages/*"] }\n')
+    elif args.synthetic:
         from synthetic import generate
 
         root = generate(Path(tempfile.mkdtemp(prefix="perfaudit-bench-")) / "ws", args.synthetic, args.mb)
@@ -74,6 +84,7 @@ def main() -> None:
     check_s = load_s + rules_s
 
     print(f"workspace      {root}")
+    print(f"schemas        {len(schemas(ws))}")
     print(f"files          {len(files):,} ({total / 1e6:.1f} MB)")
     print(f"parse only     {parse_s:.2f} s")
     print(f"load + facts   {load_s:.2f} s (read, parse, extract facts, schemas)")

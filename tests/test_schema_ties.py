@@ -13,7 +13,7 @@ from perfaudit.server.cli.main import main
 from perfaudit.server.config import Config
 from perfaudit.server.engine import analyze
 from perfaudit.server.express.routes import routes
-from perfaudit.server.lsp.schema_feature import schema_lenses
+from perfaudit.server.lsp.schema_feature import schema_hover, schema_lenses
 from perfaudit.server.prisma import schema_for_call, schema_label, schema_of_effect
 from perfaudit.server.prisma.clients import client_origin
 from perfaudit.server.prisma.ties import split_query
@@ -157,6 +157,30 @@ def test_schema_lenses_count_the_sites_of_their_own_schema(monorepo):
     assert core["User"].startswith("4 query sites")  # not backfill's `db.user`, not the analytics users
     assert analytics["User"].startswith("5 query sites")
     assert analytics["PageView"].startswith("3 query sites")
+
+
+def test_schema_hover_counts_the_sites_of_its_own_schema(monorepo):
+    path = MONOREPO / "packages/analytics-db/prisma/schema.prisma"
+    text = path.read_bytes()
+    hover = schema_hover(monorepo, str(path), text.index(b"  country") + 3)
+    assert "no index" in hover and "@@index([country])" in hover
+    core = MONOREPO / "packages/core-db/prisma/schema.prisma"
+    core_hover = schema_hover(monorepo, str(core), core.read_bytes().index(b"model User") + len("model "))
+    assert core_hover.startswith("**User**: 4 query sites")
+
+
+def test_an_edit_elsewhere_moves_a_query_to_the_other_schema(tmp_path):
+    root = tmp_path / "acme"
+    shutil.copytree(MONOREPO, root)
+    ws = Workspace(str(root))
+    ws.load()
+    dashboard = "apps/api/src/routes/dashboard.routes.ts"
+    assert _tie(ws, dashboard, "db.user.findMany") == CORE
+    data = str(root / "packages/data/src/index.ts")
+    ws.set_source(data, "export { analytics as db } from '@acme/analytics-db';\nexport { coreDb as events } from '@acme/core-db';\n")
+    assert _tie(ws, dashboard, "db.user.findMany") == ANALYTICS
+    assert _tie(ws, dashboard, "db.team.findUnique") == ANALYTICS  # the analytics client has no Team: not a query
+    assert _tie(ws, dashboard, "events.user.findMany") == CORE
 
 
 def test_routes_name_the_schema_of_each_query(monorepo, capsys):
@@ -348,6 +372,9 @@ def test_a_package_name_that_cannot_be_opened_still_names_its_schema(tmp_path):
     })
     assert _tie(ws, "apps/web/src/users.ts", "db.user.findMany") == "@shop/main"
     assert _tie(ws, "apps/web/src/not-a-db.ts", "db.user.findMany") is None
+    # The editor renames the package: the old name names nothing any more.
+    ws.set_project_text(str(tmp_path / "packages/main/package.json"), '{"name": "@shop/core", "main": "dist/index.js"}')
+    assert _tie(ws, "apps/web/src/users.ts", "db.user.findMany") is None
 
 
 def test_a_delegate_held_in_a_member_follows_its_client(tmp_path):

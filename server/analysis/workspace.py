@@ -382,6 +382,7 @@ class Workspace:
     def _configs_changed(self) -> None:
         """Module specifiers may resolve anew (aliases, workspace packages)."""
         self.modules.changed()
+        self.structure_generation += 1  # what names resolve to may change
         self.index.files_changed()
 
     def warnings(self) -> list[tuple[str, str]]:

@@ -63,40 +63,48 @@ def prisma_query(callee: tuple[str, ...], schema) -> tuple[str, str] | None:
 
 def classify_query(index, path: str, fn: FunctionFact | None, call: CallFact):
     """The index's call classifier for Prisma: a query effect, or nothing."""
-    from perfaudit.server.prisma.ties import schema_for_call
-
     if not call.callee or call.is_new:
         return ()
-    query = prisma_query(call.callee, schema_for_call(index, path, fn, call.callee))
-    if query is None:
-        query = _held_delegate_query(index, path, fn, call.callee)
+    query, _ = query_and_schema(index, path, fn, call.callee)
     if query is None:
         return ()
     return (Effect("query", query[1], query[0], path, call.start, call.end, (), is_write(query[1])),)
 
 
+def query_and_schema(index, path: str, fn: FunctionFact | None, callee: tuple[str, ...]):
+    """((model, operation) or None, the schema it was read against) of a call."""
+    from perfaudit.server.prisma.ties import schema_for_call
+
+    schema = schema_for_call(index, path, fn, callee)
+    query = prisma_query(callee, schema)
+    if query is None:
+        return _held_delegate_query(index, path, fn, callee)
+    return query, schema
+
+
 def _held_delegate_query(index, path: str, fn: FunctionFact | None, callee: tuple[str, ...]):
     """`this.model.findMany()` where the class holds a delegate:
     `private model = prisma.user`, `this.model = this.prisma.user`, or a
-    member typed `Prisma.UserDelegate`. (model, operation) or None."""
+    member typed `Prisma.UserDelegate`. ((model, operation) or None, schema)."""
     from perfaudit.server.prisma.ties import schema_for_receiver
 
     if len(callee) != 3 or callee[0] != "this" or callee[2] not in PRISMA_OPERATIONS or fn is None or not fn.class_name:
-        return None
+        return None, None
     cls = index.klass(path, fn.class_name)
     ref = cls.member(callee[1]) if cls is not None else None
     if ref is None:
-        return None
+        return None, None
     if ref.kind == "name":
         parts = tuple(ref.name.split("."))
         if len(parts) < 2:
-            return None
+            return None, None
         schema = schema_for_receiver(index, path, fn, parts[:-1], parts[-1])
-        return prisma_query(parts + (callee[2],), schema) if schema is not None else None
+        query = prisma_query(parts + (callee[2],), schema) if schema is not None else None
+        return query, schema
     if ref.kind == "type" and ref.name.endswith("Delegate"):
         model_name = ref.name[: -len("Delegate")]
         delegate = model_name[:1].lower() + model_name[1:]
         schema = schema_for_receiver(index, path, fn, ("Prisma",), delegate)  # `Prisma.UserDelegate`
         model = schema.models.get(model_name) if schema is not None else None
-        return (model.name, callee[2]) if model is not None and model.kind == "model" else None
-    return None
+        return ((model.name, callee[2]) if model is not None and model.kind == "model" else None), schema
+    return None, None

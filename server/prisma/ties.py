@@ -23,7 +23,7 @@ import posixpath
 
 from perfaudit.server.analysis.workspace import Workspace, norm
 from perfaudit.server.prisma.clients import Origin, client_origin
-from perfaudit.server.prisma.queries import PRISMA_OPERATIONS, PRISMA_RAW
+from perfaudit.server.prisma.queries import PRISMA_OPERATIONS, PRISMA_RAW, query_and_schema
 from perfaudit.server.prisma.schema import Schema
 from perfaudit.server.prisma.schemas import schemas
 
@@ -89,14 +89,8 @@ def schema_of_effect(ws: Workspace, effect) -> Schema | None:
     fn, call = source.facts.call_at(effect.start, effect.end)
     if call is None or not call.callee:
         return None
-    schema = schema_for_call(ws.index, effect.path, fn, call.callee)
-    if schema is None and len(call.callee) == 3 and call.callee[0] == "this" and fn is not None:
-        held = fn.class_name and ws.index.klass(effect.path, fn.class_name)
-        ref = held.member(call.callee[1]) if held else None
-        if ref is not None and ref.kind == "name" and "." in ref.name:  # a delegate held in a member
-            parts = tuple(ref.name.split("."))
-            schema = schema_for_receiver(ws.index, effect.path, fn, parts[:-1], parts[-1])
-    return schema
+    query, schema = query_and_schema(ws.index, effect.path, fn, call.callee)
+    return schema if query is not None else None
 
 
 def effect_schema_label(ws: Workspace, effect) -> str:
