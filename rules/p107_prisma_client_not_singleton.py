@@ -1,9 +1,12 @@
 """## What it does
 Reports a `new PrismaClient(` that makes the application hold more than one
-client: a second one anywhere in the same package (the first one, preferring
-a file named like `lib/prisma` or `db`, is the one to import), or one inside
-a function or constructor that can run more than once with no singleton
-guard (`globalThis.prisma ?? new PrismaClient()`, `if (!global.prisma)`).
+client: a second one of the same schema anywhere in the same package (the
+first one, preferring a file named like `lib/prisma` or `db`, is the one to
+import), or one inside a function or constructor that can run more than once
+with no singleton guard (`globalThis.prisma ?? new PrismaClient()`, `if
+(!global.prisma)`). With several schemas, clients of two schemas are two
+databases, not a second client; one that cannot be tied to a schema is
+compared with none of the others.
 
 Tests, seeds and scripts are not the application and are skipped (paths
 under `test`, `tests`, `__tests__`, `spec`, `e2e`, `scripts`, `seeders`, files
@@ -53,6 +56,7 @@ from collections import defaultdict
 from perfaudit.server.analysis.syntax import FUNCTION_KINDS
 from perfaudit.server.findings import Related
 from perfaudit.server.analysis.parsing import node_text
+from perfaudit.server.prisma import schema_of_new_client
 from perfaudit.server.prisma.calls import find_node
 from perfaudit.server.rule import Rule, Scope
 
@@ -81,7 +85,7 @@ def _is_canonical_file(rel: str) -> bool:
 
 def check(ctx):
     ws = ctx.workspace
-    creations = defaultdict(list)  # package root -> [(rel, path, call, fn)]
+    creations = defaultdict(list)  # (package root, schema root) -> [(rel, path, call, fn)]
     new_sites = defaultdict(list)  # class name -> [module level?]
     call_sites = defaultdict(list)  # function name -> [module level?]
     for path in sorted(ws.files):
@@ -93,7 +97,9 @@ def check(ctx):
             if call.is_new:
                 new_sites[call.callee[-1]].append(fn is None)
                 if call.callee[-1] == "PrismaClient" and is_app_path(rel):
-                    creations[_package_root(ws, path)].append((rel, path, call, fn))
+                    schema = schema_of_new_client(ws.index, path, fn, call.callee)
+                    key = (_package_root(ws, path), schema.root if schema is not None else None)
+                    creations[key].append((rel, path, call, fn))
             else:
                 call_sites[call.callee[-1]].append(fn is None)
     loaded = [p for group in creations.values() for _, p, _, _ in group if ws.files[p].tree is None]

@@ -12,7 +12,7 @@ from perfaudit.server.analysis.loops import register_batching_method
 from perfaudit.server.analysis.workspace import register_side_documents
 from perfaudit.server.prisma.queries import PRISMA_OPERATIONS, PRISMA_READS, PRISMA_WRITES, classify_query, prisma_query
 from perfaudit.server.prisma.schemas import schema_file, schemas
-from perfaudit.server.prisma.ties import effect_schema_label, schema_for_call, schema_label, schema_of_effect
+from perfaudit.server.prisma.ties import effect_schema_label, schema_for_call, schema_label, schema_of_effect, schema_of_new_client
 from perfaudit.server.prisma.index_advisor import advisor_for, p105_options
 
 register_side_documents(".prisma")
@@ -23,5 +23,5 @@ register_qualifier("query", effect_schema_label)
 __all__ = [
     "advisor_for", "p105_options",
     "PRISMA_OPERATIONS", "PRISMA_READS", "PRISMA_WRITES", "prisma_query", "schema_file", "schema_for_call",
-    "schema_label", "schema_of_effect", "schemas",
+    "schema_label", "schema_of_effect", "schema_of_new_client", "schemas",
 ]

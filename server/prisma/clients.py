@@ -236,3 +236,11 @@ def client_origin(index, path: str, fn, receiver: tuple[str, ...]) -> tuple[Orig
     except RecursionError:
         origin = None
     return origin, walk.read
+
+
+def client_class_origin(index, path: str, fn, parts: tuple[str, ...]) -> Origin | None:
+    """The origin of the class `parts` that `new <parts>()` instantiates."""
+    try:
+        return _Walk(index).class_ref(path, parts, fn, 0)
+    except RecursionError:
+        return None

@@ -29,8 +29,7 @@ from perfaudit.server.analysis.syntax import call_function, unwrap
 from perfaudit.server.analysis.objects import ResolvedObject, call_arguments, resolve_object
 from perfaudit.server.analysis.parsing import node_text
 from perfaudit.server.prisma.calls import find_node
-from perfaudit.server.prisma.schemas import schemas
-from perfaudit.server.prisma.ties import schema_for_call, split_query
+from perfaudit.server.prisma.ties import tied_calls
 
 # Operations that read many rows (or a row found by scanning): they weigh
 # more than unique lookups when counting how often a field is filtered.
@@ -568,7 +567,7 @@ class Advisor:
         if source is None or schema is None:
             return ()
         structure = self._structure_of(schema)
-        ties = _tied_calls(ws, path, source, schema)
+        ties = tied_calls(ws, path, schema)
         held = self._sites.get((path, schema.root))
         if held is not None and (held[0] is source.data or held[0] == source.data) and held[1] == structure and held[2] == ties:
             return held[3]
@@ -600,20 +599,6 @@ class Advisor:
         result = aggregate(schema, sites)
         self._aggregates[schema.root] = (key, result)
         return result
-
-
-def _tied_calls(ws, path: str, source, schema) -> frozenset | None:
-    """(start, end) of the query-shaped calls of a file that run against
-    `schema`; None (every call) when the workspace has one schema."""
-    if len(schemas(ws)) <= 1:
-        return None
-    index = ws.index
-    return frozenset(
-        (call.start, call.end)
-        for fn, call in source.facts.calls_in_scope
-        if not call.is_new and split_query(call.callee) is not None
-        and schema_for_call(index, path, fn, call.callee) is schema
-    )
 
 
 _ADVISORS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

@@ -22,7 +22,7 @@ import os
 import posixpath
 
 from perfaudit.server.analysis.workspace import Workspace, norm
-from perfaudit.server.prisma.clients import Origin, client_origin
+from perfaudit.server.prisma.clients import Origin, client_class_origin, client_origin
 from perfaudit.server.prisma.queries import PRISMA_OPERATIONS, PRISMA_RAW, query_and_schema
 from perfaudit.server.prisma.schema import Schema
 from perfaudit.server.prisma.schemas import schemas
@@ -93,6 +93,16 @@ def schema_of_effect(ws: Workspace, effect) -> Schema | None:
     return schema if query is not None else None
 
 
+def schema_of_new_client(index, path: str, fn, callee: tuple[str, ...]) -> Schema | None:
+    """The schema whose client `new <callee>()` creates (the only schema
+    when there is one; None when it cannot be told)."""
+    found = schemas(index.ws)
+    if len(found) <= 1:
+        return found[0] if found else None
+    origin = client_class_origin(index, path, fn, callee)
+    return schema_of_origin(index.ws, origin) if origin is not None else None
+
+
 def effect_schema_label(ws: Workspace, effect) -> str:
     """The schema of a query effect by name, when the workspace has several."""
     if len(schemas(ws)) <= 1:
@@ -106,13 +116,36 @@ def _has_model(schema: Schema, delegate: str) -> bool:
     return model is not None and model.kind == "model"
 
 
+def tied_calls(ws: Workspace, path: str, schema: Schema) -> frozenset | None:
+    """(start, end) of the query-shaped calls of a file that run against
+    `schema`; None (every call) when the workspace has one schema."""
+    if len(schemas(ws)) <= 1:
+        return None
+    memo = _file_memo(ws, path)
+    held = memo.tied.get(id(schema))
+    if held is not None and held[0] is schema:
+        for p in memo.read:
+            ws.index.facts(p)
+        return held[1]
+    index = ws.index
+    tied = frozenset(
+        (call.start, call.end)
+        for fn, call in memo.facts.calls_in_scope
+        if not call.is_new and split_query(call.callee) is not None
+        and schema_for_call(index, path, fn, call.callee) is schema
+    ) if memo.facts is not None else frozenset()
+    memo.tied[id(schema)] = (schema, tied)
+    return tied
+
+
 class _Memo:
-    __slots__ = ("generation", "facts", "ties", "read")
+    __slots__ = ("generation", "facts", "ties", "read", "tied")
 
     def __init__(self, generation, facts):
         self.generation, self.facts = generation, facts
         self.ties: dict = {}
         self.read: set[str] = set()
+        self.tied: dict = {}  # id(schema) -> (schema, calls tied to it)
 
 
 def _file_memo(ws: Workspace, path: str) -> _Memo:

@@ -177,3 +177,22 @@ def test_seeder_files_and_folders_are_not_the_app(tmp_path):
         "src/db/orders.seed.ts": "import { PrismaClient } from '@prisma/client';\nconst prisma = new PrismaClient();\n",
     }
     assert run_rules(tmp_path, files, "P107") == []
+
+
+def test_clients_of_two_schemas_in_one_package_are_two_databases(tmp_path):
+    main_schema = "generator client {\n  provider = \"prisma-client-js\"\n  output   = \"../src/generated/main\"\n}\nmodel User {\n  id Int @id\n}\n"
+    events_schema = "generator client {\n  provider = \"prisma-client-js\"\n  output   = \"../src/generated/events\"\n}\nmodel Event {\n  id Int @id\n}\n"
+    files = {
+        "package.json": '{"name": "api"}',
+        "prisma/main.prisma": main_schema,
+        "db/events.prisma": events_schema,
+        "prisma.config.ts": "export default { schema: 'prisma/main.prisma' };\n",
+        "packages/events/package.json": '{"name": "events", "prisma": {"schema": "../../db/events.prisma"}}',
+        "src/db.ts": "import { PrismaClient } from './generated/main';\nexport const db = new PrismaClient();\n",
+        "src/events.ts": "import { PrismaClient } from './generated/events';\nexport const events = new PrismaClient();\n",
+        "src/jobs/sync.ts": "import { PrismaClient } from '../generated/main';\nexport const again = new PrismaClient();\n",
+    }
+    findings = run_rules(tmp_path, files, "P107", schema=False)
+    # The second main client is reported; the events client is another database.
+    assert lines_of(tmp_path, findings) == [("src/jobs/sync.ts", 2, "P107")]
+    assert "src/db.ts:2" in findings[0].message
