@@ -13,6 +13,7 @@ from perfaudit.server.registry import UNKNOWN_SUPPRESSION, all_rules
 from perfaudit.server.rule import FileContext, Rule, Scope, WorkspaceContext
 from perfaudit.server.analysis.workspace import Workspace, norm
 from perfaudit.server.analysis.checkpoint import checkpoint
+from perfaudit.server.analysis.index import WORKSPACE_RULES
 
 log = logging.getLogger("perfaudit")
 
@@ -83,12 +84,15 @@ class Engine:
 
     def check_workspace_rules(self) -> list[Finding]:
         out: list[Finding] = []
-        for rule in self.enabled_rules():
-            if rule.scope != Scope.WORKSPACE:
-                continue
-            checkpoint()
-            ctx = WorkspaceContext(rule=rule, workspace=self.ws, **self._context_args(rule))
-            out.extend(self._run(rule, ctx))
+        # What they read (facts and text) is recorded: the server runs them
+        # again when any of it changes (`Index.workspace_rules_read`).
+        with self.ws.index.tracking(WORKSPACE_RULES):
+            for rule in self.enabled_rules():
+                if rule.scope != Scope.WORKSPACE:
+                    continue
+                checkpoint()
+                ctx = WorkspaceContext(rule=rule, workspace=self.ws, **self._context_args(rule))
+                out.extend(self._run(rule, ctx))
         return out
 
     def check(self, paths: list[str] | None = None, drop_trees: bool = True, workers: int = 1) -> list[Finding]:

@@ -16,7 +16,8 @@ from perfaudit.server.analysis.checkpoint import checkpoint
 from perfaudit.server.analysis.extract_classes import ClassFacts
 from perfaudit.server.analysis.extract_module import ModuleFacts
 from perfaudit.server.analysis.facts import EXTRA_EXTRACTORS, CallFact, FileFacts, FunctionFact, ObjectFact, ValueRef
-from perfaudit.server.analysis.parsing import grammar, node_text
+from perfaudit.server.analysis.parsing import captures, grammar, node_text, position_key
+from perfaudit.server.analysis.scopes import Place, place_of, separate
 from perfaudit.server.analysis.syntax import (
     CLASS_KINDS,
     FUNCTION_KINDS,
@@ -120,11 +121,9 @@ class _Builder(ClassFacts, ModuleFacts):
         return fid
 
     def build(self) -> FileFacts:
-        cursor = tree_sitter.QueryCursor(_query(self.language))
-        caps = cursor.captures(self.root)
-        functions = sorted(caps.get("function", []), key=lambda n: (n.start_byte, -n.end_byte))
-        calls = caps.get("call", []) + caps.get("new", [])
-        calls.sort(key=lambda n: n.start_byte)
+        caps = captures(_query(self.language), self.root)
+        functions = caps.get("function", [])
+        calls = sorted(caps.get("call", []) + caps.get("new", []), key=position_key)
         classes = caps.get("class", [])
         declarators = caps.get("declarator", [])
 
@@ -175,6 +174,8 @@ class _Builder(ClassFacts, ModuleFacts):
 
         # Locals per function: const x = new X() / const x = y.
         locals_by_fn: dict[str, list] = {}
+        places_by_fn: dict[str, list[Place]] = {}
+        node_by_fid = {fid: n for n, fid, *_ in fn_info}
         bindings: list[tuple[str, ValueRef]] = []
         objects: list[ObjectFact] = []
         for decl in declarators:
@@ -188,6 +189,9 @@ class _Builder(ClassFacts, ModuleFacts):
                     bindings.append((name, ref))
                 else:
                     locals_by_fn.setdefault(owner, []).append((name, ref))
+                    places_by_fn.setdefault(owner, []).append(place_of(decl, node_by_fid[owner]))
+        ranges = {fid: (n.start_byte, n.end_byte) for n, fid, *_ in fn_info}
+        separate(locals_by_fn, places_by_fn, calls_by_fn, ranges, lambda fid: self._params(node_by_fid[fid])[0])
 
         returns_by_fn: dict[str, list] = {}
         for ret in caps.get("return", []):

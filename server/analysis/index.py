@@ -31,6 +31,8 @@ REGISTERS_CALLBACK = {
     "put", "patch", "delete", "all", "route", "listen", "catch", "finally", "define", "register",
 }
 MAX_DEPTH = 12
+# The pseudo-file whose "check" is the run of the workspace-scoped rules.
+WORKSPACE_RULES = "<workspace rules>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,10 @@ class Index:
         self._deps.clear()
         self._module_cache.clear()
 
+    def workspace_rules_read(self, path: str) -> bool:
+        """Whether the last run of the workspace rules read `path` (facts or text)."""
+        return path in self._file_deps.get(WORKSPACE_RULES, ())
+
     def dependents(self, path: str) -> set[str]:
         """Files whose last check read `path` (so an edit of `path` can
         change their findings)."""
@@ -134,6 +140,11 @@ class Index:
     def _touch(self, path: str) -> None:
         for deps in self._active:
             deps.add(path)
+
+    def touch(self, path: str) -> None:
+        """A check read `path`'s text (not only its facts)."""
+        if self._active:
+            self._touch(path)
 
     def facts(self, path: str) -> FileFacts | None:
         self._touch(path)

@@ -102,9 +102,22 @@ def _kinds_query(language: str) -> tree_sitter.Query:
     return tree_sitter.Query(grammar(language), "\n".join(f"({k}) @{k}" for k in INDEXED_KINDS))
 
 
+def position_key(node) -> tuple:
+    """Source order, outer before inner: what every list of nodes is sorted by."""
+    return node.start_byte, -node.end_byte, node.kind_id
+
+
+def captures(query: tree_sitter.Query, node) -> dict[str, list]:
+    """A query's captures by name, each list in source order.
+
+    tree-sitter's `QueryCursor.captures()` gives no stable order: code that
+    took "the first" capture resolved a name at random."""
+    found = tree_sitter.QueryCursor(query).captures(node)
+    return {name: sorted(nodes, key=position_key) for name, nodes in found.items()}
+
+
 def nodes_by_kind(tree: tree_sitter.Tree, language: str) -> dict[str, list]:
-    captures = tree_sitter.QueryCursor(_kinds_query(language)).captures(tree.root_node)
-    return {kind: sorted(nodes, key=lambda n: n.start_byte) for kind, nodes in captures.items()}
+    return captures(_kinds_query(language), tree.root_node)
 
 
 def arguments(call_node) -> list:

@@ -76,13 +76,22 @@ def norm(path: str) -> str:
 @dataclass
 class SourceFile:
     path: str
-    data: bytes  # the UTF-8 text: the only copy kept (`text` decodes on demand)
+    _data: bytes  # the UTF-8 text: the only copy kept (`text` decodes on demand)
     language: str
     facts: FileFacts
     tree: tree_sitter.Tree | None = None
     version: int | None = None
     _line_index: LineIndex | None = field(default=None, repr=False)
     _nodes: tuple | None = field(default=None, repr=False)
+    # Told of every read of the text (the index records what each check
+    # depends on: a check that read this text must run again when it changes).
+    _on_read: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def data(self) -> bytes:
+        if self._on_read is not None:
+            self._on_read(self.path)
+        return self._data
 
     @property
     def text(self) -> str:
@@ -404,7 +413,8 @@ class Workspace:
             tree = parse(data, language)
         facts = extract_facts(tree, language)
         old = self.files.get(path)
-        self.files[path] = SourceFile(path, data, language, facts, tree if keep_tree else None, version)
+        self.files[path] = SourceFile(path, data, language, facts, tree if keep_tree else None, version,
+                                      _on_read=self.index.touch)
         changed = old is None or old.facts != facts
         if old is None:
             self.index.files_changed()

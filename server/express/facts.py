@@ -14,7 +14,7 @@ import tree_sitter
 from perfaudit.server.analysis import facts as facts_mod
 from perfaudit.server.analysis.syntax import value_ref
 from perfaudit.server.analysis.syntax import FUNCTION_KINDS, call_function, member_path, string_value, unwrap
-from perfaudit.server.analysis.parsing import grammar, node_text
+from perfaudit.server.analysis.parsing import captures, grammar, node_text
 from perfaudit.server.express import fastify, nest
 
 
@@ -530,7 +530,7 @@ def extract(root, language: str) -> ExpressFacts:
     if not any(hint in text for hint in _EXPRESS_HINTS):
         return ExpressFacts()
     query = _express_query(language)
-    caps = tree_sitter.QueryCursor(query).captures(root)
+    caps = captures(query, root)
     express_names, router_names = _express_locals(root)
     # Apps of other frameworks: callee path -> framework.
     other_apps = {(n, "create"): "nest" for n in nest.factory_names(root)}

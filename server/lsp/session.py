@@ -264,6 +264,10 @@ class Session:
         root.file_findings[doc.path] = root.engine.check_file(doc.path) if root.settings.enable else []
         if changed:
             self._queue_follow_up(root, dependents | root.ws.index.dependents(doc.path))
+        elif root.ws.index.workspace_rules_read(doc.path):
+            # Same facts, new text that the workspace rules read (P105 reads
+            # each query's argument keys): they run again, nothing else.
+            self._queue_follow_up(root, set())
 
     def _shift_workspace_findings(self, doc: Document, edits: list[TextEdit]) -> None:
         """Keep workspace-rule findings on an edited file in place until they are recomputed."""
