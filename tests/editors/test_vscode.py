@@ -1,7 +1,9 @@
-"""VS Code, for real: the .vsix built from editors/vscode, installed in
-code-server 4.100.3 (VS Code 1.100.3) and driven in Debian's headless Chromium
-by playwright-core (tests/editors/vscode/e2e.mjs): the extension starts the
-server, the P104 squiggle and its Problems entry appear, Ctrl+. lists the
+"""VS Code, for real: the .vsix built from editors/vscode (carrying perfaudit
+and its dependencies in bundled/libs), installed in code-server 4.100.3
+(VS Code 1.100.3) and driven in Debian's headless Chromium by playwright-core
+(tests/editors/vscode/e2e.mjs), with no perfaudit on PATH and a python3 that
+cannot import it: the extension starts its bundled server with that python3,
+the P104 squiggle and its Problems entry appear, Ctrl+. lists the
 "Use createMany" quick fix and applying it changes the text and clears the
 problem. Screenshots: tests/output/vscode-e2e*.png.
 
@@ -9,8 +11,8 @@ It runs through scripts/vscode-e2e.sh (which can also be run by hand): in CI
 (CI=true) or with PERFAUDIT_VSCODE_E2E=1; PERFAUDIT_VSCODE_E2E=0 turns it off.
 Its setup (apt Chromium and build tools, npm code-server and VS Code's own
 modules) takes about 1.5 min with a cold npm cache plus the apt install, and
-is kept in ~/.cache/perfaudit/vscode-e2e; the build (npm ci, tsc, vsce) about
-20 s, the run about 15 s. When the setup cannot be installed the test skips
+is kept in ~/.cache/perfaudit/vscode-e2e; the build (npm ci, bundled/libs
+with pip, tsc, vsce) about 40 s, the run about 15 s. When the setup cannot be installed the test skips
 with the reason; a failing build or run fails it."""
 
 from __future__ import annotations
@@ -69,4 +71,5 @@ def test_vscode_extension_in_code_server() -> None:
     assert any("Use createMany" in a for a in result["actions"]), result["actions"]
     assert not any("P104" in p for p in result["after"]), result["after"]
     assert any("P102" in p for p in result["after"]), result["after"]
+    assert "the bundled server" in result["started"], result["started"]
     assert (OUTPUT / "vscode-e2e.png").stat().st_size > 10_000

@@ -1,5 +1,6 @@
-// perfaudit for VS Code: starts `perfaudit serve` (a Python language server)
-// for TypeScript, JavaScript, Prisma and .env documents.
+// perfaudit for VS Code: starts the perfaudit language server (Python) for
+// TypeScript, JavaScript, Prisma and .env documents. The .vsix carries the
+// server and its dependencies in bundled/libs; it runs with the user's Python.
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
@@ -14,16 +15,20 @@ import {
 
 const SECTION = 'perfaudit';
 const FIX_ALL_KIND = 'source.fixAll.perfaudit';
-const INSTALL_HINT =
-  'Install it with `pip install perfaudit` (or `pipx install perfaudit`), ' +
-  'or point the setting perfaudit.path at the `perfaudit` executable, ' +
-  'or perfaudit.interpreter at a Python that has it.';
+const PYTHON_HINT =
+  'The extension carries the perfaudit server and runs it with Python 3.11 or newer: ' +
+  'install one (python3 on PATH), select it in the Python extension, or set perfaudit.interpreter to it; ' +
+  'or set perfaudit.path to a `perfaudit` executable.';
+// The launcher's exit status for "this Python cannot run the bundled server".
+const UNSUITABLE = 3;
 
 // Settings only the extension reads; the server would report them as unknown.
 const CLIENT_ONLY = new Set(['path', 'interpreter']);
 
 // The settings the server reads (server/lsp/settings.py).
-const SERVER_KEYS = ['enable', 'select', 'ignore', 'exclude', 'severity', 'rules', 'unsafeFixes', 'trace', 'debounceMs'];
+const SERVER_KEYS = [
+  'enable', 'select', 'ignore', 'exclude', 'severity', 'rules', 'unsafeFixes', 'trace', 'debounceMs', 'logs', 'logPattern',
+];
 
 let client: LanguageClient | undefined;
 let output: vscode.LogOutputChannel;
@@ -65,13 +70,51 @@ function expand(value: string): string {
   return out;
 }
 
-function pythonHasPerfaudit(python: string): boolean {
-  const probe = spawnSync(python, ['-c', 'import perfaudit'], { timeout: 20000, windowsHide: true });
-  return probe.status === 0;
+/** The interpreter the Python extension (ms-python.python) has selected for the workspace, if any. */
+async function pythonExtensionInterpreter(): Promise<string | undefined> {
+  const ext = vscode.extensions.getExtension('ms-python.python');
+  if (!ext) return undefined;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const api: any = ext.isActive ? ext.exports : await ext.activate();
+    const resource = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const environments = api?.environments;
+    if (environments?.getActiveEnvironmentPath) {
+      const active = environments.getActiveEnvironmentPath(resource);
+      const resolved = await environments.resolveEnvironment(active);
+      const exe: string | undefined = resolved?.executable?.uri?.fsPath ?? active?.path;
+      if (exe) return exe;
+    }
+    const details = api?.settings?.getExecutionDetails?.(resource);
+    return details?.execCommand?.[0];
+  } catch (err) {
+    output.info(`the Python extension's interpreter could not be read: ${err}`);
+    return undefined;
+  }
 }
 
-/** perfaudit.path, else `perfaudit` on PATH, else `python -m perfaudit` (perfaudit.interpreter). */
-function findServer(): Found | string {
+/** The bundled server's launcher, when this build of the extension carries one. */
+function bundledLauncher(context: vscode.ExtensionContext): string | undefined {
+  const launcher = context.asAbsolutePath(path.join('bundled', 'tool', 'serve.py'));
+  const libs = context.asAbsolutePath(path.join('bundled', 'libs', 'perfaudit'));
+  return fs.existsSync(launcher) && fs.existsSync(libs) ? launcher : undefined;
+}
+
+/** Whether `python` can run the bundled server; the launcher says why not. */
+function probe(python: string, launcher: string): { ok: boolean; detail: string } {
+  const run = spawnSync(python, ['-I', launcher, '--check'], { timeout: 30000, windowsHide: true, encoding: 'utf8' });
+  if (run.error) return { ok: false, detail: `${python}: ${run.error.message}` };
+  const text = `${run.stdout ?? ''}${run.stderr ?? ''}`.trim();
+  if (run.status === 0) return { ok: true, detail: text };
+  return { ok: false, detail: run.status === UNSUITABLE ? text.replace(/^perfaudit: /, '') : `${python} -I ${launcher} --check: exit ${run.status}: ${text}` };
+}
+
+/**
+ * perfaudit.path, else the bundled server with a Python >= 3.11: perfaudit.interpreter,
+ * else the Python extension's interpreter, else python3 (py, python on Windows) on PATH.
+ * A build without bundled/libs (npm run compile) falls back to `perfaudit` on PATH.
+ */
+async function findServer(context: vscode.ExtensionContext): Promise<Found | string> {
   const config = vscode.workspace.getConfiguration(SECTION);
   const given = (config.get<string>('path') ?? '').trim();
   if (given) {
@@ -81,18 +124,34 @@ function findServer(): Found | string {
     if (found) return { command: found, args: ['serve'], how: `perfaudit.path (${found})` };
     return `The setting perfaudit.path is "${given}", which is no executable file.`;
   }
-  const exe = onPath('perfaudit');
-  if (exe) return { command: exe, args: ['serve'], how: `perfaudit on PATH (${exe})` };
+  const launcher = bundledLauncher(context);
+  if (!launcher) {
+    const exe = onPath('perfaudit');
+    if (exe) return { command: exe, args: ['serve'], how: `perfaudit on PATH (${exe})` };
+    return 'This build of the extension carries no server (bundled/libs: npm run bundle) and there is no perfaudit on PATH.';
+  }
   const interpreter = (config.get<string>('interpreter') ?? '').trim();
-  const pythons = interpreter ? [expand(interpreter)] : process.platform === 'win32' ? ['py', 'python'] : ['python3', 'python'];
-  for (const python of pythons) {
-    if (pythonHasPerfaudit(python)) {
-      return { command: python, args: ['-m', 'perfaudit', 'serve'], how: `${python} -m perfaudit` };
+  const candidates: { python: string; from: string }[] = [];
+  if (interpreter) {
+    candidates.push({ python: expand(interpreter), from: 'perfaudit.interpreter' });
+  } else {
+    const selected = await pythonExtensionInterpreter();
+    if (selected) candidates.push({ python: selected, from: "the Python extension's interpreter" });
+    for (const name of process.platform === 'win32' ? ['py', 'python'] : ['python3', 'python']) {
+      const exe = onPath(name);
+      if (exe) candidates.push({ python: exe, from: `${name} on PATH` });
     }
   }
-  return interpreter
-    ? `perfaudit was not found: perfaudit.path is empty, there is no perfaudit on PATH, and the Python of perfaudit.interpreter ("${interpreter}") cannot import perfaudit.`
-    : `perfaudit was not found: perfaudit.path is empty, there is no perfaudit on PATH, and neither ${pythons.join(' nor ')} can import perfaudit.`;
+  const refused: string[] = [];
+  for (const { python, from } of candidates) {
+    const result = probe(python, launcher);
+    if (result.ok) {
+      return { command: python, args: ['-I', launcher], how: `the bundled server (${result.detail}), Python from ${from}` };
+    }
+    refused.push(`${from}: ${result.detail}`);
+  }
+  if (!candidates.length) return 'No Python was found (no python3 on PATH, no interpreter selected in the Python extension).';
+  return `No Python can run it. ${refused.join('; ')}.`;
 }
 
 /** The server's settings of one scope: only the keys it knows, unset ones left out. */
@@ -116,9 +175,9 @@ function stripClientOnly(value: unknown): unknown {
 }
 
 async function notFound(reason: string): Promise<void> {
-  output.error(`${reason} ${INSTALL_HINT}`);
+  output.error(`${reason} ${PYTHON_HINT}`);
   const choice = await vscode.window.showErrorMessage(
-    `perfaudit: the language server could not be started. ${reason} ${INSTALL_HINT}`,
+    `perfaudit: the language server could not be started. ${reason} ${PYTHON_HINT}`,
     'Open settings',
     'Show output',
   );
@@ -130,7 +189,7 @@ async function notFound(reason: string): Promise<void> {
 }
 
 async function start(context: vscode.ExtensionContext): Promise<void> {
-  const found = findServer();
+  const found = await findServer(context);
   if (typeof found === 'string') {
     await notFound(found);
     return;
@@ -169,7 +228,7 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
   } catch (err) {
     output.error(`the server failed to start: ${err}`);
     void vscode.window
-      .showErrorMessage(`perfaudit: the server (${found.how}) failed to start: ${err}. ${INSTALL_HINT}`, 'Show output')
+      .showErrorMessage(`perfaudit: the server (${found.how}) failed to start: ${err}. ${PYTHON_HINT}`, 'Show output')
       .then((choice) => choice && output.show());
   }
 }
@@ -210,6 +269,22 @@ async function fixAll(): Promise<void> {
   if (!applied) void vscode.window.showInformationMessage('perfaudit: nothing to fix automatically in this file.');
 }
 
+/** Restart when the Python extension's selected interpreter changes (and perfaudit.interpreter is unset). */
+function watchPythonExtension(context: vscode.ExtensionContext): void {
+  const ext = vscode.extensions.getExtension('ms-python.python');
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const event = (ext?.isActive ? (ext.exports as any) : undefined)?.environments?.onDidChangeActiveEnvironmentPath;
+  if (typeof event !== 'function') return;
+  context.subscriptions.push(
+    event(async () => {
+      const config = vscode.workspace.getConfiguration(SECTION);
+      if ((config.get<string>('path') ?? '').trim() || (config.get<string>('interpreter') ?? '').trim()) return;
+      await stop();
+      await start(context);
+    }),
+  );
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel('perfaudit', { log: true });
   context.subscriptions.push(
@@ -227,6 +302,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
   );
+  watchPythonExtension(context);
   await start(context);
 }
 

@@ -2,8 +2,10 @@
 // headless Chromium, driven by playwright-core. Run by scripts/vscode-e2e.sh
 // (and by tests/editors/test_vscode.py when PERFAUDIT_VSCODE_E2E=1).
 //
-// Installs the built .vsix into a fresh code-server, opens a copy of
-// examples/backend, and checks that the extension starts the server, that
+// Installs the built .vsix into a fresh code-server, with no perfaudit on
+// PATH and python3 on PATH a Python without perfaudit, opens a copy of
+// examples/backend, and checks that the extension starts the server it
+// carries (bundled/libs) with that Python, that
 // the P104 finding of readList.service.ts shows as a squiggle and in the
 // Problems panel, that Ctrl+. lists its "Use createMany" quick fix and that
 // applying it changes the text and clears the problem. Screenshots go to
@@ -11,7 +13,6 @@
 //
 // Environment: PERFAUDIT_E2E_CODE_SERVER (code-server's out/node/entry.js),
 // PERFAUDIT_E2E_PLAYWRIGHT (playwright-core's index.js), PERFAUDIT_E2E_VSIX,
-// PERFAUDIT_E2E_PYTHON (a Python with perfaudit installed),
 // PERFAUDIT_E2E_CHROMIUM (default /usr/bin/chromium).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,7 +31,6 @@ const FIX_COL = 15;
 const FIX_TITLE = 'Use createMany';
 const CODE_SERVER = need('PERFAUDIT_E2E_CODE_SERVER');
 const VSIX = need('PERFAUDIT_E2E_VSIX');
-const PYTHON = need('PERFAUDIT_E2E_PYTHON');
 const CHROMIUM = process.env.PERFAUDIT_E2E_CHROMIUM || '/usr/bin/chromium';
 const { chromium } = createRequire(import.meta.url)(need('PERFAUDIT_E2E_PLAYWRIGHT'));
 
@@ -160,16 +160,25 @@ async function main() {
     filter: (src) => !/[\\/](node_modules|dist)$/.test(src),
   });
   for (const d of [dataDir, extDir, home, path.join(dataDir, 'User')]) fs.mkdirSync(d, { recursive: true });
-  // The server is found through perfaudit.interpreter: no perfaudit on PATH.
-  const venvBin = path.dirname(PYTHON);
+  // No perfaudit anywhere but in the .vsix: PATH without a directory that has a
+  // `perfaudit` (a venv's bin), and python3 on it must not import perfaudit.
+  const withPerfaudit = (dir) => fs.existsSync(path.join(dir, 'perfaudit'));
   const env = {
     ...process.env,
     HOME: home,
     XDG_CONFIG_HOME: path.join(home, '.config'),
     XDG_DATA_HOME: path.join(home, '.local/share'),
-    PATH: (process.env.PATH || '').split(path.delimiter).filter((p) => p !== venvBin).join(path.delimiter),
+    PATH: (process.env.PATH || '').split(path.delimiter).filter((p) => p && !withPerfaudit(p)).join(path.delimiter),
   };
   delete env.VIRTUAL_ENV;
+  delete env.PYTHONPATH;
+  const importable = spawnSync('python3', ['-c', 'import perfaudit'], { env, encoding: 'utf8' });
+  if (importable.error) throw new Error(`no python3 on PATH: ${importable.error.message}`);
+  if (importable.status === 0) throw new Error('python3 on PATH imports perfaudit: the test must run without it');
+  result.python = spawnSync('python3', ['-c', 'import sys; print(sys.executable, sys.version.split()[0])'], {
+    env,
+    encoding: 'utf8',
+  }).stdout.trim();
   fs.writeFileSync(
     path.join(dataDir, 'User', 'settings.json'),
     JSON.stringify(
@@ -192,7 +201,6 @@ async function main() {
         'telemetry.telemetryLevel': 'off',
         'update.mode': 'none',
         'chat.commandCenter.enabled': false,
-        'perfaudit.interpreter': PYTHON,
         'perfaudit.unsafeFixes': true,
         'perfaudit.trace': process.env.PERFAUDIT_E2E_DEBUG ? 'verbose' : 'off',
       },
@@ -275,6 +283,17 @@ async function main() {
   // The extension activates on the TypeScript document, finds the server and starts it.
   await until('a perfaudit squiggle', 90, async () => (await page.locator('.editor-instance .squiggly-warning').count()) > 0, 200);
   step('squiggle');
+  // The extension's log says which server it started.
+  result.started = await until('"starting the server" in the perfaudit log', 20, async () => {
+    for (const file of filesUnder(path.join(dataDir, 'logs'))) {
+      const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.includes('starting the server:'));
+      if (line) return line;
+    }
+    return undefined;
+  });
+  if (!/the bundled server \(perfaudit [\d.]+ on Python 3\.\d+/.test(result.started)) {
+    throw new Error(`not the bundled server: ${result.started}`);
+  }
 
   // The Problems panel, filtered to the file.
   await page.keyboard.press('Control+Shift+M');
@@ -363,9 +382,9 @@ async function main() {
     path.join(backend, '.vscode', 'settings.json'),
     JSON.stringify({ 'perfaudit.interpreter': path.join(tmp, 'no-such-python') }),
   );
-  result.missing = await until('the "install perfaudit" notification', 30, async () => {
+  result.missing = await until('the "needs Python 3.11" notification', 30, async () => {
     const texts = await page.locator('.notification-toast').allInnerTexts();
-    return texts.find((t) => /pip install perfaudit/.test(t));
+    return texts.find((t) => /No Python can run it/.test(t) && /Python 3\.11 or newer/.test(t));
   }, 200);
   await screenshot('vscode-e2e-not-found.png');
   step('not-found notification');
