@@ -63,9 +63,11 @@ def _snake(key: str) -> str:
 
 def unwrap(raw: Any) -> Any:
     """Some clients nest the settings: {"perfaudit": {...}} or {"settings": {...}}."""
-    for wrapper in ("perfaudit", "settings"):
-        if isinstance(raw, dict) and set(raw) == {wrapper} and isinstance(raw[wrapper], dict):
-            raw = raw[wrapper]
+    while isinstance(raw, dict) and len(raw) == 1:
+        [(key, inner)] = raw.items()
+        if key not in ("perfaudit", "settings") or not isinstance(inner, (dict, list)):
+            break
+        raw = inner or {}  # `[]`: an empty Lua table (Neovim sends `{}` as an array)
     return raw
 
 
@@ -95,7 +97,8 @@ def layered(*layers: Any) -> dict:
 def parse_settings(raw: Any) -> tuple[EditorSettings, list[str]]:
     """Valid settings and the problems found (each names its key)."""
     raw = unwrap(raw)
-    if raw is None:
+    if raw is None or raw == []:
+        # `[]`: an empty table from a Lua client (Neovim encodes `{}` as an array).
         return EditorSettings(), []
     if not isinstance(raw, dict):
         return EditorSettings(), [f"perfaudit: expected an object of settings, got {raw!r}"]

@@ -12,7 +12,13 @@ local function elapsed()
   return (vim.uv.hrtime() - t0) / 1e9
 end
 
-local result = { steps = {} }
+local result = { steps = {}, messages = {} }
+-- What the server shows the user (window/showMessage).
+local show_message = vim.lsp.handlers['window/showMessage']
+vim.lsp.handlers['window/showMessage'] = function(err, params, ctx, config)
+  table.insert(result.messages, { message = params.message, type = params.type })
+  return show_message(err, params, ctx, config)
+end
 local function step(name)
   table.insert(result.steps, { name = name, t = elapsed() })
 end
@@ -35,6 +41,10 @@ local mode = env.PERFAUDIT_MODE -- 'config' (vim.lsp.config + enable), 'start' (
 local cmd = vim.json.decode(env.PERFAUDIT_CMD)
 if mode == 'enable' then
   vim.lsp.config('perfaudit', { cmd = cmd, settings = { perfaudit = { unsafeFixes = true } } })
+  vim.lsp.enable('perfaudit')
+elseif mode == 'two-line' then
+  -- The README's two-line setup: no settings at all (only the test's server command).
+  vim.lsp.config('perfaudit', { cmd = cmd })
   vim.lsp.enable('perfaudit')
 else
   require('perfaudit').setup({

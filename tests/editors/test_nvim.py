@@ -91,12 +91,14 @@ def _run(tmp_path: Path, mode: str, target: str, fix_code: str, fix_line: int, f
     return result
 
 
-@pytest.mark.parametrize("mode", ["config", "start", "enable"])
+@pytest.mark.parametrize("mode", ["config", "start", "enable", "two-line"])
 def test_nvim_diagnostics_and_quick_fix(tmp_path: Path, mode: str) -> None:
     """mode: `config` = setup() with vim.lsp.config/enable; `start` = the
     vim.lsp.start path of Neovim 0.8-0.10; `enable` = lsp/perfaudit.lua and a
-    bare vim.lsp.enable('perfaudit')."""
+    bare vim.lsp.enable('perfaudit'); `two-line` = the same without any
+    settings (the README's two lines). None shows the user a message."""
     result = _run(tmp_path, mode, TARGET, FIX_CODE, FIX_LINE, FIX_TITLE)
+    assert [m for m in result["messages"] if "perfaudit" in m["message"]] == [], result["messages"]
     p104 = next(d for d in result["before"] if d["code"] == FIX_CODE)
     assert (p104["lnum"], p104["col"]) == (FIX_LINE - 1, 14), p104  # `tx.readListItem.create(` at 110:15
     text = "\n".join(result["lines"])

@@ -92,3 +92,13 @@ async def test_positions_are_exact_on_emoji_accents_and_crlf(client, tmp_path, p
     moved = units(prefix) + units("🎉")
     ds = await diagnostics(client, doc.uri, lambda ds: any(x.code == "P101" and x.range.start.character == moved for x in ds))
     assert [x.range.start for x in ds if x.code == "P101"] == [types.Position(2, moved)]
+
+
+def test_an_empty_lua_table_is_no_settings() -> None:
+    """Neovim encodes an empty table `{}` as `[]`: no warning, the defaults."""
+    from perfaudit.server.lsp.settings import EditorSettings, layered, parse_settings
+
+    for raw in ([], {"perfaudit": []}, {"settings": {"perfaudit": []}}):
+        assert parse_settings(raw) == (EditorSettings(), []), raw
+    assert parse_settings(["P104"])[1] == ["perfaudit: expected an object of settings, got ['P104']"]
+    assert layered([], {"perfaudit": {"trace": "verbose"}}) == {"trace": "verbose"}

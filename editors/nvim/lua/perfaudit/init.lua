@@ -54,8 +54,13 @@ function M.config(opts)
     filetypes = M.filetypes,
     root_markers = M.root_markers,
   }, opts)
-  config.settings = { perfaudit = vim.deepcopy(settings_of(opts)) }
-  config.init_options = opts.init_options or config.settings.perfaudit
+  -- An empty Lua table would be sent as a JSON array (`[]`): the server wants an object.
+  local settings = vim.deepcopy(settings_of(opts))
+  if next(settings) == nil then
+    settings = vim.empty_dict()
+  end
+  config.settings = { perfaudit = settings }
+  config.init_options = opts.init_options or settings
   if opts.pull_diagnostics ~= true then
     -- Neovim 0.11 pulls diagnostics (textDocument/diagnostic) but declares no
     -- workspace/diagnostic/refresh support, so findings the server computes
