@@ -345,7 +345,7 @@ def test_rule_prints_docs_by_code_or_name(capsys, fake_rules):
     assert code == 0
     assert out.startswith("# P102 prisma-unbounded-find-many\n")
     assert "## What it does" in out and "default-take = 100" in out
-    assert "https://perfaudit.dev/rules/P102" in out
+    assert "docs/rules.md#p102-prisma-unbounded-find-many" in out and "://" not in out
     assert run(capsys, "rule", "prisma-unbounded-find-many")[1] == out
     code, _, err = run(capsys, "rule", "prisma-unbounded-find-mny")
     assert code == 2 and "did you mean prisma-unbounded-find-many" in err

@@ -246,14 +246,20 @@ def _baseline_and_logs(args: argparse.Namespace, result):
 
 
 def _rules_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--format", choices=["text", "json", "markdown"], default="text",
+                   help="output format (default: text); markdown is docs/rules.md")
 
 
 def _run_rules(args: argparse.Namespace) -> int:
-    from perfaudit.server.cli.output import docs_url
+    from perfaudit.server.about import docs_ref
     from perfaudit.server.registry import all_rules
 
     rules = list(all_rules().values())
+    if args.format == "markdown":
+        from perfaudit.server.cli.rules_markdown import catalogue_markdown
+
+        sys.stdout.write(catalogue_markdown(rules))
+        return EXIT_OK
     if args.format == "json":
         data = [
             {
@@ -263,7 +269,7 @@ def _run_rules(args: argparse.Namespace) -> int:
                 "severity": r.severity.label,
                 "fix": r.fix.value,
                 "options": r.options,
-                "url": docs_url(r.code),
+                "docs": docs_ref(r.code),
             }
             for r in rules
         ]
@@ -282,7 +288,7 @@ def _rule_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _run_rule(args: argparse.Namespace) -> int:
-    from perfaudit.server.cli.output import docs_url
+    from perfaudit.server.about import docs_ref
     from perfaudit.server.registry import all_rules, by_name_or_code
 
     rule = by_name_or_code(args.code) or by_name_or_code(args.code.lower())
@@ -297,7 +303,7 @@ def _run_rule(args: argparse.Namespace) -> int:
         out.append("Options: " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in rule.options.items()))
     module = rule.module.rpartition(".")[2]
     out.append(f"Code: rules/{module}.py; tests: tests/rules/test_{rule.code.lower()}.py.")
-    out += ["", rule.doc or "(no documentation)", "", docs_url(rule.code)]
+    out += ["", rule.doc or "(no documentation)", "", f"(Also in the perfaudit repository: {docs_ref(rule.code)}.)"]
     sys.stdout.write("\n".join(out) + "\n")
     return EXIT_OK
 

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from perfaudit.server import registry
-from perfaudit.server.about import DOCS_URL, HOME_URL, TOOL_NAME, docs_url, tool_version  # noqa: F401 (re-exported)
+from perfaudit.server.about import TOOL_NAME, docs_ref, tool_version
 from perfaudit.server.findings import Applicability, Finding, Severity
 from perfaudit.server.fixes import applicable_fix
 from perfaudit.server.rule import doc_section
@@ -218,7 +218,7 @@ def finding_to_json(f: Finding, positions: _Positions, root: str) -> dict:
             for r in f.related
         ],
         "fixes": [_json_fix(fix, positions, root) for fix in f.fixes],
-        "url": docs_url(f.code),
+        "docs": docs_ref(f.code),
     }
 
 
@@ -227,7 +227,7 @@ def to_json(result) -> dict:
     root = result.root
     return {
         "version": JSON_VERSION,
-        "tool": {"name": TOOL_NAME, "version": tool_version(), "url": HOME_URL},
+        "tool": {"name": TOOL_NAME, "version": tool_version()},
         "root": root.replace(os.sep, "/"),
         "findings": [finding_to_json(f, positions, root) for f in result.findings],
         "summary": _counts(result),
@@ -254,14 +254,16 @@ def _plain(markdown: str) -> str:
 def sarif_rule(rule) -> dict:
     doc = rule.doc or ""
     what = doc_section(doc, "What it does") or rule.summary
-    help_md = f"# {rule.code} {rule.name}\n\n{doc}\n\n[Documentation]({docs_url(rule.code)})" if doc else rule.summary
+    # No helpUri: SARIF wants an absolute URI and perfaudit has no web site; the
+    # help carries the whole documentation and names where it lives.
+    where = f"`perfaudit rule {rule.code}`; `{docs_ref(rule.code)}` in the perfaudit repository."
+    help_md = f"# {rule.code} {rule.name}\n\n{doc}\n\n{where}" if doc else f"{rule.summary}\n\n{where}"
     out = {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": _plain(rule.summary) or rule.name},
         "fullDescription": {"text": _plain(what), "markdown": what},
         "help": {"text": _plain(help_md), "markdown": help_md},
-        "helpUri": docs_url(rule.code),
         "defaultConfiguration": {"level": _SARIF_LEVEL.get(rule.severity, "warning")},
         "properties": {
             "tags": ["performance", {"P": "prisma", "R": "redis", "E": "express", "A": "async", "X": "perfaudit"}.get(rule.code[:1], "other")],
@@ -386,7 +388,6 @@ def to_sarif(result) -> dict:
                     "name": TOOL_NAME,
                     "version": tool_version(),
                     "semanticVersion": tool_version(),
-                    "informationUri": HOME_URL,
                     "rules": [sarif_rule(rules[c]) for c in codes],
                 }
             },

@@ -14,7 +14,6 @@ from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
 from perfaudit.server.findings import Applicability, Finding, Severity
-from perfaudit.server.about import docs_url
 from perfaudit.server.analysis.text import LineIndex
 from perfaudit.server.analysis.workspace import norm
 
@@ -89,7 +88,6 @@ def to_diagnostic(finding: Finding, index_of: IndexOf, version_of: VersionOf, en
         message=finding.message,
         severity=_SEVERITY.get(finding.severity, types.DiagnosticSeverity.Warning),
         code=finding.code,
-        code_description=types.CodeDescription(href=docs_url(finding.code)),
         source=SOURCE,
         related_information=related or None,
         data={

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from perfaudit.server.about import docs_url
+from perfaudit.server.about import docs_ref
 from perfaudit.server.registry import all_rules
 from perfaudit.server.rule import doc_section
 
@@ -20,7 +20,8 @@ def rule_markdown(code: str, message: str) -> str:
             body = doc_section(rule.doc, title)
             if body:
                 parts.append(f"### {title}\n{body}")
-    parts.append(f"[{code} documentation]({docs_url(code)})")
+    # No web page to link: the page in the repository, and the command that prints it.
+    parts.append(f"All of it: `perfaudit rule {code}`, or `{docs_ref(code)}` in the perfaudit repository.")
     return "\n\n".join(parts)
 
 

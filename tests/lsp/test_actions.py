@@ -95,7 +95,7 @@ async def test_hover_shows_the_rule_docs(client, tmp_path):
     text = hover.contents.value
     for section in ("### What it does", "### Why is this bad?", "### Example", "### Fix safety"):
         assert section in text
-    assert "**P101** `prisma-no-select`" in text and "https://perfaudit.dev/rules/P101" in text
+    assert "**P101** `prisma-no-select`" in text and "`perfaudit rule P101`" in text and "://" not in text
     assert hover.range == p101.range
 
 
