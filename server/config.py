@@ -98,12 +98,27 @@ def validate_selector(selector: Any, source: str, key: str) -> str:
     if not isinstance(selector, str) or not selector.strip():
         raise ConfigError(source, key, f"expected a rule code, prefix or name, got {_show(selector)}")
     sel = selector.strip()
-    if sel.upper() == "ALL" or _SELECTOR_RE.match(sel.upper()):
-        return sel.upper()
+    upper = sel.upper()
+    if upper == "ALL":
+        return upper
+    codes = registry.all_rules()
+    if _SELECTOR_RE.match(upper):
+        # Well formed is not enough: `P999` or `Q1` selects nothing, like a typo.
+        if any(code.startswith(upper) for code in codes):
+            return upper
+        raise ConfigError(source, key, f"unknown rule code {_show(selector)}{_did_you_mean(upper, list(codes))}")
     rule = registry.by_name_or_code(sel)
     if rule is not None:
         return sel
-    raise ConfigError(source, key, f"unknown rule code, prefix or name {_show(selector)}")
+    names = list(codes) + [r.name for r in codes.values()]
+    raise ConfigError(source, key, f"unknown rule code, prefix or name {_show(selector)}{_did_you_mean(sel, names)}")
+
+
+def _did_you_mean(given: str, known: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(given, known, n=3)
+    return f" (did you mean {', '.join(close)}?)" if close else "; `perfaudit rules` lists them"
 
 
 def _rule_for_key(key: str) -> Rule | None:

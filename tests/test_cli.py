@@ -152,7 +152,12 @@ def test_exclude_globs_from_config(tmp_path, capsys):
     [
         (["check", "--format", "xml"], "invalid choice: 'xml'"),
         (["check", "--fail-on", "fatal"], "invalid choice: 'fatal'"),
-        (["check", "--select", "NOPE!"], "--select: unknown rule code, prefix or name 'NOPE!'"),
+        (["check", "--select", "NOPE!"], "--select: unknown rule code, prefix or name \"NOPE!\""),
+        # Well formed but no such rule: an error like a typo.
+        (["check", "--select", "P999"], '--select: unknown rule code "P999"'),
+        (["check", "--ignore", "P104,Q1"], '--ignore: unknown rule code "Q1"'),
+        (["check", "--select", "prisma-query-in-lop"], "did you mean prisma-query-in-loop?"),
+        (["routes", "--format", "sarif"], "invalid choice: 'sarif'"),
         (["check", "does-not-exist"], "no such file or directory: does-not-exist"),
         (["check", "--config", "a.toml", "--no-config"], "not allowed with argument"),
         (["check", "--statistics", "--format", "sarif"], "--statistics cannot be combined with --format sarif"),
@@ -511,3 +516,71 @@ def test_an_unreadable_directory_is_listed_as_skipped_and_a_schema_once(tmp_path
     skipped = json.loads(out)["skipped"]
     assert {"path": "src/locked", "reason": "unreadable directory: Permission denied"} in skipped
     assert [s["path"] for s in skipped].count("prisma/schema.prisma") == 1
+
+
+@pytest.mark.parametrize("toml, key", [
+    ('select = ["P999"]\n', "select[0]"),
+    ('ignore = ["R2", "E399"]\n', "ignore[1]"),
+    ('[severity]\nP199 = "error"\n', "severity.P199"),
+    ('[rules.P999]\ndefault-take = 5\n', "rules.P999"),
+])
+def test_unknown_well_formed_codes_in_the_config_exit_2(tmp_path, capsys, toml, key):
+    root = workspace(tmp_path, {"src/a.service.ts": "export const a = 1;\n"})
+    (root / "perfaudit.toml").write_text(toml)
+    code, _, err = run(capsys, "check", str(root))
+    assert code == 2, err
+    assert f"perfaudit.toml: {key}: unknown rule code" in err
+
+
+def test_known_prefixes_and_codes_stay_valid(tmp_path, capsys):
+    root = workspace(tmp_path, {"src/a.service.ts": "export const a = 1;\n"})
+    (root / "perfaudit.toml").write_text('select = ["P1", "R", "A404", "ALL"]\nignore = ["X001"]\n[severity]\nE3 = "hint"\n')
+    assert run(capsys, "check", str(root))[0] == 0
+
+
+@pytest.mark.parametrize("fail_on, exit_code", [("error", 0), ("warning", 0), ("information", 1), ("info", 1), ("hint", 1)])
+def test_fail_on_takes_every_severity(tmp_path, capsys, fail_on, exit_code):
+    root = workspace(tmp_path, {"src/items.service.ts": SERVICE_WITH_TYPO})
+    (root / "perfaudit.toml").write_text('[severity]\nX001 = "information"\n')
+    assert run(capsys, "check", str(root), "--fail-on", fail_on)[0] == exit_code
+
+
+def test_hint_findings_pass_unless_fail_on_hint(tmp_path, capsys):
+    root = workspace(tmp_path, {"src/items.service.ts": SERVICE_WITH_TYPO})
+    (root / "perfaudit.toml").write_text('[severity]\nX001 = "hint"\n')
+    code, out, _ = run(capsys, "check", str(root), "--fail-on", "information")
+    assert code == 0 and "X001" in out
+    assert run(capsys, "check", str(root), "--fail-on", "hint")[0] == 1
+
+
+def test_version(capsys):
+    from perfaudit import __version__
+
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out == f"perfaudit {__version__}\n"
+
+
+def test_unsafe_fixes_without_fix_says_so(tmp_path, capsys):
+    root = workspace(tmp_path, {"src/a.service.ts": "export const a = 1;\n"})
+    code, _, err = run(capsys, "check", str(root), "--unsafe-fixes")
+    assert code == 0
+    assert "--unsafe-fixes does nothing without --fix" in err
+    assert "--unsafe-fixes" not in run(capsys, "check", str(root), "--fix", "--unsafe-fixes")[2]
+
+
+def test_format_names_agree_across_commands():
+    """The same output is called the same in every command: text, json, markdown, html, sarif."""
+    import argparse
+
+    from perfaudit.server.cli.main import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    formats = {}
+    for name, command in sub.choices.items():
+        for action in command._actions:
+            if "--format" in action.option_strings:
+                formats[name] = set(action.choices)
+    assert {"check", "rules", "routes", "report", "diff"} <= set(formats)
+    assert set().union(*formats.values()) <= {"text", "json", "markdown", "html", "sarif"}
+    assert all("json" in f for f in formats.values())

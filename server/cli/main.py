@@ -29,7 +29,14 @@ from perfaudit.server.findings import Severity
 
 from perfaudit.server.commands import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Command, UsageError, err as _err  # noqa: F401 (re-exported)
 
-FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFORMATION}
+# The LSP's severity names, everywhere; `info` is accepted for `information`.
+FAIL_ON = {s.label: s for s in sorted(Severity, reverse=True)}
+
+
+def severity_name(value: str) -> str:
+    """argparse type for a severity: lower case, `info` -> `information`."""
+    value = value.strip().lower()
+    return {"info": "information", "warn": "warning"}.get(value, value)
 
 
 # Other subcommands live in their own modules, each defining COMMAND.
@@ -61,8 +68,8 @@ def _split_selectors(values: list[str] | None, flag: str) -> list[str] | None:
                 continue
             try:
                 out.append(validate_selector(part, flag, part))
-            except ConfigError:
-                raise UsageError(f"{flag}: unknown rule code, prefix or name '{part}'") from None
+            except ConfigError as exc:
+                raise UsageError(f"{flag}: {exc.problem}") from None
     return out
 
 
@@ -109,7 +116,8 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ignore", action="append", metavar="CODES", help="skip these rules (codes, prefixes or names, comma-separated)")
     p.add_argument("--fix", action="store_true", help="apply safe fixes and write the files")
     p.add_argument("--unsafe-fixes", action="store_true", help="with --fix, apply unsafe fixes too")
-    p.add_argument("--fail-on", choices=list(FAIL_ON), default="warning", help="exit 1 on findings at or above this severity (default: warning)")
+    p.add_argument("--fail-on", type=severity_name, choices=list(FAIL_ON), default="warning",
+                   help="exit 1 on findings at or above this severity: error, warning, information (or info), hint (default: warning)")
     p.add_argument("--statistics", action="store_true", help="print a count per rule instead of each finding")
     add_config_arguments(p)
     # Baseline and measured latency (server/baseline.py, server/request_logs.py).
@@ -154,7 +162,7 @@ def _run_check(args: argparse.Namespace) -> int:
     if args.statistics and args.format == "sarif":
         raise UsageError("--statistics cannot be combined with --format sarif")
     if args.unsafe_fixes and not args.fix:
-        pass  # accepted alone: it only changes what the summary calls fixable
+        print("perfaudit: note: --unsafe-fixes does nothing without --fix (nothing is written)", file=sys.stderr)
     root, paths = resolve_targets(args.paths)
     config = load_config_for(root, args)
     if args.database_url or config.database_url_env:

@@ -1,4 +1,4 @@
-"""`perfaudit routes [PATH] [--format table|json]`: every endpoint and its cost."""
+"""`perfaudit routes [PATH] [--format text|json]`: every endpoint and its cost."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from perfaudit.server.cli.main import EXIT_OK, Command, UsageError, add_config_a
 
 def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", default=".", help="the project root (default: the current directory)")
-    p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
+    # `text` as in every other command; `table`, its old name, still works.
+    p.add_argument("--format", type=lambda v: "text" if v == "table" else v, choices=("text", "json"), default="text",
+                   help="output format (default: text)")
     add_config_arguments(p)
     from perfaudit.server.express.request_logs import add_log_arguments
 
