@@ -117,9 +117,11 @@ def test_markdown(report, report_with_logs):
         assert heading in md
     assert "- [ ] `E301` Responses are compressed: 1 finding" in md
     assert "  @@index([isbn])" in md
-    assert "| POST | `/api/readlists/:id/duplicate` | 3 | 3 | no | no | 2 |" in md
+    # "Paginated" only means something for a GET route that reads a list.
+    assert "| POST | `/api/readlists/:id/duplicate` | 3 | 3 | no | - | 2 |" in md
+    assert "| GET | `/api/readlists` |" in md and "| no | no |" in md
     md2 = to_markdown(report_with_logs)
-    assert "| GET | `/api/stats/overview` | 3 | 1 | no | no | 1 | 10 | 1400 | 1900 |" in md2
+    assert "| GET | `/api/stats/overview` | 3 | 1 | no | - | 1 | 10 | 1400 | 1900 |" in md2
     assert "- [x] Response times read from the request logs" in md2
     assert str(BACKEND) not in md and str(BACKEND) not in md2
 
@@ -208,3 +210,89 @@ def test_html_report_renders_in_chromium(report_with_logs, tmp_path):
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (1280, 4400)
     assert len(data) > 50_000  # a rendered page, not a blank one
+
+
+# ------------------------------------------------------------------ Fix first
+
+COPY_LOOP = ("src/services/readList.service.ts", 110, "P104")  # the N+1 copy loop of ReadListService.duplicate
+COSMETIC = {"E301", "E302"}
+
+
+def _position(rows, key):
+    return next(i for i, r in enumerate(rows) if (r["path"], r["line"], r["code"]) == key)
+
+
+def test_fix_first_ranks_every_finding_by_estimated_cost(report):
+    rows = report["fix_first"]
+    assert len(rows) == report["summary"]["findings"]
+    assert [r["cost"] for r in rows] == sorted((r["cost"] for r in rows), reverse=True)
+    copy_loop = rows[_position(rows, COPY_LOOP)]
+    assert copy_loop["fix"] == "Use createMany (unsafe)"
+    assert copy_loop["effort"].startswith("automatic, review the change")
+    assert copy_loop["routes"] == ["POST /api/readlists/:id/duplicate"]
+    assert max(_position(rows, (r["path"], r["line"], r["code"])) for r in rows if r["code"] in ("P104", "R204", "A404")) \
+        < min(i for i, r in enumerate(rows) if r["code"] in COSMETIC)
+    # A finding with no fix says it is work by hand.
+    keys = next(r for r in rows if r["code"] == "R202")
+    assert keys["fix"] == "" and keys["effort"].startswith("by hand")
+
+
+def test_fix_first_weighs_measured_traffic(report_with_logs):
+    rows = report_with_logs["fix_first"]
+    # GET /api/stats/overview was hit 10 times in the logs: its R205 carries that weight.
+    stats = next(r for r in rows if r["code"] == "R205")
+    assert "10 measured requests" in stats["why"]
+    unmeasured = next(r for r in rows if r["code"] == "E301")
+    assert "measured" not in unmeasured["why"]
+
+
+def test_rule_table_counts_unsafe_fixes_as_fixable(report):
+    md = to_markdown(report)
+    p104 = next(r for r in report["rules"] if r["code"] == "P104")
+    assert p104["fixable"] == 0 and p104["fixable_unsafe"] == 1
+    assert f"| P104 | prisma-query-in-loop | {p104['count']} | 1 (1 unsafe) |" in md
+
+
+def test_html_fix_first_links_files_and_shows_severity(report):
+    html = to_html(report, link_base="../")
+    first = html[html.index("<h2>Fix first</h2>"):html.index("<h2>Checklist</h2>")]
+    assert first.count("<tr>") == report["summary"]["findings"] + 1
+    assert '<a href="../src/services/readList.service.ts"><code>src/services/readList.service.ts:110</code></a>' in first
+    assert '<span class="sev warning">warning</span>' in first
+    # Cards: one figure each, with its label.
+    assert '<div class="card "><b>32</b><span>findings in 17 files</span></div>' in html
+    assert '<b>31</b><span>warnings</span>' in html
+
+
+def test_chart_bars_only_for_figures_that_differ():
+    from perfaudit.server.cli.report_html import _bar_chart
+
+    same = _bar_chart([("GET /a", [3, 3])], ["#111", "#222"], "", names=["queries", "sequential"])
+    differ = _bar_chart([("GET /b", [3, 1])], ["#111", "#222"], "", names=["queries", "sequential"])
+    assert same.count("<rect") == 1 and "(queries = sequential)" in same
+    assert differ.count("<rect") == 2
+
+
+def test_fix_first_in_chromium_lists_the_copy_loop_above_cosmetic_findings(report, tmp_path):
+    """The page as Chromium renders it (its DOM after layout, and a screenshot):
+    the N+1 copy loop comes before compression and request timing."""
+    chromium = _require_chromium()
+    OUTPUT.mkdir(exist_ok=True)
+    page = OUTPUT / "report-fix-first.html"
+    page.write_text(to_html(report), encoding="utf-8")
+    common = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+              "--disable-extensions", "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([*common, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0 and "<h2>Fix first</h2>" in dom.stdout, dom.stderr[-2000:]
+    table = dom.stdout[dom.stdout.index("<h2>Fix first</h2>"):dom.stdout.index("<h2>Checklist</h2>")]
+    rows = re.findall(r"<tr><td>(\d+)</td><td>.*?<code>([A-Z]\d{3})</code>.*?<code>([^<]+):(\d+)</code>", table)
+    order = [(path, int(line), code) for _, code, path, line in rows]
+    assert len(order) == report["summary"]["findings"]
+    cosmetic = min(i for i, (_, _, code) in enumerate(order) if code in COSMETIC)
+    assert order.index(COPY_LOOP) < cosmetic
+    png = OUTPUT / "report-fix-first.png"
+    if png.exists():
+        png.unlink()
+    shot = subprocess.run([*common, "--hide-scrollbars", f"--screenshot={png}", "--window-size=1280,1600", page.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    assert png.exists() and png.stat().st_size > 50_000, shot.stderr[-2000:]

@@ -157,6 +157,7 @@ def statistics(result) -> list[dict[str, Any]]:
     rules = registry.all_rules()
     counts = Counter(f.code for f in result.findings)
     fixable = Counter(f.code for f in result.findings if applicable_fix(f, unsafe=False))
+    with_unsafe = Counter(f.code for f in result.findings if applicable_fix(f, unsafe=True))
     rows = []
     for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         rule = rules.get(code)
@@ -165,6 +166,8 @@ def statistics(result) -> list[dict[str, Any]]:
             "name": rule.name if rule else "",
             "count": count,
             "fixable": fixable.get(code, 0),
+            # Fixable only with --unsafe-fixes (on top of `fixable`).
+            "fixable_unsafe": with_unsafe.get(code, 0) - fixable.get(code, 0),
         })
     return rows
 

@@ -3,6 +3,8 @@
 `build_report(result, latency=None)` turns an analysis (and, optionally, the
 latency measured from request logs) into a plain dict:
 
+- "Fix first": every finding ranked by its estimated cost (fix_first.py),
+  with its fix and the effort it takes;
 - the audit checklist by phase (queries and indexes; cache; endpoints; memory
   and async; pool; compression; metrics), each item a rule, ticked when the
   rule ran and found nothing, with the findings behind it otherwise;
@@ -153,22 +155,30 @@ def _planner(root: str) -> dict | None:
     return load(root)
 
 
-def _route_rows(result, root: str, latency) -> list[dict]:
-    from perfaudit.server.express.request_logs import findings_on_routes, lens_text
+def _routes_and_spans(result):
+    """The routes, and per (METHOD, path) the code ranges that belong to it."""
+    from perfaudit.server.express.request_logs import findings_on_routes
     from perfaudit.server.express.routes import routes
 
-    ws = result.workspace
     try:
-        found = routes(ws)
+        found = list(routes(result.workspace))
+        return found, findings_on_routes(result.workspace, found)
     except Exception:  # noqa: BLE001 - the report still has the rest
-        return []
-    spans = findings_on_routes(ws, found)
+        return [], {}
+
+
+def _on(f, ranges) -> bool:
+    return any(p == f.path and s <= f.start < max(e, s + 1) for p, s, e in ranges)
+
+
+def _route_rows(result, root: str, latency, found, spans) -> list[dict]:
+    from perfaudit.server.express.request_logs import lens_text
+
     rows = []
     for r in found:
         j = r.to_json()
         mine = spans.get((r.method, r.path), [])
-        on_route = [f for f in result.findings
-                    if any(p == f.path and s <= f.start < max(e, s + 1) for p, s, e in mine)]
+        on_route = [f for f in result.findings if _on(f, mine)]
         lat = latency.get(r.method, r.path) if latency is not None else None
         rows.append({
             "method": r.method,
@@ -196,6 +206,18 @@ def _route_rows(result, root: str, latency) -> list[dict]:
     return rows
 
 
+def _fix_first(result, route_rows, spans) -> list[dict]:
+    from perfaudit.server.cli.fix_first import rank, why
+
+    ranked = rank(result.findings, route_rows, lambda f: [k for k, ranges in spans.items() if _on(f, ranges)])
+    rows = []
+    for r in ranked:
+        row = _finding_row(r.finding, result.workspace, result.root)
+        row.update({"cost": round(r.cost, 3), "why": why(r), "routes": list(r.routes), "fix": r.fix, "effort": r.effort})
+        rows.append(row)
+    return rows
+
+
 def build_report(result, latency=None, title: str | None = None) -> dict[str, Any]:
     from perfaudit.server.cli.output import statistics, tool_version
 
@@ -206,6 +228,8 @@ def build_report(result, latency=None, title: str | None = None) -> dict[str, An
         rows_by_code.setdefault(f.code, []).append(_finding_row(f, ws, root))
     checklist = _checklist(result, rows_by_code, latency)
     by_severity = Counter(f.severity.label for f in result.findings)
+    found, spans = _routes_and_spans(result)
+    route_rows = _route_rows(result, root, latency, found, spans)
     report: dict[str, Any] = {
         "version": REPORT_VERSION,
         "tool": {"name": "perfaudit", "version": tool_version()},
@@ -219,9 +243,10 @@ def build_report(result, latency=None, title: str | None = None) -> dict[str, An
             "checklist_total": sum(p["total"] for p in checklist),
             "skipped": len(result.skipped),
         },
+        "fix_first": _fix_first(result, route_rows, spans),
         "checklist": checklist,
         "rules": statistics(result),
-        "routes": _route_rows(result, root, latency),
+        "routes": route_rows,
         "indexes": _index_suggestions(result, root),
         "planner": _planner(root),
         "logs": None,
@@ -239,6 +264,27 @@ def build_report(result, latency=None, title: str | None = None) -> dict[str, An
 # ------------------------------------------------------------------ markdown
 
 _MARK = {DONE: "[x]", TODO: "[ ]", NOT_CHECKED: "[ ]"}
+_PAGINATED = {True: "yes", False: "no", None: "-"}
+
+
+def fixable_text(row: dict) -> str:
+    """Fixable count of a rule, unsafe fixes included: `3 (1 unsafe)`."""
+    unsafe = row.get("fixable_unsafe", 0)
+    total = row["fixable"] + unsafe
+    return f"{total} ({unsafe} unsafe)" if unsafe else str(total)
+
+
+def _fix_first_md(rows: list[dict]) -> list[str]:
+    out = ["## Fix first", "",
+           "Every finding, most costly first: estimated round trips per request x how often its routes are hit "
+           "(measured with --logs, else the number of routes) x severity. An estimate to order the work.", ""]
+    if not rows:
+        return out + ["Nothing to fix.", ""]
+    out += ["| # | Severity | Rule | Where | What | Fix | Effort | Estimate |", "|---:|---|---|---|---|---|---|---|"]
+    for i, r in enumerate(rows, 1):
+        out.append(f"| {i} | {r['severity']} | {r['code']} | [`{r['path']}:{r['line']}`]({_md(r['path'])}) | "
+                   f"{_md(r['message'])} | {_md(r['fix']) or '-'} | {_md(r['effort'])} | {_md(r['why'])} |")
+    return out + [""]
 
 
 def _md(text: str) -> str:
@@ -253,7 +299,8 @@ def to_markdown(report: dict) -> str:
     out.append(f"**{s['findings']} finding{'s' if s['findings'] != 1 else ''}** in {s['files']} "
                f"file{'s' if s['files'] != 1 else ''}{f' ({sev})' if sev else ''}; checklist "
                f"**{s['checklist_done']}/{s['checklist_total']}** done. Generated by perfaudit {report['tool']['version']}.")
-    out += ["", "## Checklist", ""]
+    out += [""] + _fix_first_md(report.get("fix_first", []))
+    out += ["## Checklist", ""]
     for phase in report["checklist"]:
         out.append(f"### {phase['title']} ({phase['done']}/{phase['total']})")
         out.append("")
@@ -268,13 +315,13 @@ def to_markdown(report: dict) -> str:
                 extra = f" ({item['note']})"
             out.append(f"- {_MARK[item['status']]} {code}{item['title']}{extra}")
             for f in item["findings"]:
-                out.append(f"  - `{f['path']}:{f['line']}` {_md(f['message'])}")
+                out.append(f"  - {f['severity']} [`{f['path']}:{f['line']}`]({_md(f['path'])}) {_md(f['message'])}")
         out.append("")
     out += ["## Findings per rule", ""]
     if report["rules"]:
         out += ["| Rule | Name | Count | Fixable |", "|---|---|---:|---:|"]
         for r in report["rules"]:
-            out.append(f"| {r['code']} | {r['name']} | {r['count']} | {r['fixable']} |")
+            out.append(f"| {r['code']} | {r['name']} | {r['count']} | {fixable_text(r)} |")
     else:
         out.append("No findings.")
     out += ["", "## Routes", ""]
@@ -299,7 +346,7 @@ def to_markdown(report: dict) -> str:
         for r in report["routes"]:
             schemas = f" {_md(', '.join(r['schemas']) or '-')} |" if several else ""
             row = (f"| {r['method']} | `{_md(r['path'])}` | {r['queries']} |{schemas} {r['sequential']} | "
-                   f"{'yes' if r['cached'] else 'no'} | {'yes' if r['paginated'] else 'no'} | {r['findings']} |")
+                   f"{'yes' if r['cached'] else 'no'} | {_PAGINATED[r['paginated']]} | {r['findings']} |")
             if logs:
                 lat = r["latency"]
                 row += (f" {lat['count']:,} | {lat['p50_ms']:g} | {lat['p95_ms']:g} |" if lat else " 0 | | |")

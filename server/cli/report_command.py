@@ -25,13 +25,13 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     add_config_arguments(p)
 
 
-def render(report: dict, fmt: str) -> str:
+def render(report: dict, fmt: str, link_base: str = "") -> str:
     if fmt == "json":
         return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     if fmt == "html":
         from perfaudit.server.cli.report_html import to_html
 
-        return to_html(report)
+        return to_html(report, link_base)
     from perfaudit.server.cli.report import to_markdown
 
     return to_markdown(report)
@@ -59,7 +59,12 @@ def _run(args: argparse.Namespace) -> int:
         latency = latency_from_args(result.workspace, args)
     except LogFormatError as exc:
         raise UsageError(str(exc)) from None
-    text = render(build_report(result, latency, args.title), args.format)
+    # File links in the HTML page are relative to where it is saved.
+    link_base = ""
+    if args.output:
+        rel = os.path.relpath(root, os.path.dirname(os.path.abspath(args.output)))
+        link_base = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+    text = render(build_report(result, latency, args.title), args.format, link_base)
     if args.output:
         directory = os.path.dirname(os.path.abspath(args.output))
         os.makedirs(directory, exist_ok=True)

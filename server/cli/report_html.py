@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from html import escape
 
-from perfaudit.server.cli.report import DONE, NOT_CHECKED, TODO
+from urllib.parse import quote
+
+from perfaudit.server.cli.report import DONE, NOT_CHECKED, TODO, fixable_text
 
 _CSS = """
 :root { --fg:#1f2328; --muted:#59636e; --line:#d1d9e0; --ok:#1a7f37; --todo:#cf222e; --skip:#8c959f;
@@ -24,8 +26,17 @@ code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; back
        padding: 1px 4px; border-radius: 4px; }
 .muted { color: var(--muted); }
 .cards { display: flex; gap: 12px; flex-wrap: wrap; margin: 16px 0; }
-.card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 14px; min-width: 130px; }
-.card b { display: block; font-size: 22px; }
+.card { border: 1px solid var(--line); border-radius: 6px; padding: 10px 16px; min-width: 140px; background: var(--soft); }
+.card b { display: block; font-size: 26px; line-height: 1.2; }
+.card span { display: block; color: var(--muted); font-size: 13px; }
+.card.error b { color: var(--todo); } .card.warning b { color: #9a6700; }
+.sev { display: inline-block; font-size: 11px; padding: 0 6px; border-radius: 9px; border: 1px solid var(--line);
+       margin-right: 4px; white-space: nowrap; }
+.sev.error { color: #fff; background: var(--todo); border-color: var(--todo); }
+.sev.warning { background: #fff8c5; border-color: #d4a72c; }
+.sev.information, .sev.hint { background: var(--soft); }
+a { color: var(--bar); text-decoration: none; } a:hover { text-decoration: underline; }
+table.first td:first-child { color: var(--muted); }
 ul.check { list-style: none; padding-left: 0; margin: 0; }
 ul.check > li { margin: 3px 0; }
 .mark { display: inline-block; width: 18px; font-weight: bold; }
@@ -53,36 +64,80 @@ def _inline(text) -> str:
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(text))
 
 
-def _bar_chart(rows: list[tuple[str, list[float]]], colors: list[str], unit: str, label_width: int = 300) -> str:
-    """A horizontal bar chart in SVG: one row per label, one bar per series."""
+def _sev(label: str) -> str:
+    return f'<span class="sev {_e(label)}">{_e(label)}</span>'
+
+
+def _file(path: str, line: int, link_base: str) -> str:
+    """`path:line`, linked to the file (relative to where the page is saved)."""
+    return f'<a href="{_e(link_base + quote(path))}"><code>{_e(path)}:{line}</code></a>'
+
+
+def _bar_chart(rows: list[tuple[str, list[float]]], colors: list[str], unit: str, label_width: int = 300,
+               names: list[str] | None = None) -> str:
+    """A horizontal bar chart in SVG: one row per label, one bar per figure
+    that differs (equal figures share one bar, named for all of them)."""
     if not rows:
         return '<p class="muted">Nothing to chart.</p>'
-    series = len(colors)
     bar_h, gap = 12, 8
-    row_h = bar_h * series + gap
     width, plot = 980, 980 - label_width - 90
     top = 6
+    shown = [(label, _distinct(values, names)) for label, values in rows]
+    row_h = bar_h * max(len(bars) for _, bars in shown) + gap
     height = top + row_h * len(rows) + 6
     peak = max((v for _, values in rows for v in values), default=0) or 1
     parts = [f'<svg class="chart" role="img" xmlns="http://www.w3.org/2000/svg" width="{width}" '
              f'height="{height}" viewBox="0 0 {width} {height}">']
     parts.append(f'<line class="axis" x1="{label_width}" y1="0" x2="{label_width}" y2="{height}"/>')
-    for i, (label, values) in enumerate(rows):
+    for i, (label, bars) in enumerate(shown):
         y = top + i * row_h
         short = label if len(label) <= 44 else label[:43] + "\u2026"
-        parts.append(f'<text x="{label_width - 6}" y="{y + bar_h * series / 2 + 4}" text-anchor="end">'
+        parts.append(f'<text x="{label_width - 6}" y="{y + bar_h * len(bars) / 2 + 4}" text-anchor="end">'
                      f'<title>{_e(label)}</title>{_e(short)}</text>')
-        for j, value in enumerate(values):
+        for j, (value, series_index, what) in enumerate(bars):
             w = max(0.0, value / peak * plot)
             by = y + j * bar_h
-            parts.append(f'<rect x="{label_width}" y="{by}" width="{w:.1f}" height="{bar_h - 2}" fill="{colors[j]}">'
-                         f'<title>{_e(label)}: {value:g} {unit}</title></rect>')
+            parts.append(f'<rect x="{label_width}" y="{by}" width="{w:.1f}" height="{bar_h - 2}" '
+                         f'fill="{colors[series_index]}"><title>{_e(label)}: {value:g}{" " + unit if unit else ""} ({_e(what)})</title></rect>')
             parts.append(f'<text x="{label_width + w + 4:.1f}" y="{by + bar_h - 3}">{value:g}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
-def to_html(report: dict) -> str:
+def _distinct(values: list[float], names: list[str] | None) -> list[tuple[float, int, str]]:
+    """(value, series index, what it stands for) per distinct value, first series first."""
+    names = names or [str(i) for i in range(len(values))]
+    out: list[tuple[float, int, str]] = []
+    for i, v in enumerate(values):
+        same = next((k for k, (w, _, _) in enumerate(out) if w == v), None)
+        if same is None:
+            out.append((v, i, names[i]))
+        else:
+            value, index, what = out[same]
+            out[same] = (value, index, f"{what} = {names[i]}")
+    return out
+
+
+def _fix_first(rows: list[dict], link_base: str) -> list[str]:
+    out = ["<h2>Fix first</h2>",
+           '<p class="muted">Every finding, most costly first: estimated round trips per request &times; how often '
+           "its routes are hit (measured with <code>--logs</code>, else the number of routes) &times; severity. "
+           "An estimate to order the work, with the figures behind it.</p>"]
+    if not rows:
+        return out + ["<p>Nothing to fix.</p>"]
+    out.append('<table class="first"><tr><th>#</th><th>Finding</th><th>Fix</th><th>Effort</th><th>Estimate</th></tr>')
+    for i, r in enumerate(rows, 1):
+        out.append(f"<tr><td>{i}</td><td>{_sev(r['severity'])}<code>{_e(r['code'])}</code> "
+                   f"{_file(r['path'], r['line'], link_base)}<br>{_inline(r['message'])}</td>"
+                   f"<td>{_inline(r['fix']) or '&ndash;'}</td><td>{_inline(r['effort'])}</td>"
+                   f'<td class="muted">{_e(r["why"])}</td></tr>')
+    out.append("</table>")
+    return out
+
+
+def to_html(report: dict, link_base: str = "") -> str:
+    """`link_base`: the path from where the page is saved to the project root
+    ("" when saved in the root), so that file links open the files."""
     s = report["summary"]
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -92,13 +147,16 @@ def to_html(report: dict) -> str:
     out.append(f"<h1>{_e(report['title'])}</h1>")
     out.append(f'<p class="muted">Generated by perfaudit {_e(report["tool"]["version"])}.</p>')
     sev = s["by_severity"]
+    cards = [("", s["findings"], f"findings in {s['files']} file{'s' if s['files'] != 1 else ''}")]
+    cards += [(label, n, label if n == 1 else {"information": "information", "hint": "hints"}.get(label, label + "s"))
+              for label, n in sev.items() if n]
+    cards += [("", f"{s['checklist_done']}/{s['checklist_total']}", "checklist items done"),
+              ("", len(report["routes"]), "routes"), ("", len(report["indexes"]), "missing indexes")]
     out.append('<div class="cards">')
-    out.append(f'<div class="card"><b>{s["findings"]}</b>findings in {s["files"]} files</div>')
-    out.append(f'<div class="card"><b>{s["checklist_done"]}/{s["checklist_total"]}</b>checklist done</div>')
-    out.append(f'<div class="card"><b>{len(report["routes"])}</b>routes</div>')
-    out.append(f'<div class="card"><b>{len(report["indexes"])}</b>missing indexes</div>')
-    out.append(f'<div class="card"><b>{sev.get("error", 0)} / {sev.get("warning", 0)}</b>errors / warnings</div>')
+    for cls, figure, label in cards:
+        out.append(f'<div class="card {cls}"><b>{_e(figure)}</b><span>{_e(label)}</span></div>')
     out.append("</div>")
+    out += _fix_first(report.get("fix_first", []), link_base)
 
     out.append("<h2>Checklist</h2>")
     for phase in report["checklist"]:
@@ -117,7 +175,7 @@ def to_html(report: dict) -> str:
                 n = item["count"]
                 out.append(f"<details><summary>{n} finding{'s' if n != 1 else ''}</summary><ul class=\"findings\">")
                 for f in item["findings"]:
-                    out.append(f"<li><code>{_e(f['path'])}:{f['line']}</code> {_inline(f['message'])}</li>")
+                    out.append(f"<li>{_sev(f['severity'])}{_file(f['path'], f['line'], link_base)} {_inline(f['message'])}</li>")
                 out.append("</ul></details>")
             out.append("</li>")
         out.append("</ul>")
@@ -127,7 +185,7 @@ def to_html(report: dict) -> str:
         out.append('<table><tr><th>Rule</th><th>Name</th><th class="n">Count</th><th class="n">Fixable</th></tr>')
         for r in report["rules"]:
             out.append(f"<tr><td><code>{_e(r['code'])}</code></td><td>{_e(r['name'])}</td>"
-                       f'<td class="n">{r["count"]}</td><td class="n">{r["fixable"]}</td></tr>')
+                       f'<td class="n">{r["count"]}</td><td class="n">{_e(fixable_text(r))}</td></tr>')
         out.append("</table>")
     else:
         out.append("<p>No findings.</p>")
@@ -139,7 +197,7 @@ def to_html(report: dict) -> str:
     out.append('<p class="legend muted"><span style="background:#0969da"></span>queries reached'
                '<span style="background:#bf8700"></span>sequential round trips</p>')
     out.append(_bar_chart([(f"{r['method']} {r['path']}", [r["queries"], r["sequential"]]) for r in routes],
-                          ["#0969da", "#bf8700"], "queries"))
+                          ["#0969da", "#bf8700"], "", names=["queries reached", "sequential round trips"]))
     if logs:
         read = logs["read"]
         measured = [r for r in routes if r["latency"]]
@@ -151,7 +209,7 @@ def to_html(report: dict) -> str:
         out.append('<p class="legend muted"><span style="background:#8250df"></span>p50 ms'
                    '<span style="background:#cf222e"></span>p95 ms</p>')
         out.append(_bar_chart([(f"{r['method']} {r['path']}", [r["latency"]["p50_ms"], r["latency"]["p95_ms"]])
-                               for r in measured], ["#8250df", "#cf222e"], "ms"))
+                               for r in measured], ["#8250df", "#cf222e"], "ms", names=["p50", "p95"]))
     out.append("<h3>Inventory</h3>")
     several = any(r.get("schemas") for r in routes)  # name the schemas only where there are several
     head = ("<tr><th>Method</th><th>Path</th><th class=\"n\">Queries</th>" + ("<th>Schemas</th>" if several else "")
@@ -165,13 +223,13 @@ def to_html(report: dict) -> str:
                f'<td class="n">{r["queries"]}</td>'
                + (f"<td>{_e(', '.join(r['schemas']) or '-')}</td>" if several else "")
                + f'<td class="n">{r["sequential"]}</td>'
-               f"<td>{'yes' if r['cached'] else 'no'}</td><td>{'yes' if r['paginated'] else 'no'}</td>"
+               f"<td>{'yes' if r['cached'] else 'no'}</td><td>{ {True: 'yes', False: 'no', None: '&ndash;'}[r['paginated']] }</td>"
                f'<td class="n">{r["findings"]}</td>')
         if logs:
             lat = r["latency"]
             row += (f'<td class="n">{lat["count"]:,}</td><td class="n">{lat["p50_ms"]:g}</td>'
                     f'<td class="n">{lat["p95_ms"]:g}</td>' if lat else '<td class="n">0</td><td></td><td></td>')
-        row += f"<td>{_e(r['handler'])} <span class=\"muted\">{_e(r['file'])}:{r['line']}</span></td></tr>"
+        row += f"<td>{_e(r['handler'])} {_file(r['file'], r['line'], link_base)}</td></tr>"
         out.append(row)
     out.append("</table>")
 

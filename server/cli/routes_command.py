@@ -52,7 +52,7 @@ def _run(args: argparse.Namespace) -> int:
     for r, j in zip(found, listed):
         handler = j["handler"]["name"] if j["handler"] else r.handler_label
         row = (r.method, r.path, str(j["queries"]), str(j["sequential"]), "yes" if j["cached"] else "no",
-               "yes" if j["paginated"] else "no", handler, f"{j['file']}:{j['line']}")
+               {True: "yes", False: "no", None: "-"}[j["paginated"]], handler, f"{j['file']}:{j['line']}")
         if several:
             row = row[:3] + (",".join(j["schemas"]) or "-",) + row[3:]
         if latency is not None:

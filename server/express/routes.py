@@ -156,12 +156,17 @@ class Route:
         return verdict
 
     @property
+    def lists(self) -> bool:
+        """A GET route that reads a list of rows (`findMany`)."""
+        return self.method == "GET" and any(e.op == "findMany" for e in self.queries)
+
+    @property
     def summary(self) -> str:
         """The lens text: "4 queries (3 sequential) - not cached - paginated"."""
         n = len(self.queries)
         parts = [f"{n} quer{'y' if n == 1 else 'ies'}" + (f" ({self.sequential} sequential)" if self.sequential > 1 else "")]
         parts.append("cached" if self.cached else "not cached")
-        if self.pagination == "yes":
+        if self.lists and self.pagination == "yes":
             parts.append("paginated")
         if self.blocking:
             parts.append(f"{len(self.blocking)} blocking call{'s' if len(self.blocking) != 1 else ''}")
@@ -187,7 +192,8 @@ class Route:
             # The schemas the queries run against, when the workspace has several.
             "schemas": sorted({q for q in (qualifier(ws, e) for e in self.queries) if q}),
             "cached": self.cached,
-            "paginated": self.pagination == "yes",
+            # Only a GET route that reads a list can be paginated; elsewhere the question is moot.
+            "paginated": self.pagination == "yes" if self.lists else None,
             "blocking": [e.op for e in self.blocking],
             "mounted": self.mounted,
         }
