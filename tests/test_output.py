@@ -319,8 +319,8 @@ def test_text_no_findings(tmp_path, fake_rules):
 def test_statistics(result):
     rows = statistics(result)
     assert rows == [
-        {"code": "P105", "name": "prisma-missing-index", "count": 2, "fixable": 1},
-        {"code": "P102", "name": "prisma-unbounded-find-many", "count": 1, "fixable": 0},
+        {"code": "P105", "name": "prisma-missing-index", "count": 2, "fixable": 1, "fixable_unsafe": 0},
+        {"code": "P102", "name": "prisma-unbounded-find-many", "count": 1, "fixable": 0, "fixable_unsafe": 1},
     ]
     text = to_statistics_text(result)
     assert text.splitlines()[0] == "2  P105  [*] prisma-missing-index"
