@@ -48,6 +48,7 @@ Prisma reads, `prisma.$transaction([...])` is offered too, which also reads
 one snapshot.
 """
 
+from perfaudit.server.analysis.layout import indent_unit, reindent
 from perfaudit.server.prisma import prisma_query, schema_for_call
 from perfaudit.server.analysis.syntax import FUNCTION_KINDS, awaited_call, call_function, call_text, member_path, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix, Severity
@@ -204,8 +205,9 @@ def fix(ctx, run) -> list[Fix]:
     if indent.strip():
         return []
     newline = "\r\n" if b"\r\n" in data else "\n"
-    inner = indent + ("\t" if indent.startswith("\t") else "  ")
-    calls = [call_text(s.call) for s in run]
+    inner = indent + indent_unit(data)
+    # Each call moves one level in, into the array: so do its other lines.
+    calls = [reindent(call_text(s.call), indent, inner) for s in run]
     has_bindings = any(s.pattern is not None for s in run)
     keyword = "let" if any(s.keyword == "let" for s in run) else "const"
     types = ""

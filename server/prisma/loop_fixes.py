@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from perfaudit.server.analysis.layout import indent_unit, line_indent, line_width, reindent
 from perfaudit.server.analysis.syntax import awaited_call, call_function, call_text, member_path, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.analysis.objects import first_argument_object, resolve_object
@@ -118,6 +119,46 @@ def _writes_relations(ctx, effect, data, item: str, iterable) -> bool:
     return False
 
 
+def _create_many(data: bytes, loop_node, recv: str, item: str, items: str, data_node) -> str:
+    """`await recv.createMany({ data: ... })`, laid out like the code it
+    replaces: on one line when it fits the width of the loop's lines, else
+    `data:` on its own line, else the mapped object's properties too."""
+    indent = line_indent(data, loop_node.start_byte)
+    unit = indent_unit(data)
+    width = line_width(data, loop_node.start_byte, loop_node.end_byte)
+    newline = "\r\n" if b"\r\n" in data else "\n"
+    obj = node_text(data_node)
+    # The object's own later lines sit under the indentation of the line it starts on.
+    obj_indent = line_indent(data, data_node.start_byte)
+
+    def fits(text: str) -> bool:
+        return all(len(line) <= width for line in (indent + text).split("\n"))
+
+    def lines(*parts: str) -> str:
+        return newline.join(parts)
+
+    if obj == item:
+        one = f"await {recv}.createMany({{ data: {items} }});"
+        return one if fits(one) else lines(f"await {recv}.createMany({{", f"{indent}{unit}data: {items},", f"{indent}}});")
+    one = f"await {recv}.createMany({{ data: {items}.map(({item}) => ({reindent(obj, obj_indent, indent)})) }});"
+    if "\n" not in obj and fits(one):
+        return one
+    inner = indent + unit
+    mapped = f"{items}.map(({item}) => ({reindent(obj, obj_indent, inner)}))"
+    three = lines(f"await {recv}.createMany({{", f"{inner}data: {mapped},", f"{indent}}});")
+    if fits(three) or data_node.type != "object" or "\n" in obj:
+        return three
+    # A one-line object too long for its line: its properties on a line of their own.
+    body = obj.strip()[1:-1].strip().rstrip(",")
+    return lines(
+        f"await {recv}.createMany({{",
+        f"{inner}data: {items}.map(({item}) => ({{",
+        f"{inner}{unit}{body},",
+        f"{inner}}})),",
+        f"{indent}}});",
+    )
+
+
 def batch_fix(ctx, loop, call, effects) -> Fix | None:
     if loop.kind != "for-of" or not loop.item or len(effects) != 1:
         return None
@@ -139,9 +180,7 @@ def batch_fix(ctx, loop, call, effects) -> Fix | None:
     if effect.op == "create" and set(args.values) == {"data"} and _awaited_statement(stmt, call):
         if _writes_relations(ctx, effect, args.values["data"], item, iterable):
             return None  # createMany takes no nested create/connect: no mechanical batching
-        data = node_text(args.values["data"])
-        data_expr = items if data == item else f"{items}.map(({item}) => ({data}))"
-        text = f"await {recv}.createMany({{ data: {data_expr} }});"
+        text = _create_many(ctx.file.data, loop.loop, recv, item, items, args.values["data"])
         return Fix("Use createMany (unsafe)", Applicability.UNSAFE, (Edit(path, loop.loop.start_byte, loop.loop.end_byte, text),))
 
     if effect.op in ("delete", "deleteMany") and set(args.values) == {"where"} and _awaited_statement(stmt, call):

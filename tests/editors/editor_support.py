@@ -18,7 +18,7 @@ TARGET = "src/services/readList.service.ts"
 FIX_CODE = "P104"
 FIX_LINE = 110  # 1-based
 FIX_TITLE = "Use createMany"
-FIXED_TEXT = "createMany({ data: source.items.map("
+FIXED_TEXT = "await tx.readListItem.createMany({"
 
 # An editor run is given this long before it is killed (it normally takes 1-2 s).
 EDITOR_TIMEOUT = 90

@@ -104,3 +104,36 @@ def test_redis_and_http_count_as_io(tmp_path):
         """
     findings = run_rules(tmp_path, {"src/profile.ts": code}, "A401", schema=False)
     assert lines_of(tmp_path, findings) == [("src/profile.ts", 6, "A401")]
+
+
+def test_fix_moves_multi_line_calls_one_level_in(tmp_path):
+    """The calls go into the array: their other lines move with them, by the file's unit."""
+    service = (
+        "import { prisma } from '../lib/prisma';\n\n"
+        "export async function profile(userId: string) {\n"
+        "    const user = await prisma.user.findUniqueOrThrow({\n"
+        "        where: { id: userId },\n"
+        "    });\n"
+        "    const posts = await prisma.post.findMany({\n"
+        "        where: { authorId: userId },\n"
+        "        take: 20,\n"
+        "    });\n"
+        "    return { user, posts };\n"
+        "}\n"
+    )
+    files = {
+        "src/lib/prisma.ts": "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n",
+        "src/services/profile.service.ts": service,
+    }
+    (finding,) = run_rules(tmp_path, files, "A401")
+    assert finding.fixes[0].edits[0].new_text == (
+        "const [user, posts] = await Promise.all([\n"
+        "        prisma.user.findUniqueOrThrow({\n"
+        "            where: { id: userId },\n"
+        "        }),\n"
+        "        prisma.post.findMany({\n"
+        "            where: { authorId: userId },\n"
+        "            take: 20,\n"
+        "        }),\n"
+        "    ]);"
+    )

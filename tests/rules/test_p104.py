@@ -128,8 +128,12 @@ def test_direct_and_transaction_loops_with_fixes(tmp_path):
         tree = parse(fixed, "typescript")
         assert not tree.root_node.has_error, fixed.decode()
     create_fix = findings[0].fixes[0].edits[0].new_text
-    # createMany keeps what each iteration created.
-    assert create_fix == "await tx.readListItem.createMany({ data: urls.map((url) => ({ readListId, url, title: url, position: 0 })) });"
+    # createMany keeps what each iteration created, laid out within the width of the loop's lines.
+    assert create_fix == (
+        "await tx.readListItem.createMany({\n"
+        "      data: urls.map((url) => ({ readListId, url, title: url, position: 0 })),\n"
+        "    });"
+    )
     assert findings[1].fixes[0].edits[0].new_text == "await prisma.readListItem.deleteMany({ where: { id: { in: ids } } });"
     prelude, lookup = findings[2].fixes[0].edits
     assert "findMany({ where: { id: { in: posts.map((post) => post.authorId) } }, select: { id: true, name: true } })" in prelude.new_text
@@ -448,3 +452,47 @@ def test_a_retry_loop_that_leaves_on_success_is_not_n_plus_1(tmp_path):
         ("src/lists/slugs.ts", 32, "P104"),
         ("src/lists/slugs.ts", 35, "P104"),
     ]
+
+
+def test_create_many_fix_is_laid_out_like_its_surroundings(tmp_path):
+    """One line when it fits the width of the loop's lines; else `data:` on a line of its
+    own; else the object's properties too; the indentation unit is the file's (4 here)."""
+    def fix_of(loop_body: str) -> str:
+        files = {
+            "src/lib/prisma.ts": "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n",
+            "prisma/schema.prisma": (
+                "model Tag {\n  id        String @id\n  postId    String\n  name      String\n"
+                "  createdBy String\n  source    String\n  @@index([postId])\n}\n"
+            ),
+            "src/services/tag.service.ts": (
+                "import { prisma } from '../lib/prisma';\n\n"
+                "export async function addTags(postId: string, names: string[]) {\n"
+                "    for (const name of names) {\n"
+                f"{loop_body}\n"
+                "    }\n"
+                "}\n"
+            ),
+        }
+        (finding,) = run_rules(tmp_path, files, "P104")
+        return finding.fixes[0].edits[0].new_text
+
+    short = fix_of("        await prisma.tag.create({ data: { name } });")
+    assert short == "await prisma.tag.createMany({ data: names.map((name) => ({ name })) });"
+    longer = fix_of("        await prisma.tag.create({ data: { postId, name, createdBy: 'import', source: 'csv' } });")
+    assert longer == (
+        "await prisma.tag.createMany({\n"
+        "        data: names.map((name) => ({ postId, name, createdBy: 'import', source: 'csv' })),\n"
+        "    });"
+    )
+    longest = fix_of(
+        "        await prisma.tag.create({\n"
+        "            data: { postId, name, createdBy: 'bulk-import', source: 'spreadsheet-upload' },\n"
+        "        });"
+    )
+    assert longest == (
+        "await prisma.tag.createMany({\n"
+        "        data: names.map((name) => ({\n"
+        "            postId, name, createdBy: 'bulk-import', source: 'spreadsheet-upload',\n"
+        "        })),\n"
+        "    });"
+    )

@@ -340,7 +340,7 @@ async function main() {
     return false;
   }, 50);
   await page.keyboard.press('Enter');
-  await until('the createMany edit in the editor', 30, async () => (await editorText()).includes('createMany({ data:'));
+  await until('the createMany edit in the editor', 30, async () => (await editorText()).includes('readListItem.createMany({'));
   step('fix applied');
   await until('P104 gone from the Problems panel (P102, A404 still there)', 30, async () => {
     const now = await problems();
