@@ -50,7 +50,8 @@ from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.express.routes import route_model
 from perfaudit.server.express.facts import express_facts
 from perfaudit.server.express.route_edits import (
-    COMPRESSION_MODULES, app_identity, app_label, dependencies, import_insertion, import_line, line_indent, node_at, package_json_for, ref_modules, statement_of,
+    COMPRESSION_MODULES, app_identity, app_label, dependencies, import_insertion, import_line, line_indent, node_at,
+    package_json_for, package_json_path, ref_modules, statement_of,
 )
 from perfaudit.server.rule import FixAvailability, Rule
 
@@ -93,6 +94,24 @@ def _missing_packages(ctx) -> list[str]:
     return wanted
 
 
+# What the fix adds to package.json when it lacks them.
+PACKAGES = {"dependencies": {"compression": "^1.8.0"}, "devDependencies": {"@types/compression": "^1.8.1"}}
+
+
+def _package_json_edits(ctx) -> list:
+    """compression (and its types, for TypeScript) in the nearest package.json."""
+    from perfaudit.server.node.package_json import add_dependencies
+
+    pj = package_json_path(ctx.workspace, ctx.file.path)
+    text = ctx.workspace.text_of(pj) if pj else None
+    if text is None:
+        return []
+    wanted = {"dependencies": PACKAGES["dependencies"]}
+    if ctx.file.language == "typescript":
+        wanted["devDependencies"] = PACKAGES["devDependencies"]
+    return add_dependencies(pj, text, wanted)
+
+
 def _fix(ctx, app):
     source = ctx.file
     call = node_at(source, app.start, app.end, ("call_expression",))
@@ -109,4 +128,6 @@ def _fix(ctx, app):
         edits.append(Edit(source.path, at, at, before + import_line(source, local, "compression") + after))
     indent = line_indent(source.data, stmt.start_byte)
     edits.append(Edit(source.path, stmt.end_byte, stmt.end_byte, f"\n{indent}{app.name}.use({local}());"))
-    return (Fix("Enable compression", Applicability.SAFE, tuple(edits)),)
+    added = _package_json_edits(ctx) if _missing_packages(ctx) else []
+    then = ("npm install",) if added else ()
+    return (Fix("Enable compression", Applicability.SAFE, tuple(edits + added), then),)

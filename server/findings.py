@@ -55,6 +55,9 @@ class Fix:
     title: str
     applicability: Applicability
     edits: tuple[Edit, ...]
+    # Commands the user still has to run once the fix is applied
+    # (`npm install`, `npx prisma migrate dev --name ...`).
+    then: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

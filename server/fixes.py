@@ -40,6 +40,7 @@ class FixOutcome:
     applied: list[Finding] = field(default_factory=list)
     deferred: list[Finding] = field(default_factory=list)  # overlapped: next pass
     rejected: list[Finding] = field(default_factory=list)  # invalid edits or broke syntax
+    then: list[str] = field(default_factory=list)  # commands the applied fixes leave to run, in order
 
 
 def _overlaps(a: Edit, b: Edit) -> bool:
@@ -136,6 +137,7 @@ def apply_fixes_detailed(
             accepted = keep
             new = render(accepted)
     outcome.applied = [finding for finding, _ in accepted]
+    outcome.then = list(dict.fromkeys(cmd for _, fix in accepted for cmd in fix.then))
     outcome.texts = {
         path: b.decode("utf-8") for path, b in new.items() if b != data[path]
     }
@@ -178,6 +180,7 @@ class FixRun:
     applied: int
     changed: set[str]
     passes: int
+    then: list[str] = field(default_factory=list)  # what the user still has to run
 
 
 def fix_until_stable(
@@ -196,6 +199,7 @@ def fix_until_stable(
     result = analyze()
     applied = 0
     changed: set[str] = set()
+    then: list[str] = []
     passes = 0
     while passes < max_passes:
         findings = [f for f in result.findings if applicable_fix(f, unsafe) is not None]
@@ -215,5 +219,6 @@ def fix_until_stable(
         passes += 1
         applied += len(outcome.applied)
         changed |= set(outcome.texts)
+        then += [cmd for cmd in outcome.then if cmd not in then]
         result = analyze()
-    return FixRun(result=result, applied=applied, changed=changed, passes=passes)
+    return FixRun(result=result, applied=applied, changed=changed, passes=passes, then=then)

@@ -584,3 +584,26 @@ def test_format_names_agree_across_commands():
     assert {"check", "rules", "routes", "report", "diff"} <= set(formats)
     assert set().union(*formats.values()) <= {"text", "json", "markdown", "html", "sarif"}
     assert all("json" in f for f in formats.values())
+
+
+def test_fix_lists_what_the_user_must_still_run(tmp_path, capsys):
+    """The compression fix edits package.json and the index fix the schema: the
+    output says to `npm install` and to create the migration."""
+    import shutil
+
+    root = tmp_path / "backend"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "backend", root)
+    code, out, _ = run(capsys, "check", "--fix", str(root))
+    assert code == 1  # findings remain (the unsafe ones)
+    tail = out[out.index("Still to run, for the fixes to take effect:"):].splitlines()
+    assert tail[1:] == ["  npm install", "  npx prisma migrate dev --name add_performance_indexes"]
+    package = json.loads((root / "package.json").read_text())
+    assert package["dependencies"]["compression"] and package["devDependencies"]["@types/compression"]
+    # Nothing left to do: nothing said.
+    code, out, _ = run(capsys, "check", "--fix", str(root))
+    assert "Still to run" not in out
+    # Machine-readable output stays clean: the note goes to stderr.
+    shutil.rmtree(root)
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "backend", root)
+    _, out, err = run(capsys, "check", "--fix", "--format", "json", str(root))
+    assert json.loads(out)["findings"] and "npm install" in err

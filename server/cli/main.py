@@ -172,12 +172,14 @@ def _run_check(args: argparse.Namespace) -> int:
         return analyze(root, paths, config)
 
     fixed = None
+    then: list[str] = []
     if args.fix:
         from perfaudit.server.fixes import fix_until_stable
 
         outcome = fix_until_stable(run, _write_texts, unsafe=config.unsafe_fixes)
         result = outcome.result
         fixed = outcome.applied
+        then = sorted(outcome.then, key=lambda cmd: not cmd.startswith("npm "))  # packages before migrations
         if args.format != "text":
             print(f"perfaudit: fixed {fixed} finding{'s' if fixed != 1 else ''} in {len(outcome.changed)} file{'s' if len(outcome.changed) != 1 else ''}", file=sys.stderr)
     else:
@@ -197,6 +199,10 @@ def _run_check(args: argparse.Namespace) -> int:
         sys.stdout.write(to_statistics_text(result))
     else:
         sys.stdout.write(to_text(result, color=_use_color(sys.stdout), fixed=fixed))
+    if then:
+        # The fixes changed package.json or the schema: some work is left to the user.
+        where = sys.stdout if args.format == "text" and not args.statistics else sys.stderr
+        where.write("\nStill to run, for the fixes to take effect:\n" + "".join(f"  {cmd}\n" for cmd in then))
     sys.stdout.flush()
 
     threshold = FAIL_ON[args.fail_on]

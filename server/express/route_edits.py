@@ -130,11 +130,16 @@ def ref_times_requests(model: RouteModel, path: str, ref: HandlerRef) -> bool:
 
 
 def package_json_for(ws, path: str) -> dict | None:
+    found = package_json_path(ws, path)
+    return ws.package_jsons.get(found) if found else None
+
+
+def package_json_path(ws, path: str) -> str | None:
+    """The nearest package.json above `path`, within the workspace."""
     d = posixpath.dirname(path)
     while True:
-        pj = ws.package_jsons.get(f"{d}/package.json")
-        if pj is not None:
-            return pj
+        if ws.package_jsons.get(f"{d}/package.json") is not None:
+            return f"{d}/package.json"
         if d == ws.root or posixpath.dirname(d) == d:
             return None
         d = posixpath.dirname(d)

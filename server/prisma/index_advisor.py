@@ -47,6 +47,7 @@ UNINDEXABLE_TYPES = {"Json", "Bytes"}
 EQ, RANGE, PATTERN, NOT, OTHER, SORT, CURSOR, DISTINCT = (
     "equality", "range", "pattern", "not", "other", "sort", "cursor", "distinct")
 
+MIGRATE_COMMAND = "npx prisma migrate dev --name add_performance_indexes"
 MIGRATE_HINT = (
     "Then create the migration: `npx prisma migrate dev --name add_performance_indexes`. "
     "On a large table, edit the generated migration to `CREATE INDEX CONCURRENTLY` "
@@ -653,7 +654,7 @@ def index_fix(schema, model, columns: tuple[str, ...]):
         return None
     offset, text = placed
     return Fix(f"Add @@index([{', '.join(columns)}]) to {model.name}", Applicability.SAFE,
-               (Edit(model.path, offset, offset, text),))
+               (Edit(model.path, offset, offset, text),), (MIGRATE_COMMAND,))
 
 
 def leads_an_index(model, name: str) -> bool:

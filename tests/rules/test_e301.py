@@ -133,3 +133,46 @@ def test_factory_app_defined_after_its_caller_is_still_checked(tmp_path):
     }
     findings = run_rules(tmp_path, files, "E301")
     assert [(p, c) for p, _, c in lines_of(tmp_path, findings)] == [("src/z_factory.ts", "E301")]
+
+
+def _package_json_after(finding) -> str:
+    """package.json as the fix leaves it (its edits in that file)."""
+    import json
+    from pathlib import Path
+
+    edits = [e for e in finding.fixes[0].edits if e.path.endswith("package.json")]
+    assert edits, "the fix does not touch package.json"
+    data = Path(edits[0].path).read_bytes()
+    for e in sorted(edits, key=lambda e: e.start, reverse=True):
+        data = data[: e.start] + e.new_text.encode() + data[e.end :]
+    text = data.decode()
+    json.loads(text)  # still JSON
+    return text
+
+
+def test_fix_adds_compression_to_package_json_and_says_to_npm_install(tmp_path):
+    package = '{\n  "name": "api",\n  "dependencies": {\n    "express": "^4.21.0",\n    "zod": "^3.23.0"\n  },\n  "devDependencies": {\n    "typescript": "^5.6.0"\n  }\n}\n'
+    findings = run_rules(tmp_path, {"src/app.ts": APP, "src/routes.ts": ROUTES, "package.json": package}, "E301")
+    (finding,) = findings
+    assert finding.fixes[0].then == ("npm install",)
+    assert _package_json_after(finding) == (
+        '{\n  "name": "api",\n  "dependencies": {\n    "compression": "^1.8.0",\n    "express": "^4.21.0",\n'
+        '    "zod": "^3.23.0"\n  },\n  "devDependencies": {\n    "@types/compression": "^1.8.1",\n'
+        '    "typescript": "^5.6.0"\n  }\n}\n'
+    )
+
+
+def test_fix_creates_a_missing_section_with_the_files_indentation(tmp_path):
+    package = '{\n    "name": "api",\n    "dependencies": {\n        "express": "^4.21.0"\n    }\n}\n'
+    (finding,) = run_rules(tmp_path, {"src/app.ts": APP, "src/routes.ts": ROUTES, "package.json": package}, "E301")
+    assert _package_json_after(finding) == (
+        '{\n    "name": "api",\n    "dependencies": {\n        "compression": "^1.8.0",\n        "express": "^4.21.0"\n    },\n'
+        '    "devDependencies": {\n        "@types/compression": "^1.8.1"\n    }\n}\n'
+    )
+
+
+def test_fix_leaves_package_json_alone_when_it_has_compression(tmp_path):
+    package = '{"dependencies": {"compression": "^1.7.4", "express": "^4"}, "devDependencies": {"@types/compression": "^1.7.5"}}'
+    (finding,) = run_rules(tmp_path, {"src/app.ts": APP, "src/routes.ts": ROUTES, "package.json": package}, "E301")
+    assert not any(e.path.endswith("package.json") for e in finding.fixes[0].edits)
+    assert finding.fixes[0].then == ()
