@@ -7,6 +7,7 @@ import logging
 import multiprocessing
 import os
 from dataclasses import dataclass, field
+from typing import Callable
 
 from perfaudit.server.findings import Finding, Severity
 from perfaudit.server.registry import UNKNOWN_SUPPRESSION, all_rules
@@ -95,43 +96,55 @@ class Engine:
                 out.extend(self._run(rule, ctx))
         return out
 
-    def check(self, paths: list[str] | None = None, drop_trees: bool = True, workers: int = 1) -> list[Finding]:
+    def check(self, paths: list[str] | None = None, drop_trees: bool = True, workers: int = 1,
+              on_checked: Callable[[int, int], None] | None = None) -> list[Finding]:
         """Every finding in the workspace (or in `paths`), filtered and sorted.
 
         With `workers` > 1 the files are checked in forked processes that
         share the loaded workspace (copy-on-write); a rule's failure is still
-        recorded in `self.errors`."""
+        recorded in `self.errors`. `on_checked(done, total)` hears of the
+        files checked as it goes (the CLI's progress line)."""
         wanted = {norm(p) for p in paths} if paths else None
         todo = [p for p in sorted(self.ws.files) if wanted is None or _under(p, wanted)]
+        report = on_checked or (lambda done, total: None)
         if workers > 1 and len(todo) >= PARALLEL_MIN_FILES and "fork" in multiprocessing.get_all_start_methods():
-            findings = self._check_forked(todo, workers)
+            findings = self._check_forked(todo, workers, report)
         else:
-            findings = self._check_files(todo, drop_trees)
+            findings = self._check_files(todo, drop_trees, report)
         for f in self.check_workspace_rules():
             if wanted is None or _under(f.path, wanted):
                 findings.append(f)
         return self.postprocess(findings)
 
-    def _check_files(self, paths: list[str], drop_trees: bool = True) -> list[Finding]:
+    def _check_files(self, paths: list[str], drop_trees: bool = True, report=None) -> list[Finding]:
         findings: list[Finding] = []
-        for path in paths:
+        for done, path in enumerate(paths, 1):
             findings.extend(self.check_file(path))
+            if report is not None:
+                report(done, len(paths))
             if drop_trees:
                 self.ws.drop_tree(path)
                 self.ws.index.forget_calls(path)
         return findings
 
-    def _check_forked(self, paths: list[str], workers: int) -> list[Finding]:
+    def _check_forked(self, paths: list[str], workers: int, report) -> list[Finding]:
         global _FORKED_ENGINE
         _FORKED_ENGINE = self
-        chunks = [paths[i::workers] for i in range(workers)]
+        # Several chunks per worker, so that progress can be told as they come back.
+        count = workers * 8
+        chunks = [c for c in (paths[i::count] for i in range(count)) if c]
+        results = []
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                results = pool.map(_check_chunk, chunks)
+                done = 0
+                for index, found, errors in pool.imap_unordered(_check_chunk, list(enumerate(chunks))):
+                    results.append((index, found, errors))
+                    done += len(chunks[index])
+                    report(done, len(paths))
         finally:
             _FORKED_ENGINE = None
         findings: list[Finding] = []
-        for found, errors in results:
+        for _, found, errors in sorted(results, key=lambda r: r[0]):
             findings.extend(found)
             self.errors.extend(errors)
         return findings
@@ -177,27 +190,33 @@ PARALLEL_MIN_FILES = 200
 _FORKED_ENGINE: "Engine | None" = None
 
 
-def _check_chunk(paths: list[str]) -> tuple[list[Finding], list[tuple[str, str]]]:
+def _check_chunk(job: tuple[int, list[str]]) -> tuple[int, list[Finding], list[tuple[str, str]]]:
     """In a forked worker: check some files of the inherited engine."""
+    index, paths = job
     engine = _FORKED_ENGINE
     engine.errors = []
-    return engine._check_files(paths), engine.errors
+    return index, engine._check_files(paths), engine.errors
 
 
 def _under(path: str, wanted: set[str]) -> bool:
     return any(path == w or path.startswith(w.rstrip("/") + "/") for w in wanted)
 
 
-def analyze(root: str, paths: list[str] | None = None, config=None) -> AnalysisResult:
-    """Load the workspace under `root` and check it (or only `paths`)."""
+def analyze(root: str, paths: list[str] | None = None, config=None, progress=None) -> AnalysisResult:
+    """Load the workspace under `root` and check it (or only `paths`).
+    `progress`: an object with `read(path)` and `checked(done, total)`, told
+    of each file read and of the files checked (the CLI's progress line)."""
     root = norm(root)
     ws = Workspace(root, config if config is not None else _default_config())
     targets = [norm(p) for p in paths] if paths else None
+    ws.on_read = progress.read if progress is not None else None
     ws.load(targets)
+    ws.on_read = None
     # Facts stay until the end: keep the cyclic collector from walking them.
     gc.freeze()
     engine = Engine(ws)
-    findings = engine.check(targets, workers=os.cpu_count() or 1)
+    findings = engine.check(targets, workers=os.cpu_count() or 1,
+                            on_checked=progress.checked if progress is not None else None)
     # Files read only for context (the rest of a checked file's package) are
     # not the user's concern: say what was skipped among what was asked.
     skipped = [s for s in ws.skipped if targets is None or _under(s[0], set(targets))]

@@ -238,7 +238,7 @@ def test_statistics(tmp_path, capsys, fake_rules):
     assert code == 1
     assert out.splitlines()[:2] == ["2  P102  [*] prisma-unbounded-find-many", "1  X001      unknown-rule-in-suppression"]
     data = json.loads(run(capsys, "check", str(root), "--statistics", "--format", "json")[1])
-    assert data[0] == {"code": "P102", "name": "prisma-unbounded-find-many", "count": 2, "fixable": 2}
+    assert data[0] == {"code": "P102", "name": "prisma-unbounded-find-many", "count": 2, "fixable": 2, "fixable_unsafe": 0}
 
 
 # --- bad input: the run finishes and says what it skipped -------------------------------------

@@ -10,6 +10,8 @@ kept only when asked (open editor documents); closed files keep facts.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import os
 import stat
 from dataclasses import dataclass, field
@@ -166,6 +168,8 @@ class Workspace:
         self.structure_generation = 0
         self.modules = ModuleResolver(self)
         self.index = Index(self)
+        # Called with each source file read by `load` (the CLI's progress line).
+        self.on_read: Callable[[str], None] | None = None
 
     # ------------------------------------------------------------ reading
 
@@ -353,6 +357,8 @@ class Workspace:
                 self._skip(path, "minified (very long lines)")
                 return
             self.set_source(path, text)
+            if self.on_read is not None:
+                self.on_read(path)
         elif is_side_document(name):
             text = self.read_text(path)
             if text is not None:

@@ -168,8 +168,14 @@ def _run_check(args: argparse.Namespace) -> int:
     if args.database_url or config.database_url_env:
         _refresh_planner_results(root, config, args.database_url)
 
+    from perfaudit.server.cli.progress import for_output
+
     def run():
-        return analyze(root, paths, config)
+        progress = for_output(machine_readable=args.format != "text")
+        try:
+            return analyze(root, paths, config, progress)
+        finally:
+            progress.close()
 
     fixed = None
     then: list[str] = []

@@ -48,7 +48,14 @@ def _run(args: argparse.Namespace) -> int:
     root, paths = resolve_targets([args.path])
     if paths is not None:
         raise UsageError(f"{args.path}: give a project directory")
-    result = analyze(root, None, load_config_for(root, args))
+    from perfaudit.server.cli.progress import for_output
+
+    # On stdout the report is the data; written to a file, the terminal is free for progress.
+    progress = for_output(machine_readable=args.format == "json" or not args.output)
+    try:
+        result = analyze(root, None, load_config_for(root, args), progress)
+    finally:
+        progress.close()
     if args.baseline:
         try:
             known = read_baseline(args.baseline)
