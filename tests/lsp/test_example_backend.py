@@ -27,4 +27,4 @@ async def test_open_files_get_the_same_findings_as_the_cli(client, tmp_path, rel
     await wait_scan_done(client, timeout=30)
     ds = await diagnostics(client, doc.uri, lambda ds: codes(ds) == expected)
     assert codes(ds) == expected
-    assert all(d.source == "perfaudit" and d.code_description.href.endswith(d.code) for d in ds)
+    assert all(d.source == "perfaudit" and d.code_description is None for d in ds)
