@@ -260,8 +260,9 @@ def test_html_fix_first_links_files_and_shows_severity(report):
     assert '<a href="../src/services/readList.service.ts"><code>src/services/readList.service.ts:110</code></a>' in first
     assert '<span class="sev warning">warning</span>' in first
     # Cards: one figure each, with its label.
-    assert '<div class="card "><b>32</b><span>findings in 17 files</span></div>' in html
-    assert '<b>31</b><span>warnings</span>' in html
+    s = report["summary"]
+    assert f'<div class="card "><b>{s["findings"]}</b><span>findings in {s["files"]} files</span></div>' in html
+    assert f'<b>{s["by_severity"]["warning"]}</b><span>warnings</span>' in html
 
 
 def test_chart_bars_only_for_figures_that_differ():
@@ -296,3 +297,21 @@ def test_fix_first_in_chromium_lists_the_copy_loop_above_cosmetic_findings(repor
     shot = subprocess.run([*common, "--hide-scrollbars", f"--screenshot={png}", "--window-size=1280,1600", page.as_uri()],
                           capture_output=True, text=True, timeout=120)
     assert png.exists() and png.stat().st_size > 50_000, shot.stderr[-2000:]
+
+
+def test_fix_first_weighs_table_sizes_perfaudit_explain_measured(tmp_path):
+    """With saved `perfaudit explain` results, a query on a 2.1 M-row table outranks the same on an unmeasured one."""
+    from perfaudit.server.postgres.results import save
+
+    root = tmp_path / "backend"
+    shutil.copytree(BACKEND, root)
+    before = build_report(analyze(str(root)))["fix_first"]
+    save(str(root), {"version": 1, "tables": [{"model": "Book", "rows": 2_100_000}], "indexes": []})
+    after = build_report(analyze(str(root)))["fix_first"]
+    isbn = ("src/services/book.service.ts", 49, "P105")  # findFirst({ where: { isbn } }) on Book
+    audit = ("src/services/report.service.ts", 14, "P105")  # the same rule on AuditLog, unmeasured
+    assert before[_position(before, isbn)]["cost"] == before[_position(before, audit)]["cost"]
+    assert _position(after, isbn) < _position(after, audit)
+    row = after[_position(after, isbn)]
+    assert "on `Book` (2.1 M rows)" in row["why"]
+    assert row["cost"] > before[_position(before, isbn)]["cost"]

@@ -1,7 +1,7 @@
 """The report's "Fix first": every finding ranked by what it is estimated to
 cost, with its fix and the effort the fix takes.
 
-    cost = round trips per request x requests x severity weight
+    cost = round trips per request x requests x table size x severity weight
 
 - round trips per request: what the rule's pattern costs one request (a query
   per loop item is many round trips, a missing index one slow scan, a missing
@@ -10,6 +10,9 @@ cost, with its fix and the effort the fix takes.
 - requests: when request logs were read, how often the routes the finding is
   on were hit; otherwise how many routes it is on (at least 1), so a helper
   under three routes weighs three times one under one.
+- table size, when `perfaudit explain` measured the table the finding's
+  query reads (its saved results): 1 up to 1,000 rows, +1 for each tenfold
+  beyond (2 for 10 k rows, 4 for 1 M); else 1.
 - severity weight: error 4, warning 2, information 1, hint 0.5.
 
 An estimate to order the work, not a measurement: the figures behind it are
@@ -18,6 +21,7 @@ shown next to it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from perfaudit.server.findings import Applicability, Severity
@@ -50,6 +54,11 @@ class Ranked:
     routes: tuple[str, ...]
     fix: str
     effort: str
+    table: tuple[str, int] | None = None  # (model, rows) when the table size is known
+
+
+def table_factor(rows: int) -> float:
+    return max(1.0, math.log10(max(rows, 1)) - 2)
 
 
 def effort_of(finding) -> tuple[str, str]:
@@ -63,10 +72,11 @@ def effort_of(finding) -> tuple[str, str]:
     return shown or "", f"by hand: the message says how (`perfaudit rule {finding.code}`)"
 
 
-def rank(findings, route_rows, routes_of) -> list[Ranked]:
+def rank(findings, route_rows, routes_of, table_of=lambda f: None) -> list[Ranked]:
     """Findings, most costly first. `route_rows`: the report's route rows
     (method, path, sequential, queries, latency); `routes_of(finding)`: the
-    (method, path) of the routes the finding is on."""
+    (method, path) of the routes the finding is on; `table_of(finding)`:
+    (model, rows) of the table it reads when that is known, else None."""
     by_key = {(r["method"], r["path"]): r for r in route_rows}
     out = []
     for f in findings:
@@ -80,9 +90,11 @@ def rank(findings, route_rows, routes_of) -> list[Ranked]:
             requests = sum((r.get("latency") or {}).get("count", 0) for r in rows)
         else:
             requests = max(1, len(rows))
-        cost = per_request * requests * SEVERITY_WEIGHT.get(f.severity, 1)
+        table = table_of(f)
+        size = table_factor(table[1]) if table else 1.0
+        cost = per_request * requests * size * SEVERITY_WEIGHT.get(f.severity, 1)
         fix, effort = effort_of(f)
-        out.append(Ranked(f, cost, per_request, requests, measured, tuple(f"{m} {p}" for m, p in keys), fix, effort))
+        out.append(Ranked(f, cost, per_request, requests, measured, tuple(f"{m} {p}" for m, p in keys), fix, effort, table))
     out.sort(key=lambda r: (-r.cost, r.finding.path, r.finding.start, r.finding.code))
     return out
 
@@ -90,6 +102,10 @@ def rank(findings, route_rows, routes_of) -> list[Ranked]:
 def why(r: Ranked) -> str:
     """The figures behind the cost, in words."""
     trips = f"~{r.per_request:g} round trip{'s' if r.per_request != 1 else ''}"
+    if r.table:
+        from perfaudit.server.postgres.verdicts import human_rows
+
+        trips += f" on `{r.table[0]}` ({human_rows(r.table[1])} rows)"
     if r.measured:
         return f"{trips} per request x {r.requests:,} measured request{'s' if r.requests != 1 else ''}"
     if r.routes:

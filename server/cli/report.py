@@ -206,10 +206,31 @@ def _route_rows(result, root: str, latency, found, spans) -> list[dict]:
     return rows
 
 
-def _fix_first(result, route_rows, spans) -> list[dict]:
+# Models a finding's message names: `Book.isbn`, (ReadListItem.create), prisma.readList.findMany.
+_MODEL_IN_MESSAGE = re.compile(r"\b([A-Z][A-Za-z0-9_]*)\.[a-z]\w*|\b(?:prisma|tx|db|client)\.([a-z][A-Za-z0-9_]*)\.")
+
+
+def _table_of(planner):
+    """finding -> (model, rows) from the saved `perfaudit explain` results, else None."""
+    from perfaudit.server.postgres.results import _model_entry
+
+    def table_of(f):
+        if not planner or not f.code.startswith(("P", "E303", "E304", "R205", "A404")):
+            return None
+        for m in _MODEL_IN_MESSAGE.finditer(f.message):
+            entry = _model_entry(planner, m.group(1) or m.group(2))
+            if entry is not None and isinstance(entry.get("rows"), int):
+                return entry["model"], entry["rows"]
+        return None
+
+    return table_of
+
+
+def _fix_first(result, route_rows, spans, planner=None) -> list[dict]:
     from perfaudit.server.cli.fix_first import rank, why
 
-    ranked = rank(result.findings, route_rows, lambda f: [k for k, ranges in spans.items() if _on(f, ranges)])
+    ranked = rank(result.findings, route_rows, lambda f: [k for k, ranges in spans.items() if _on(f, ranges)],
+                  _table_of(planner))
     rows = []
     for r in ranked:
         row = _finding_row(r.finding, result.workspace, result.root)
@@ -243,7 +264,7 @@ def build_report(result, latency=None, title: str | None = None) -> dict[str, An
             "checklist_total": sum(p["total"] for p in checklist),
             "skipped": len(result.skipped),
         },
-        "fix_first": _fix_first(result, route_rows, spans),
+        "fix_first": _fix_first(result, route_rows, spans, _planner(root)),
         "checklist": checklist,
         "rules": statistics(result),
         "routes": route_rows,
