@@ -72,7 +72,16 @@ def main() -> int:
         raise SystemExit(f"bundle.py needs Python 3.11 or newer (this is {sys.version.split()[0]})")
     shutil.rmtree(LIBS, ignore_errors=True)
     LIBS.mkdir(parents=True)
-    pip("install", "--no-compile", "--target", str(LIBS), str(REPO))
+    with tempfile.TemporaryDirectory() as tmp:
+        # From a copy of what the package is made of: a build/ folder left in the
+        # checkout by an earlier build could bring back files deleted since.
+        source = Path(tmp) / "perfaudit"
+        source.mkdir()
+        for name in ("pyproject.toml", "README.md", "LICENSE"):
+            shutil.copy2(REPO / name, source / name)
+        for name in ("entry", "server", "rules"):
+            shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        pip("install", "--no-compile", "--target", str(LIBS), str(source))
     # Scripts (bin/perfaudit) point at the build machine's interpreter: useless here.
     shutil.rmtree(LIBS / "bin", ignore_errors=True)
     platforms = sorted({tag.split("-", 2)[2] for tag in _wheel_tags("tree_sitter-*.dist-info")})
