@@ -29,7 +29,11 @@ from perfaudit.server.lsp.wire import LifecycleProtocol, serve
 
 NAME = "perfaudit"
 CONFIG_SECTION = "perfaudit"
-WATCHED = ("**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}", "**/*.prisma", "**/.env*", "**/package.json", "**/perfaudit.toml")
+WATCHED = (
+    "**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}", "**/*.prisma", "**/.env*", "**/package.json", "**/perfaudit.toml",
+    # Module resolution: aliases and workspace packages.
+    "**/{tsconfig,jsconfig}*.json", "**/pnpm-workspace.yaml",
+)
 
 log = logging.getLogger("perfaudit.lsp")
 

@@ -48,3 +48,27 @@ async def test_config_problems_are_logged_once_and_resolution_goes_on(client, tm
     doc.insert_after("return out;", "\n  // reviewed")
     await diagnostics(client, doc.uri, lambda ds: any(d.code == "P104" for d in ds))
     assert len(logged(client, "tsconfig.json")) == 1
+
+
+async def test_a_tsconfig_written_on_disk_resolves_the_aliases_anew(client, tmp_path: Path):
+    from lsprotocol import types
+    from lsp_support import wait_scan_done
+
+    for rel, text in FILES.items():
+        if rel not in ("tsconfig.json", "package.json"):
+            (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / rel).write_text(text, encoding="utf-8")
+    await initialize(client, tmp_path)
+    await wait_scan_done(client)
+    doc = Editor(client, tmp_path / "src/services/team.service.ts")
+    # `@/repositories/...` leads nowhere yet: no N+1 is claimed.
+    assert codes_of(await diagnostics(client, doc.uri), "P104") == []
+    (tmp_path / "tsconfig.json").write_text('{ "compilerOptions": { "paths": { "@/*": ["./src/*"] } } }\n', encoding="utf-8")
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+        changes=[types.FileEvent(uri=(tmp_path / "tsconfig.json").as_uri(), type=types.FileChangeType.Created)]))
+    ds = await diagnostics(client, doc.uri, has("P104"))
+    assert codes_of(ds, "P104") == [4]
+
+
+def codes_of(ds, code: str) -> list[int]:
+    return [d.range.start.line for d in ds if d.code == code]
