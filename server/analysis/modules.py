@@ -96,8 +96,16 @@ class ModuleResolver:
         imports happened to be resolved)."""
         if not self._checked:
             self._checked = True
+            seen: dict[tuple[str, bool], bool] = {}  # a base's aliases are inherited by every config
+
+            def exists(path: str, as_module: bool) -> bool:
+                key = (path, as_module)
+                if key not in seen:
+                    seen[key] = self._exists(path, as_module)
+                return seen[key]
+
             for config in sorted(self.ws.tsconfigs):
-                self.tsconfigs.check_paths(config, self._exists)
+                self.tsconfigs.check_paths(config, exists)
         return self._warnings
 
     def _exists(self, path: str, as_module: bool) -> bool:
