@@ -208,3 +208,19 @@ def test_subpath_imports_of_the_importing_package(tmp_path):
     assert resolve(ws, create, "#lib/money") == "services/orders/src/lib/money.ts"
     assert resolve(ws, create, "#pg") is None  # an external package
     assert resolve(ws, "services/other/src/main.ts", "#db") is None  # not this package's
+
+
+def test_build_configs_map_exports_back_to_an_unusual_source_folder(tmp_path):
+    ws = make_workspace(tmp_path, {
+        "package.json": '{ "name": "root", "workspaces": ["packages/*"] }\n',
+        "packages/queue/package.json": '{ "name": "@acme/queue", "exports": { ".": "./out/main/index.js", "./jobs": "./out/main/jobs.js" } }\n',
+        "packages/queue/tsconfig.build.json": '{ "compilerOptions": { "outDir": "./out/main", "rootDir": "./source" } }\n',
+        "packages/queue/source/index.ts": "export const q = 1;\n",
+        "packages/queue/source/jobs.ts": "export const j = 1;\n",
+        "packages/cache/package.json": '{ "name": "@acme/cache", "source": "./code/cache.ts", "exports": { ".": "./bundle/cache.js" } }\n',
+        "packages/cache/code/cache.ts": "export const c = 1;\n",
+        "app.ts": "",
+    }, schema=False)
+    assert resolve(ws, "app.ts", "@acme/queue") == "packages/queue/source/index.ts"
+    assert resolve(ws, "app.ts", "@acme/queue/jobs") == "packages/queue/source/jobs.ts"
+    assert resolve(ws, "app.ts", "@acme/cache") == "packages/cache/code/cache.ts"

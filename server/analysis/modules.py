@@ -82,11 +82,14 @@ class ModuleResolver:
         return None
 
     def _output_dirs(self, directory: str) -> tuple[str | None, str | None]:
-        config = f"{directory}/tsconfig.json"
-        if config not in self.ws.tsconfigs:
-            return None, None
-        compiled = self.tsconfigs.compiled(config)
-        return compiled.out_dir, compiled.root_dir
+        """(outDir, rootDir) of the package's build config."""
+        for name in ("tsconfig.build.json", "tsconfig.lib.json", "tsconfig.json"):
+            config = f"{directory}/{name}"
+            if config in self.ws.tsconfigs:
+                compiled = self.tsconfigs.compiled(config)
+                if compiled.out_dir:
+                    return compiled.out_dir, compiled.root_dir
+        return None, None
 
     # ------------------------------------------------------------ problems
 

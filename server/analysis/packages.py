@@ -154,13 +154,17 @@ class WorkspacePackages:
         if directory is None:
             return None
         manifest = self.manifest(directory)
-        targets = None
-        if "exports" in manifest:
-            targets = exports_targets(manifest["exports"], "." + sub)
+        legacy = [manifest[f] for f in _LEGACY_FIELDS if isinstance(manifest.get(f), str)] if not sub else []
+        legacy.append("." + sub if sub else "./index")
+        targets = exports_targets(manifest["exports"], "." + sub) if "exports" in manifest else None
         if targets is None:
-            targets = [manifest[f] for f in _LEGACY_FIELDS if isinstance(manifest.get(f), str)] if not sub else []
-            targets.append("." + sub if sub else "./index")
-        return self._source_of_targets(directory, targets, probe, output_dirs)
+            return self._source_of_targets(directory, legacy, probe, output_dirs)
+        found = self._source_of_targets(directory, targets, probe, output_dirs)
+        if found is None and targets and not sub:
+            # Exported only as build output we cannot map back: the
+            # package's `source`/`types` fields may still name the source.
+            found = self._source_of_targets(directory, legacy[:-1], probe, output_dirs)
+        return found
 
     def resolve_import(self, spec: str, from_path: str, probe, output_dirs) -> str | None:
         """A `#name` specifier through the `imports` of the package that
