@@ -94,7 +94,7 @@ REL_PATH = {"type": "string", "pattern": r"^(?!/)(?![A-Za-z]:)[^\\]+$"}
 # The contract of issue part 7, as a schema.
 JSON_CONTRACT = {
     "type": "object",
-    "required": ["version", "tool", "root", "findings", "summary", "skipped"],
+    "required": ["version", "tool", "root", "findings", "summary", "skipped", "warnings"],
     "properties": {
         "version": {"const": 1},
         "tool": {"type": "object", "required": ["name", "version"],
@@ -127,6 +127,9 @@ JSON_CONTRACT = {
         "skipped": {"type": "array", "items": {
             "type": "object", "additionalProperties": False, "required": ["path", "reason"],
             "properties": {"path": REL_PATH, "reason": {"type": "string"}}}},
+        "warnings": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["path", "message"],
+            "properties": {"path": REL_PATH, "message": {"type": "string"}}}},
     },
 }
 
