@@ -33,6 +33,7 @@ REGISTERS_CALLBACK = {
 MAX_DEPTH = 12
 # The pseudo-file whose "check" is the run of the workspace-scoped rules.
 WORKSPACE_RULES = "<workspace rules>"
+_UNRESOLVED = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,8 @@ class Index:
         # (path, function id, receiver class) -> effects, and the files read.
         self._summaries: dict[tuple, tuple[Effect, ...]] = {}
         self._deps: dict[tuple, set[str]] = {}
-        self._module_cache: dict[tuple, str | None] = {}
+        self._module_cache: dict[tuple[str, str], str | None] = {}  # (file, specifier)
+        self._shared_modules: dict[tuple, str | None] = {}  # (directory, specifier, tsconfig)
         self._active: list[set[str]] = []
         self._file_deps: dict[str, set[str]] = {}
         self._classes: tuple | None = None
@@ -116,6 +118,7 @@ class Index:
         self._summaries.clear()
         self._deps.clear()
         self._module_cache.clear()
+        self._shared_modules.clear()
 
     def workspace_rules_read(self, path: str) -> bool:
         """Whether the last run of the workspace rules read `path` (facts or text)."""
@@ -156,14 +159,21 @@ class Index:
     def resolve_module(self, from_path: str, spec: str) -> str | None:
         """The source file `spec` imported from `from_path` loads (see
         `modules.ModuleResolver`), or None for an external package."""
+        key = (from_path, spec)  # one lookup on the hot path
+        found = self._module_cache.get(key, _UNRESOLVED)
+        if found is _UNRESOLVED:
+            found = self._module_cache[key] = self._resolve_shared(from_path, spec)
+        return found
+
+    def _resolve_shared(self, from_path: str, spec: str) -> str | None:
+        """Files of one directory share answers (for bare specifiers, when
+        the same tsconfig governs them)."""
         modules = self.ws.modules
-        if spec.startswith("."):
-            key = (posixpath.dirname(from_path), spec, None)
-        else:  # bare specifiers depend on the tsconfig that governs the file
-            key = (posixpath.dirname(from_path), spec, modules.governing_config(from_path))
-        if key not in self._module_cache:
-            self._module_cache[key] = modules.resolve(from_path, spec)
-        return self._module_cache[key]
+        config = None if spec.startswith(".") else modules.governing_config(from_path)
+        key = (posixpath.dirname(from_path), spec, config)
+        if key not in self._shared_modules:
+            self._shared_modules[key] = modules.resolve(from_path, spec)
+        return self._shared_modules[key]
 
     def imported_module(self, path: str, local: str) -> str | None:
         facts = self.ws.files[path].facts if path in self.ws.files else None
