@@ -49,6 +49,8 @@ def monorepo() -> Workspace:
 
 def test_every_query_runs_against_the_schema_of_its_client(monorepo):
     assert ties(monorepo) == [
+        # A parameter typed `Prisma.TransactionClient`, `Prisma` from @acme/core-db.
+        ("apps/admin/src/teams/invoices.repository.ts", "tx.invoice.updateMany", CORE),
         # NestJS: `PrismaService extends PrismaClient` re-exported by @acme/core-db from its generator output.
         ("apps/admin/src/teams/teams.service.ts", "this.prisma.team.findMany", CORE),
         ("apps/admin/src/teams/teams.service.ts", "this.prisma.membership.findMany", CORE),
