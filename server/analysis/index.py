@@ -83,6 +83,8 @@ class Index:
         # Calls examined while deriving (calls_param, summaries): tests count
         # it to prove that the work grows linearly with the code.
         self.work = 0
+        # Off in one-shot checks, where nothing is edited afterwards.
+        self.track_dependencies = True
 
     # ------------------------------------------------------------ invalidation
 
@@ -150,7 +152,9 @@ class Index:
             self._touch(path)
 
     def facts(self, path: str) -> FileFacts | None:
-        self._touch(path)
+        if self.track_dependencies:
+            for deps in self._active:
+                deps.add(path)
         f = self.ws.files.get(path)
         return f.facts if f is not None else None
 

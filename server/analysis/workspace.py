@@ -170,6 +170,7 @@ class Workspace:
         self.index = Index(self)
         # Called with each source file read by `load` (the CLI's progress line).
         self.on_read: Callable[[str], None] | None = None
+        self._deferred: list[str] | None = None
 
     # ------------------------------------------------------------ reading
 
@@ -204,10 +205,11 @@ class Workspace:
 
     # ------------------------------------------------------------ loading
 
-    def load(self, paths: list[str] | None = None) -> None:
+    def load(self, paths: list[str] | None = None, workers: int = 1) -> None:
         """Read every relevant file under the root; with `paths`, the files
         of the packages those paths are in (checking one file still sees the
-        services and repositories it calls)."""
+        services and repositories it calls). With `workers` > 1, sources are
+        parsed and summarised in forked processes."""
         targets = [norm(p) for p in (paths or [self.root])]
         if paths:
             # Side documents and project files of the whole root first: the
@@ -216,11 +218,17 @@ class Workspace:
             self._walk(self.root, sources=False)
             packages = self._with_dependencies({self.package_of(t) for t in targets})
             targets = [t for t in targets if not any(t == p or t.startswith(p + "/") for p in packages)] + sorted(packages)
-        for target in targets:
-            if os.path.isfile(target):
-                self.load_file(target)
-            else:
-                self._walk(target)
+        self._deferred = [] if workers > 1 else None
+        try:
+            for target in targets:
+                if os.path.isfile(target):
+                    self.load_file(target)
+                else:
+                    self._walk(target)
+        finally:
+            deferred, self._deferred = self._deferred, None
+        if deferred:
+            self._load_sources(deferred, workers)
         self.derived.clear()
 
     def _with_dependencies(self, packages: set[str]) -> set[str]:
@@ -238,6 +246,46 @@ class Workspace:
                             seen.add(directory)
                             todo.append(directory)
         return seen
+
+    def _load_sources(self, paths: list[str], workers: int) -> None:
+        """Read, parse and summarise sources in forked workers; the parent
+        only takes in their facts (in walk order, as a serial load would)."""
+        from perfaudit.server.analysis import parallel
+
+        if len(paths) < parallel.PARALLEL_MIN_FILES or not parallel.can_fork():
+            for path in paths:
+                self.load_file(path)
+            return
+        runs = parallel.deal(paths, workers, self.package_of)
+        loaded: dict[str, tuple] = {}
+        skipped_by_run: dict[int, list] = {}
+        for index, (sources, skipped) in parallel.run_forked(self._load_run, runs, workers):
+            skipped_by_run[index] = skipped
+            for entry in sources:
+                loaded[entry[0]] = entry
+        for index in sorted(skipped_by_run):  # in run order, whichever worker finished first
+            self.skipped.extend(skipped_by_run[index])
+        for path in paths:
+            entry = loaded.get(path)
+            if entry is not None:
+                self.files[path] = SourceFile(*entry, _on_read=self.index.touch)
+                if self.on_read is not None:
+                    self.on_read(path)
+        self.generation += 1
+        self.structure_generation += 1
+        self.index.files_changed()
+
+    def _load_run(self, paths: list[str]):
+        """In a forked worker: (path, data, language, facts) of each source
+        that loads, and what was skipped."""
+        skipped_before = len(self.skipped)
+        out = []
+        for path in paths:
+            self.load_file(path)
+            source = self.files.pop(path, None)
+            if source is not None:
+                out.append((source.path, source.data, source.language, source.facts))
+        return out, self.skipped[skipped_before:]
 
     def package_of(self, path: str) -> str:
         """The nearest directory at or above `path` (inside the root) with a
@@ -350,6 +398,9 @@ class Workspace:
         if self._excluded(path):
             return
         if language_for(name) is not None:
+            if self._deferred is not None:
+                self._deferred.append(path)  # loaded after the walk, in workers
+                return
             text = self.read_text(path)
             if text is None:
                 return

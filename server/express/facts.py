@@ -33,6 +33,7 @@ PARALLEL_CALLS = {("Promise", "all"), ("Promise", "allSettled"), ("Promise", "ra
 # ------------------------------------------------------------------ per-file facts
 
 
+@facts_mod.fast_pickle
 @dataclass(frozen=True, slots=True)
 class HandlerRef:
     """One argument of a registration or `use`: kind "function" (inline, by
@@ -60,6 +61,7 @@ class HandlerRef:
         return "?"
 
 
+@facts_mod.fast_pickle
 @dataclass(frozen=True, slots=True)
 class Container:
     kind: str  # "app" | "router"
@@ -73,6 +75,7 @@ class Container:
     timed: bool = False  # created with a logger that times every response (`fastify({ logger: true })`)
 
 
+@facts_mod.fast_pickle
 @dataclass(frozen=True, slots=True)
 class Registration:
     receiver: tuple[str, ...]
@@ -84,6 +87,7 @@ class Registration:
     head_end: int  # end of `router.get`
 
 
+@facts_mod.fast_pickle
 @dataclass(frozen=True, slots=True)
 class Use:
     receiver: tuple[str, ...]
@@ -93,6 +97,7 @@ class Use:
     end: int
 
 
+@facts_mod.fast_pickle
 @dataclass(frozen=True, slots=True)
 class Pass:
     """A call that hands `name` to another function (`setupMiddleware(app)`)."""
@@ -104,6 +109,7 @@ class Pass:
     end: int
 
 
+@facts_mod.fast_pickle
 @dataclass(frozen=True, slots=True)
 class NestRoute:
     method: str
@@ -113,6 +119,7 @@ class NestRoute:
     end: int
 
 
+@facts_mod.fast_pickle
 @dataclass(frozen=True, slots=True)
 class NestController:
     class_name: str
@@ -120,6 +127,7 @@ class NestController:
     routes: tuple[NestRoute, ...]
 
 
+@facts_mod.fast_pickle
 @dataclass(frozen=True, slots=True)
 class ExpressFacts:
     containers: tuple[Container, ...] = ()
@@ -520,14 +528,17 @@ def _pattern_keys(pattern) -> set[str]:
 
 
 # A file with none of these has no Express or NestJS facts: skipping its
-# calls saves most of the extraction for services and repositories.
-_EXPRESS_HINTS = (b"express", b"Router", b"@Controller", b"NestFactory", b"fastify", b"Interceptor", b"consumer", b"query", b".use(", b"listen(",
-                  b"finish", b"req", b"res.", b"onFinished", b"onHeaders")
+# calls saves most of the extraction for services and repositories. Whole
+# words, so that `require(`, `useQuery` or `result` do not let a file in.
+_EXPRESS_HINTS = re.compile(
+    rb"express|Router|@Controller|NestFactory|fastify|Interceptor|consumer|\.query\b|\.use\(|listen\(|finish"
+    rb"|\b(?:req|res|request|response)\b|onFinished|onHeaders"
+)
 
 
 def extract(root, language: str) -> ExpressFacts:
     text = root.text or b""
-    if not any(hint in text for hint in _EXPRESS_HINTS):
+    if not _EXPRESS_HINTS.search(text):
         return ExpressFacts()
     query = _express_query(language)
     caps = captures(query, root)
