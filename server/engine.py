@@ -47,6 +47,9 @@ class Engine:
         self.config = config if config is not None else (workspace.config or _default_config())
         self.on_rule_error = on_rule_error or (lambda code, exc: log.exception("rule %s failed", code))
         self.errors: list[tuple[str, str]] = []
+        # The check cache (server/cache.py): findings of files whose inputs
+        # did not change are taken from it, new ones are stored in it.
+        self.cache = None
 
     def enabled_rules(self) -> list[Rule]:
         rules = [r for r in all_rules().values() if r.check is not None]
@@ -107,10 +110,20 @@ class Engine:
         wanted = {norm(p) for p in paths} if paths else None
         todo = [p for p in sorted(self.ws.files) if wanted is None or _under(p, wanted)]
         report = on_checked or (lambda done, total: None)
+        findings: list[Finding] = []
+        if self.cache is not None:
+            stale = []
+            for path in todo:
+                stored = self.cache.findings_for(path)
+                if stored is None:
+                    stale.append(path)
+                else:
+                    findings.extend(stored)
+            todo = stale
         if workers > 1 and len(todo) >= parallel.PARALLEL_MIN_FILES and parallel.can_fork():
-            findings = self._check_forked(todo, workers, report)
+            findings.extend(self._check_forked(todo, workers, report))
         else:
-            findings = self._check_files(todo, drop_trees, report)
+            findings.extend(self._check_files(todo, drop_trees, report))
         for f in self.check_workspace_rules():
             if wanted is None or _under(f.path, wanted):
                 findings.append(f)
@@ -119,7 +132,10 @@ class Engine:
     def _check_files(self, paths: list[str], drop_trees: bool = True, report=None) -> list[Finding]:
         findings: list[Finding] = []
         for done, path in enumerate(paths, 1):
-            findings.extend(self.check_file(path))
+            found = self.check_file(path)
+            findings.extend(found)
+            if self.cache is not None:
+                self.cache.store_findings(path, found, self.ws.index.read_by(path))
             if report is not None:
                 report(done, len(paths))
             if drop_trees:
@@ -131,20 +147,25 @@ class Engine:
         runs = parallel.deal(paths, workers, self.ws.package_of)
         results = []
         done = 0
-        for index, (found, errors) in parallel.run_forked(self._check_run, runs, workers):
-            results.append((index, found, errors))
+        for index, result in parallel.run_forked(self._check_run, runs, workers):
+            results.append((index, result))
             done += len(runs[index])
             report(done, len(paths))
         findings: list[Finding] = []
-        for _, found, errors in sorted(results, key=lambda r: r[0]):
+        for _, (found, errors, stored) in sorted(results, key=lambda r: r[0]):
             findings.extend(found)
             self.errors.extend(errors)
+            if self.cache is not None:
+                self.cache.merge_findings(stored)
         return findings
 
-    def _check_run(self, paths: list[str]) -> tuple[list[Finding], list[tuple[str, str]]]:
-        """In a forked worker: check some files of the inherited workspace."""
+    def _check_run(self, paths: list[str]):
+        """In a forked worker: check some files of the inherited workspace;
+        (findings, rule errors, what to store in the cache)."""
         errors_before = len(self.errors)
-        return self._check_files(paths), self.errors[errors_before:]
+        found = self._check_files(paths)
+        stored = {p: self.cache.findings[p] for p in paths if p in self.cache.findings} if self.cache is not None else {}
+        return found, self.errors[errors_before:], stored
 
     def postprocess(self, findings: list[Finding], only_paths: set[str] | None = None) -> list[Finding]:
         """Apply suppressions (and report unknown codes in them), dedupe, sort."""
@@ -186,28 +207,41 @@ def _under(path: str, wanted: set[str]) -> bool:
     return any(path == w or path.startswith(w.rstrip("/") + "/") for w in wanted)
 
 
-def analyze(root: str, paths: list[str] | None = None, config=None, progress=None) -> AnalysisResult:
+def analyze(root: str, paths: list[str] | None = None, config=None, progress=None, cache: bool = False) -> AnalysisResult:
     """Load the workspace under `root` and check it (or only `paths`).
     `progress`: an object with `read(path)` and `checked(done, total)`, told
-    of each file read and of the files checked (the CLI's progress line)."""
+    of each file read and of the files checked (the CLI's progress line).
+    With `cache`, start from `.perfaudit_cache/` and leave it up to date."""
+    from perfaudit.server.cache import CheckCache
+
     root = norm(root)
     ws = Workspace(root, config if config is not None else _default_config())
-    # A one-shot check: nothing is edited, so the index need not note which
-    # files each answer read, and nothing it builds is garbage before the
-    # end: the cyclic collector would only walk the facts again and again.
-    ws.index.track_dependencies = False
     targets = [norm(p) for p in paths] if paths else None
+    check_cache = CheckCache(root, ws.config) if cache else None
+    # A one-shot check: nothing is edited, so the index need not note which
+    # files each answer read (unless the cache keeps findings), and nothing
+    # it builds is garbage before the end: the cyclic collector would only
+    # walk the facts again and again.
+    ws.index.track_dependencies = check_cache is not None
     ws.on_read = progress.read if progress is not None else None
     workers = os.cpu_count() or 1
     collecting = gc.isenabled()
     gc.disable()
     try:
+        if check_cache is not None:
+            check_cache.load()
+            ws.facts_cache = check_cache
         ws.load(targets, workers=workers)
         ws.on_read = None
         gc.freeze()  # forked workers then share the facts' pages untouched
         engine = Engine(ws)
+        if check_cache is not None:
+            check_cache.begin_findings(ws, whole_root=targets is None)
+            engine.cache = check_cache
         findings = engine.check(targets, workers=workers,
                                 on_checked=progress.checked if progress is not None else None)
+        if check_cache is not None:
+            check_cache.save(whole_root=targets is None)
     finally:
         if collecting:
             gc.enable()

@@ -126,6 +126,10 @@ class Index:
         """Whether the last run of the workspace rules read `path` (facts or text)."""
         return path in self._file_deps.get(WORKSPACE_RULES, ())
 
+    def read_by(self, path: str) -> set[str]:
+        """The files the last check of `path` read (itself included)."""
+        return self._file_deps.get(path, {path})
+
     def dependents(self, path: str) -> set[str]:
         """Files whose last check read `path` (so an edit of `path` can
         change their findings)."""

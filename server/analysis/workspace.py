@@ -26,7 +26,7 @@ from perfaudit.server.analysis.parsing import SOURCE_EXTENSIONS, language_for, n
 from perfaudit.server.analysis.project_files import read_package_json, read_tsconfig, read_yaml
 from perfaudit.server.analysis.text import LineIndex, decode_source
 
-SKIP_DIRS = {"node_modules", ".git", "dist", "build", "out", "coverage", ".next", ".nuxt", ".turbo", ".cache", ".venv", "__pycache__"}
+SKIP_DIRS = {"node_modules", ".git", "dist", "build", "out", "coverage", ".next", ".nuxt", ".turbo", ".cache", ".venv", "__pycache__", ".perfaudit_cache"}
 MAX_FILE_BYTES = 1_000_000
 # A line longer than this in a file over MINIFIED_MIN_BYTES marks a bundle.
 MINIFIED_LINE = 2_000
@@ -171,6 +171,9 @@ class Workspace:
         # Called with each source file read by `load` (the CLI's progress line).
         self.on_read: Callable[[str], None] | None = None
         self._deferred: list[str] | None = None
+        # The check cache (server/cache.py), when the caller keeps one:
+        # facts of unchanged files are taken from it instead of parsing.
+        self.facts_cache = None
 
     # ------------------------------------------------------------ reading
 
@@ -248,37 +251,64 @@ class Workspace:
         return seen
 
     def _load_sources(self, paths: list[str], workers: int) -> None:
-        """Read, parse and summarise sources in forked workers; the parent
-        only takes in their facts (in walk order, as a serial load would)."""
+        """Read sources; those whose facts the cache holds are taken from
+        it, the rest are parsed and summarised in forked workers when there
+        are many. The files end in walk order, as a serial load leaves them."""
         from perfaudit.server.analysis import parallel
 
-        if len(paths) < parallel.PARALLEL_MIN_FILES or not parallel.can_fork():
-            for path in paths:
+        misses = [p for p in paths if not self._load_cached(p)] if self.facts_cache is not None else paths
+        if len(misses) < parallel.PARALLEL_MIN_FILES or not parallel.can_fork():
+            for path in misses:
                 self.load_file(path)
-            return
-        runs = parallel.deal(paths, workers, self.package_of)
-        loaded: dict[str, tuple] = {}
-        skipped_by_run: dict[int, list] = {}
-        for index, (sources, skipped) in parallel.run_forked(self._load_run, runs, workers):
-            skipped_by_run[index] = skipped
-            for entry in sources:
-                loaded[entry[0]] = entry
-        for index in sorted(skipped_by_run):  # in run order, whichever worker finished first
-            self.skipped.extend(skipped_by_run[index])
-        for path in paths:
-            entry = loaded.get(path)
-            if entry is not None:
+        else:
+            runs = parallel.deal(misses, workers, self.package_of)
+            loaded: dict[str, tuple] = {}
+            skipped_by_run: dict[int, list] = {}
+            for index, (sources, skipped) in parallel.run_forked(self._load_run, runs, workers):
+                skipped_by_run[index] = skipped
+                for entry in sources:
+                    loaded[entry[0]] = entry
+            for index in sorted(skipped_by_run):  # in run order, whichever worker finished first
+                self.skipped.extend(skipped_by_run[index])
+            for path in misses:
+                entry = loaded.get(path)
+                if entry is None:
+                    continue
                 self.files[path] = SourceFile(*entry, _on_read=self.index.touch)
+                if self.facts_cache is not None:
+                    self.facts_cache.store_facts(path, entry[1], entry[3])
                 if self.on_read is not None:
                     self.on_read(path)
+            self.generation += 1
+            self.structure_generation += 1
+            self.index.files_changed()
+        for path in paths:
+            if path in self.files:
+                self.files[path] = self.files.pop(path)
+
+    def _load_cached(self, path: str) -> bool:
+        """Take a source's facts from the cache; False when it must be parsed."""
+        text = self._read_source(path)
+        if text is None:
+            return True  # skipped, and recorded as such
+        data = text.encode("utf-8")
+        facts = self.facts_cache.facts_for(path, data)
+        if facts is None:
+            return False
+        self.files[path] = SourceFile(path, data, language_for(path) or "typescript", facts, _on_read=self.index.touch)
+        if self.on_read is not None:
+            self.on_read(path)
         self.generation += 1
         self.structure_generation += 1
         self.index.files_changed()
+        return True
 
     def _load_run(self, paths: list[str]):
         """In a forked worker: (path, data, language, facts) of each source
         that loads, and what was skipped."""
         skipped_before = len(self.skipped)
+        self.facts_cache = None  # the parent stores what the workers found
+        self.on_read = None  # and tells of the files read
         out = []
         for path in paths:
             self.load_file(path)
@@ -401,15 +431,11 @@ class Workspace:
             if self._deferred is not None:
                 self._deferred.append(path)  # loaded after the walk, in workers
                 return
-            text = self.read_text(path)
-            if text is None:
-                return
-            if len(text) > MINIFIED_MIN_BYTES and max((len(l) for l in text.splitlines()), default=0) > MINIFIED_LINE:
-                self._skip(path, "minified (very long lines)")
-                return
-            self.set_source(path, text)
-            if self.on_read is not None:
-                self.on_read(path)
+            text = self._read_source(path)
+            if text is not None:
+                self.set_source(path, text)
+                if self.on_read is not None:
+                    self.on_read(path)
         elif is_side_document(name):
             text = self.read_text(path)
             if text is not None:
@@ -418,6 +444,15 @@ class Workspace:
             text = self.read_text(path, 100_000 if is_env_file(name) else MAX_FILE_BYTES)
             if text is not None:
                 self.set_project_text(path, text)
+
+    def _read_source(self, path: str) -> str | None:
+        text = self.read_text(path)
+        if text is None:
+            return None
+        if len(text) > MINIFIED_MIN_BYTES and max((len(l) for l in text.splitlines()), default=0) > MINIFIED_LINE:
+            self._skip(path, "minified (very long lines)")
+            return None
+        return text
 
     def set_project_text(self, path: str, text: str) -> bool:
         """The text of an `.env*` file, a package.json or a tsconfig, from
@@ -466,9 +501,15 @@ class Workspace:
         path = norm(path)
         language = language_for(path) or "typescript"
         data = text.encode("utf-8")
-        if tree is None:
-            tree = parse(data, language)
-        facts = extract_facts(tree, language)
+        facts = None
+        if tree is None and not keep_tree and self.facts_cache is not None:
+            facts = self.facts_cache.facts_for(path, data)
+        if facts is None:
+            if tree is None:
+                tree = parse(data, language)
+            facts = extract_facts(tree, language)
+            if self.facts_cache is not None:
+                self.facts_cache.store_facts(path, data, facts)
         old = self.files.get(path)
         self.files[path] = SourceFile(path, data, language, facts, tree if keep_tree else None, version,
                                       _on_read=self.index.touch)

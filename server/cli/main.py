@@ -119,6 +119,8 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-on", type=severity_name, choices=list(FAIL_ON), default="warning",
                    help="exit 1 on findings at or above this severity: error, warning, information (or info), hint (default: warning)")
     p.add_argument("--statistics", action="store_true", help="print a count per rule instead of each finding")
+    p.add_argument("--no-cache", action="store_true",
+                   help="neither read nor write .perfaudit_cache/ (facts and findings of unchanged files)")
     add_config_arguments(p)
     # Baseline and measured latency (server/baseline.py, server/request_logs.py).
     from perfaudit.server.express.request_logs import add_log_arguments
@@ -173,7 +175,7 @@ def _run_check(args: argparse.Namespace) -> int:
     def run():
         progress = for_output(machine_readable=args.format != "text")
         try:
-            return analyze(root, paths, config, progress)
+            return analyze(root, paths, config, progress, cache=not args.no_cache)
         finally:
             progress.close()
 

@@ -1,0 +1,161 @@
+"""The check cache (.perfaudit_cache/): facts and findings of unchanged
+files are reused, an edit re-checks the files that read the edited one, and
+a cache that is corrupt, foreign or written by another perfaudit is never
+trusted."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from helpers import with_schema, write_files
+from perfaudit.command_line import main
+from perfaudit.server import engine as engine_mod
+from perfaudit.server.cache import CACHE_DIR, CACHE_FILE
+from perfaudit.server.config import Config
+from perfaudit.server.engine import analyze
+
+def _layered() -> dict[str, str]:
+    """The layered backend of the P104 tests (controller -> service ->
+    repository across files)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("p104_cases", Path(__file__).parent / "rules" / "test_p104.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.LAYERED
+
+
+LAYERED = _layered()
+
+REPO = "src/repositories/readListItem.repository.ts"
+CONTROLLER = "src/controllers/readList.controller.ts"
+STATS = """\
+    import { prisma } from '@/lib/prisma';
+    export async function countItems() {
+      // the count is cheap: a comment edit changes nothing else
+      return prisma.readListItem.count();
+    }
+    """
+
+
+@pytest.fixture
+def backend(tmp_path):
+    write_files(tmp_path, with_schema({**LAYERED, "src/services/stats.ts": STATS}))
+    return tmp_path
+
+
+@pytest.fixture
+def checked(monkeypatch):
+    """The files whose file rules ran, per analyze() call."""
+    runs: list[set[str]] = []
+    original = engine_mod.Engine.check_file
+
+    def check_file(self, path):
+        runs[-1].add(os.path.relpath(path, self.ws.root))
+        return original(self, path)
+
+    monkeypatch.setattr(engine_mod.Engine, "check_file", check_file)
+
+    def run(root, config=None):
+        runs.append(set())
+        result = analyze(str(root), config=config, cache=True)
+        return result, runs[-1]
+
+    return run
+
+
+def _summary(result):
+    return sorted((os.path.relpath(f.path, result.root), f.start, f.code, f.message) for f in result.findings)
+
+
+def test_a_second_run_reuses_every_file_and_finds_the_same(backend, checked):
+    first, ran = checked(backend)
+    assert ran and "src/services/stats.ts" in ran
+    assert any(f.code == "P104" for f in first.findings)
+    second, ran = checked(backend)
+    assert ran == set()
+    assert _summary(second) == _summary(first)
+    assert (backend / CACHE_DIR / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_an_edit_rechecks_the_file_and_those_that_read_it(backend, checked):
+    checked(backend)
+    repo = backend / REPO
+    repo.write_text(repo.read_text().replace("return this.db.readListItem.create", "return await this.db.readListItem.create"))
+    result, ran = checked(backend)
+    assert REPO in ran and CONTROLLER in ran  # the controller's loop reaches the repository
+    assert "src/services/stats.ts" not in ran
+    assert _summary(result) == _summary(analyze(str(backend)))
+
+
+def test_a_finding_that_rests_on_an_edited_file_is_not_reused(backend, checked):
+    first, _ = checked(backend)
+    assert [f for f in first.findings if f.code == "P104" and f.path.endswith(CONTROLLER)]
+    repo = backend / REPO
+    repo.write_text(repo.read_text().replace(
+        "return this.db.readListItem.create({ data, select: { id: true } });",
+        "return { id: data.url }; // kept in memory now"))
+    second, ran = checked(backend)
+    assert CONTROLLER in ran
+    assert not [f for f in second.findings if f.code == "P104" and f.path.endswith(CONTROLLER)]
+
+
+def test_a_new_file_or_another_config_rechecks_everything(backend, checked):
+    checked(backend)
+    (backend / "src/services/extra.ts").write_text("export const two = 2;\n")
+    _, ran = checked(backend)
+    assert "src/services/stats.ts" in ran
+    _, ran = checked(backend, Config(ignore=["P101"]))
+    assert "src/services/stats.ts" in ran
+
+
+def test_a_corrupt_cache_is_discarded_and_rebuilt(backend, checked):
+    first, _ = checked(backend)
+    cache = backend / CACHE_DIR / CACHE_FILE
+    cache.write_bytes(b"\x80\x05not a pickle at all")
+    second, ran = checked(backend)
+    assert "src/services/stats.ts" in ran
+    assert _summary(second) == _summary(first)
+    _, ran = checked(backend)
+    assert ran == set()  # rewritten whole
+
+
+class _Payload:
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_foreign_cache_never_runs_code(backend, checked):
+    """A cache that came with the repository is data at most: one that would
+    call anything but perfaudit's data classes is refused unread."""
+    marker = backend / "ran"
+    (backend / CACHE_DIR).mkdir()
+    (backend / CACHE_DIR / CACHE_FILE).write_bytes(pickle.dumps({"magic": _Payload(str(marker))}))
+    result, ran = checked(backend)
+    assert not marker.exists()
+    assert "src/services/stats.ts" in ran and result.findings
+
+
+def test_a_cache_for_another_root_is_not_used(backend, checked, tmp_path_factory):
+    checked(backend)
+    other = tmp_path_factory.mktemp("moved")
+    write_files(other, with_schema({**LAYERED, "src/services/stats.ts": STATS}))
+    (other / CACHE_DIR).mkdir()
+    (other / CACHE_DIR / CACHE_FILE).write_bytes((backend / CACHE_DIR / CACHE_FILE).read_bytes())
+    result, ran = checked(other)
+    assert "src/services/stats.ts" in ran
+    assert all(f.path.startswith(str(other)) for f in result.findings)
+
+
+def test_no_cache_neither_reads_nor_writes_it(backend, capsys):
+    assert main(["check", "--no-cache", "--format", "json", str(backend)]) == 1
+    assert not (backend / CACHE_DIR).exists()
+    assert main(["check", "--format", "json", str(backend)]) == 1
+    assert (backend / CACHE_DIR / CACHE_FILE).exists()
