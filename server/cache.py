@@ -103,10 +103,13 @@ class CheckCache:
         self.changed: set[str] = set()
         self.structure_changed = True
         self.hits = 0
+        self.dirty = False  # anything to write: an unchanged tree leaves the file untouched
 
     # ------------------------------------------------------------ reading
 
-    def load(self) -> None:
+    def load(self, keep_bad: bool = False) -> None:
+        """Read the stored cache; one that cannot be trusted is ignored
+        (and removed, unless `keep_bad`)."""
         try:
             with open(self.file, "rb") as fh:
                 data = fh.read()
@@ -122,7 +125,8 @@ class CheckCache:
                 raise ValueError("not a cache")
         except Exception as exc:  # noqa: BLE001 - anything wrong with it: start afresh
             log.info("discarding the cache %s: %s", self.file, exc)
-            self.discard()
+            if not keep_bad:
+                self.discard()
             return
         self.old_files = files
         self.old_findings = findings
@@ -149,6 +153,7 @@ class CheckCache:
 
     def store_facts(self, path: str, data: bytes, facts) -> None:
         self.files[path] = (digest(data), facts)
+        self.dirty = True
 
     # ------------------------------------------------------------ findings
 
@@ -184,13 +189,24 @@ class CheckCache:
 
     def store_findings(self, path: str, findings, read: set[str] | tuple) -> None:
         if self.findings_key is not None:
-            self.findings[path] = (tuple(findings), tuple(sorted(read)))
+            self.merge_findings({path: (tuple(findings), tuple(sorted(read)))})
+
+    def merge_findings(self, stored: dict) -> None:
+        """Findings stored here or by a forked worker."""
+        if stored:
+            self.findings.update(stored)
+            self.dirty = True
 
     # ------------------------------------------------------------ writing
 
     def save(self, whole_root: bool) -> None:
         """Write this run's facts (and findings, after a whole-root check);
         a narrower run keeps the stored facts of the files it did not read."""
+        if whole_root and (set(self.files) != set(self.old_files) or self.findings_key != self.old_findings_key
+                           or set(self.findings) != set(self.old_findings)):
+            self.dirty = True
+        if not self.dirty:
+            return
         files = self.files if whole_root else {**self.old_files, **self.files}
         findings = self.findings if whole_root else self.old_findings
         stored = {"magic": MAGIC, "format": FORMAT, "code": self.code_key, "root": self.root,

@@ -76,8 +76,10 @@ def test_a_second_run_reuses_every_file_and_finds_the_same(backend, checked):
     first, ran = checked(backend)
     assert ran and "src/services/stats.ts" in ran
     assert any(f.code == "P104" for f in first.findings)
+    written = (backend / CACHE_DIR / CACHE_FILE).stat().st_mtime_ns
     second, ran = checked(backend)
     assert ran == set()
+    assert (backend / CACHE_DIR / CACHE_FILE).stat().st_mtime_ns == written  # nothing new to write
     assert _summary(second) == _summary(first)
     assert (backend / CACHE_DIR / ".gitignore").read_text().splitlines()[-1] == "*"
 
@@ -159,3 +161,37 @@ def test_no_cache_neither_reads_nor_writes_it(backend, capsys):
     assert not (backend / CACHE_DIR).exists()
     assert main(["check", "--format", "json", str(backend)]) == 1
     assert (backend / CACHE_DIR / CACHE_FILE).exists()
+
+
+def test_the_servers_scan_starts_from_the_cache(backend, monkeypatch):
+    """Files whose content is the one cached take their facts from the cache;
+    the one edited since is parsed. The server leaves the cache as it is."""
+    import asyncio
+    import types
+
+    from perfaudit.server.analysis import workspace as workspace_mod
+    from perfaudit.server.lsp import scan
+    from perfaudit.server.lsp.roots import Root
+
+    analyze(str(backend), cache=True)
+    stored = (backend / CACHE_DIR / CACHE_FILE).read_bytes()
+    stats = backend / "src/services/stats.ts"
+    stats.write_text(stats.read_text().replace("cheap", "cheap enough"))
+    parsed = []
+    extract = workspace_mod.extract_facts
+    monkeypatch.setattr(workspace_mod, "extract_facts", lambda tree, language: parsed.append(1) or extract(tree, language))
+
+    class NoDocuments(list):
+        def by_path(self, path):
+            return None
+
+    root = Root(str(backend))
+    session = types.SimpleNamespace(documents=NoDocuments())
+    progress = types.SimpleNamespace(report=lambda done, total: None, cancelled=False)
+    assert asyncio.run(scan.scan_root(session, root, progress))
+    assert len(parsed) == 1
+    assert root.ws.facts_cache is None
+    fresh = analyze(str(backend)).workspace
+    assert set(root.ws.files) == set(fresh.files)
+    assert all(set(root.ws.files[p].facts.all_calls) == set(fresh.files[p].facts.all_calls) for p in fresh.files)
+    assert (backend / CACHE_DIR / CACHE_FILE).read_bytes() == stored

@@ -4,7 +4,9 @@ Files are found in a thread (a directory walk touches no shared state),
 then read and summarised as facts by the session's worker at the lowest
 priority, so edits and requests are served in between. Open
 documents are never read from disk: the editor's text wins. Trees are not
-kept: closed files stay as facts only.
+kept: closed files stay as facts only. The scan starts from the CLI's cache
+(`.perfaudit_cache/`): a file whose content is the one cached takes its
+facts from there instead of being parsed. The server only reads the cache.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from collections import deque
 
 from perfaudit.server.analysis.workspace import Workspace, is_source_path, norm
+from perfaudit.server.cache import CheckCache
 from perfaudit.server.analysis.checkpoint import checkpoint
 
 from perfaudit.server.lsp.session import SCAN
@@ -46,6 +49,21 @@ def list_files(root: str, config) -> list[str]:
 async def scan_root(session, root, progress, check_closed: bool = False) -> bool:
     """Load every file of `root`; True when it ran to the end (not cancelled)."""
     paths = await asyncio.to_thread(list_files, root.path, root.config)
+    cache = None if root.standalone else await asyncio.to_thread(read_cache, root.path)
+    root.ws.facts_cache = cache
+    try:
+        return await _scan(session, root, progress, paths, check_closed)
+    finally:
+        root.ws.facts_cache = None
+
+
+def read_cache(path: str) -> CheckCache:
+    cache = CheckCache(path)
+    cache.load(keep_bad=True)  # a bad one is left for the CLI to replace
+    return cache
+
+
+async def _scan(session, root, progress, paths: list[str], check_closed: bool) -> bool:
     sources = [p for p in paths if is_source_path(p)]
     todo = deque([("load", p) for p in paths if not is_source_path(p)] + [("side", "")]
                  + [("load", p) for p in sources] + ([("check", p) for p in sources] if check_closed else []))
