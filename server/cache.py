@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
-import io
 import logging
 import os
 import pickle
@@ -111,15 +110,16 @@ class CheckCache:
         """Read the stored cache; one that cannot be trusted is ignored
         (and removed, unless `keep_bad`)."""
         try:
-            with open(self.file, "rb") as fh:
-                data = fh.read()
+            fh = open(self.file, "rb")
         except OSError:
             return
         try:
-            stored = _SafeUnpickler(io.BytesIO(data)).load()
-            if not (isinstance(stored, dict) and stored.get("magic") == MAGIC and stored.get("format") == FORMAT
-                    and stored.get("code") == self.code_key and stored.get("root") == self.root):
-                raise ValueError("written by another perfaudit or for another root")
+            with fh:
+                # A small header first: a cache for another perfaudit or
+                # another root is refused before its body is read.
+                if _SafeUnpickler(fh).load() != self._header():
+                    raise ValueError("written by another perfaudit or for another root")
+                stored = _SafeUnpickler(fh).load()  # a fresh memo for the second pickle
             files, findings = stored["files"], stored["findings"]
             if not isinstance(files, dict) or not isinstance(findings, dict):
                 raise ValueError("not a cache")
@@ -131,6 +131,9 @@ class CheckCache:
         self.old_files = files
         self.old_findings = findings
         self.old_findings_key = stored.get("findings_key")
+
+    def _header(self) -> tuple:
+        return (MAGIC, FORMAT, self.code_key, self.root)
 
     def discard(self) -> None:
         self.old_files, self.old_findings, self.old_findings_key = {}, {}, None
@@ -209,8 +212,7 @@ class CheckCache:
             return
         files = self.files if whole_root else {**self.old_files, **self.files}
         findings = self.findings if whole_root else self.old_findings
-        stored = {"magic": MAGIC, "format": FORMAT, "code": self.code_key, "root": self.root,
-                  "files": files, "findings": findings,
+        stored = {"files": files, "findings": findings,
                   "findings_key": self.findings_key if whole_root else self.old_findings_key}
         try:
             os.makedirs(self.dir, exist_ok=True)
@@ -221,6 +223,7 @@ class CheckCache:
             fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".check-", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as fh:
+                    pickle.dump(self._header(), fh, protocol=pickle.HIGHEST_PROTOCOL)
                     pickle.dump(stored, fh, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(tmp, self.file)
             except BaseException:

@@ -151,7 +151,7 @@ def test_cli_formats(capsys, fmt, marker):
 
 def test_cli_output_file_logs_and_baseline(tmp_path, capsys):
     base = tmp_path / "baseline.json"
-    assert main(["check", str(BACKEND), "--write-baseline", str(base)]) == 0
+    assert main(["check", "--no-cache", str(BACKEND), "--write-baseline", str(base)]) == 0
     out = tmp_path / "deep" / "report.json"
     assert main(["report", str(BACKEND), "--format", "json", "-o", str(out), "--logs", str(LOGS / "pino.log"),
                  "--baseline", str(base), "--title", "Sprint 12"]) == 0

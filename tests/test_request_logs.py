@@ -233,7 +233,7 @@ def test_raise_slow(ws):
 
 
 def test_check_with_logs_and_slow_ms(capsys):
-    code = main(["check", str(BACKEND), "--format", "json", "--logs", str(LOGS / "*.log"), "--slow-ms", "1000"])
+    code = main(["check", "--no-cache", str(BACKEND), "--format", "json", "--logs", str(LOGS / "*.log"), "--slow-ms", "1000"])
     out, err = capsys.readouterr()
     assert code == 1
     errors = [f for f in json.loads(out)["findings"] if f["severity"] == "error"]
@@ -242,7 +242,7 @@ def test_check_with_logs_and_slow_ms(capsys):
 
 
 def test_check_slow_ms_needs_logs(capsys):
-    assert main(["check", str(BACKEND), "--slow-ms", "10"]) == 2
+    assert main(["check", "--no-cache", str(BACKEND), "--slow-ms", "10"]) == 2
     assert "--slow-ms needs --logs" in capsys.readouterr().err
 
 
