@@ -185,8 +185,12 @@ def test_the_servers_scan_starts_from_the_cache(backend, monkeypatch):
         def by_path(self, path):
             return None
 
+    class InlineWorker:  # the session's analysis thread, run in place
+        async def call(self, fn, *args, priority=0, about=None):
+            return fn(*args)
+
     root = Root(str(backend))
-    session = types.SimpleNamespace(documents=NoDocuments())
+    session = types.SimpleNamespace(documents=NoDocuments(), worker=InlineWorker())
     progress = types.SimpleNamespace(report=lambda done, total: None, cancelled=False)
     assert asyncio.run(scan.scan_root(session, root, progress))
     assert len(parsed) == 1
