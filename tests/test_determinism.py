@@ -43,7 +43,7 @@ SHUFFLED = textwrap.dedent("""
     seed, root = int(sys.argv[1]), sys.argv[2]
     walk = Workspace.load
 
-    def load(self, paths=None):
+    def load(self, paths=None, workers=1):
         found = []
         real = Workspace.load_file
         Workspace.load_file = lambda ws, p: found.append(p)
@@ -58,7 +58,7 @@ SHUFFLED = textwrap.dedent("""
 
     Workspace.load = load
     from perfaudit.server.cli.main import main
-    sys.exit(main(["check", root, "--format", "json"]))
+    sys.exit(main(["check", root, "--format", "json", "--no-cache"]))
 """)
 
 
@@ -80,9 +80,9 @@ def _check(args: list[str], seed: int) -> bytes:
 
 def test_hash_seeds_and_shuffled_reading_give_byte_identical_json(tmp_path):
     root = _workspace(tmp_path)
-    first = _check(["-m", "perfaudit", "check", str(root), "--format", "json"], 0)
+    first = _check(["-m", "perfaudit", "check", str(root), "--format", "json", "--no-cache"], 0)
     for seed in (1, 42, 4242):
-        assert _check(["-m", "perfaudit", "check", str(root), "--format", "json"], seed) == first
+        assert _check(["-m", "perfaudit", "check", str(root), "--format", "json", "--no-cache"], seed) == first
     for seed in (3, 17):
         assert _check(["-c", SHUFFLED, str(seed), str(root)], seed) == first
 
@@ -91,7 +91,7 @@ def test_a_name_bound_in_two_branches_is_two_bindings(tmp_path):
     import json
 
     root = _workspace(tmp_path)
-    found = json.loads(_check(["-m", "perfaudit", "check", str(root), "--format", "json"], 0))["findings"]
+    found = json.loads(_check(["-m", "perfaudit", "check", str(root), "--format", "json", "--no-cache"], 0))["findings"]
     for name in ("warm.job.ts", "warm-copy.job.ts"):
         codes = sorted((f["code"], f["range"]["start"]["line"]) for f in found
                        if f["path"].endswith(name) and f["code"] in ("R204", "P104"))
