@@ -331,3 +331,55 @@ def test_mounts_through_loops_chains_and_require(tmp_path):
         ("GET", "/v1/users/:id"),
         ("POST", "/v1/teams"),
     ]
+
+
+def test_mount_paths_written_with_a_string_constant(tmp_path):
+    # A version prefix kept in one constant, used alone and inside template
+    # literals; a prefix imported from another module stays unknown ('*').
+    ws = make_workspace(tmp_path, {
+        "src/server.ts": """
+            import express from 'express';
+            import { shipmentsRouter } from './shipments';
+            import { carriersRouter } from './carriers';
+            import { healthRouter } from './health';
+            import { LEGACY_PREFIX } from './config';
+
+            const API_VERSION = '/api/v3';
+            const app = express();
+            app.use(API_VERSION, healthRouter);
+            app.use(`${API_VERSION}/shipments`, shipmentsRouter);
+            app.use(`${LEGACY_PREFIX}/carriers`, carriersRouter);
+            app.get(`${API_VERSION}/status`, (_req, res) => res.json({ ok: true }));
+            let region = '/eu';
+            region = process.env.REGION ?? region;
+            app.get(`${region}/quota`, (_req, res) => res.json({}));
+            app.listen(8080);
+        """,
+        "src/health.ts": """
+            import { Router } from 'express';
+            export const healthRouter = Router();
+            healthRouter.get('/ping', (_req, res) => res.send('pong'));
+        """,
+        "src/shipments.ts": """
+            import { Router } from 'express';
+            import { prisma } from './prisma';
+            export const shipmentsRouter = Router();
+            shipmentsRouter.get('/:id', async (req, res) => {
+              res.json(await prisma.readListItem.findUnique({ where: { id: req.params.id } }));
+            });
+        """,
+        "src/carriers.ts": """
+            import { Router } from 'express';
+            export const carriersRouter = Router();
+            carriersRouter.get('/', (_req, res) => res.json([]));
+        """,
+        "src/prisma.ts": "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n",
+    })
+    assert sorted(table(ws)) == [
+        ("GET", "/*/carriers"),
+        ("GET", "/*/quota"),  # `let`: not a constant
+        ("GET", "/api/v3/ping"),
+        ("GET", "/api/v3/shipments/:id"),
+        ("GET", "/api/v3/status"),
+    ]
+    assert len(table(ws)[("GET", "/api/v3/shipments/:id")].queries) == 1

@@ -229,17 +229,46 @@ def _receiver(node) -> tuple[str, ...]:
     return path
 
 
-def _route_path(node) -> tuple[bool, str | None]:
-    """(is a route path, its literal text or None)."""
+def _route_path(node, constants: dict[str, str] | None = None) -> tuple[bool, str | None]:
+    """(is a route path, its literal text or None). `constants`: the file's
+    string constants, so `API_PREFIX` and `${API_PREFIX}/users` read as the
+    path they spell; a part that cannot be read becomes `*`."""
     node = unwrap(node)
     if node is None:
         return False, None
     value = string_value(node)
+    if value is None and constants and node.type == "identifier":
+        value = constants.get(node_text(node))
+    if value is None and node.type == "template_string":
+        value = _template_path(node, constants or {})
     if value is not None:
         return value.startswith(("/", "*")), value
     if node.type in ("template_string", "regex", "array"):
         return True, None
     return False, None
+
+
+def _template_path(node, constants: dict[str, str]) -> str | None:
+    """`${API_PREFIX}/users` with `const API_PREFIX = '/api'` -> `/api/users`;
+    an unknown substitution reads as `*`; None when nothing but unknowns."""
+    parts, known = [], False
+    cursor = node.start_byte + 1  # past the opening backtick
+    text = node.text or b""  # bytes: the offsets below are byte offsets
+    for child in node.named_children:
+        if child.type != "template_substitution":
+            continue
+        literal = text[cursor - node.start_byte:child.start_byte - node.start_byte].decode("utf-8", "replace")
+        parts.append(literal)
+        known = known or bool(literal)
+        inner = unwrap(child.named_children[0]) if child.named_children else None
+        value = constants.get(node_text(inner)) if inner is not None and inner.type == "identifier" else None
+        parts.append(value if value is not None else "*")
+        known = known or value is not None
+        cursor = child.end_byte
+    tail = text[cursor - node.start_byte:len(text) - 1].decode("utf-8", "replace")
+    parts.append(tail)
+    known = known or bool(tail)
+    return "".join(parts) if known else None
 
 
 def _route_chain(node):
@@ -643,14 +672,14 @@ def extract(root, language: str) -> ExpressFacts:
                 elif base is not None and base is not unwrap(obj):
                     receiver = _receiver(base)
             if receiver and method in HTTP_METHODS and len(arg_nodes) >= 2:
-                ok, literal = _route_path(arg_nodes[0])
+                ok, literal = _route_path(arg_nodes[0], constants)
                 if ok:
                     registrations.append(Registration(receiver, method, literal, tuple(_handler_ref(a) for a in arg_nodes[1:]),
                                                       call.start_byte, call.end_byte, fn.end_byte))
                     continue
             if receiver and method == "use" and arg_nodes:
                 first = unwrap(arg_nodes[0])
-                ok, literal = _route_path(first)
+                ok, literal = _route_path(first, constants)
                 per_item = _per_item_args(call, arg_nodes, root, literal_arrays) if not ok and len(arg_nodes) >= 2 else None
                 if per_item:
                     for item_args in per_item:
