@@ -3,6 +3,10 @@ Finds a route whose handler reaches at least option `max-queries` (3)
 database round trips awaited one after another: queries in the handler, in
 the controller and service methods it calls, in other files. Queries run
 together (`Promise.all`, a `$transaction([...])` batch) count as one trip.
+An interactive transaction (`$transaction(async (tx) => ...)`) counts as one
+step: its queries run one by one on the transaction's connection, which
+`Promise.all` cannot overlap, so the message lists it as
+`$transaction(a, b)` and only the steps around it can be run together.
 
 ## Why is this bad?
 Each awaited query is a network round trip plus the query itself; awaited
@@ -49,7 +53,7 @@ with `include`/`select`.
 from __future__ import annotations
 
 from perfaudit.server.findings import Related
-from perfaudit.server.express.routes import _effect_label, routes_in
+from perfaudit.server.express.routes import _effect_label, routes_in, step_label
 from perfaudit.server.rule import Rule
 
 RULE = Rule(
@@ -66,7 +70,7 @@ def check(ctx):
         steps = route.steps
         if len(steps) < limit:
             continue
-        listed = ", ".join(" + ".join(_effect_label(e, ctx.workspace) for e in step) for step in steps)
+        listed = ", ".join(step_label(step, ctx.workspace) for step in steps)
         related = [Related(e.path, e.start, e.end, f"round trip {i}: {_effect_label(e, ctx.workspace)}")
                    for i, step in enumerate(steps, 1) for e in step]
         yield ctx.report(

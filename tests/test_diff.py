@@ -71,10 +71,10 @@ def test_fix_commit_fixes_two_findings(repo, capsys):
     code, out, _ = run_diff(capsys, repo, "base", "fix", "--format", "json")
     assert code == 0
     d = json.loads(out)
-    assert (d["before"]["findings"], d["after"]["findings"]) == (35, 33)
+    assert (d["before"]["findings"], d["after"]["findings"]) == (34, 32)
     assert [(f["code"], f["path"]) for f in d["fixed"]] == [
         ("P105", "prisma/schema.prisma"), ("P105", "src/services/book.service.ts")]
-    assert d["introduced"] == [] and d["unchanged"] == 33
+    assert d["introduced"] == [] and d["unchanged"] == 32
     p105 = next(r for r in d["per_rule"] if r["code"] == "P105")
     assert p105 == {"code": "P105", "fixed": 2, "introduced": 0, "unchanged": 6, "before": 8, "after": 6}
     assert d["path"] == "app"
@@ -91,7 +91,7 @@ def test_regression_commit_introduces_one(repo, capsys):
 def test_text_and_markdown(repo, capsys):
     code, out, _ = run_diff(capsys, repo, "base", "regress")
     assert code == 0
-    assert "35 findings -> regress" in out and "2 fixed, 1 introduced, 33 unchanged" in out
+    assert "34 findings -> regress" in out and "2 fixed, 1 introduced, 32 unchanged" in out
     assert "fixed:\n  prisma/schema.prisma:" in out and "introduced:\n  src/jobs/poller.ts:2: A403" in out
     code, out, _ = run_diff(capsys, repo, "base", "regress", "--format", "markdown")
     assert "| P105 | 8 | 6 | 2 | 0 | 6 |" in out and "| A403 | 1 | 2 | 0 | 1 | 1 |" in out

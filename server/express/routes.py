@@ -199,6 +199,19 @@ class Route:
         }
 
 
+class TransactionStep(tuple):
+    """The queries of one interactive transaction: one step of a route."""
+
+
+def step_label(step, ws=None) -> str:
+    """`user.findMany` for one query, `a + b` for queries run together,
+    `$transaction(a, b)` for an interactive transaction's queries."""
+    labels = [_effect_label(e, ws) for e in step]
+    if isinstance(step, TransactionStep):
+        return f"$transaction({', '.join(labels)})"
+    return " + ".join(labels)
+
+
 def _effect_label(e: Effect, ws=None) -> str:
     """`user.findMany`; with `ws`, what the effect's wing adds to tell it
     apart (`user.findMany (@acme/analytics-db)` with several schemas)."""
@@ -244,6 +257,15 @@ class _Steps:
         return result
 
     def _call_steps(self, path, fn, call, facts, stack, receiver=None):
+        out = self._call_steps_of(path, fn, call, facts, stack, receiver)
+        if out and call.method == "$transaction" and (call.callbacks or any(call.arg_names)):
+            # `$transaction(async (tx) => ...)`: its queries run one by one on
+            # the transaction's connection, which no Promise.all overlaps; the
+            # handler can only move work out of it, so it is one step.
+            return [TransactionStep(e for step in out for e in step)]
+        return out
+
+    def _call_steps_of(self, path, fn, call, facts, stack, receiver=None):
         index = self.index
         out: list[tuple[Effect, ...]] = []
         for e in index.direct_effects(path, fn, call):

@@ -130,3 +130,48 @@ def test_queries_held_in_variables_and_run_in_one_transaction_are_one_round_trip
             """,
     }
     assert run_rules(tmp_path, files, "E303") == []
+
+
+LIST_MOVES = """
+    import { Router } from 'express';
+    import { prisma } from './prisma';
+
+    export const router = Router();
+
+    // Moving a reading list to another owner: one lookup, then the writes in
+    // one interactive transaction (they must all happen or none).
+    router.post('/lists/:id/transfer', async (req, res) => {
+      const list = await prisma.readList.findUniqueOrThrow({ where: { id: req.params.id }, select: { id: true } });
+      await prisma.$transaction(async (tx) => {
+        await tx.readList.update({ where: { id: list.id }, data: { ownerId: req.body.newOwnerId } });
+        await tx.readListItem.updateMany({ where: { readListId: list.id }, data: { position: 0 } });
+        await tx.comment.create({ data: { text: 'list transferred', postId: 'audit', userId: req.body.newOwnerId } });
+      });
+      res.status(204).end();
+    });
+
+    // Same transaction, but three lookups awaited one by one before it.
+    router.post('/lists/:id/merge', async (req, res) => {
+      const source = await prisma.readList.findUniqueOrThrow({ where: { id: req.params.id }, select: { id: true } });
+      const target = await prisma.readList.findUniqueOrThrow({ where: { id: req.body.targetId }, select: { id: true } });
+      const owner = await prisma.user.findUniqueOrThrow({ where: { id: req.body.userId }, select: { id: true } });
+      await prisma.$transaction(async (tx) => {
+        await tx.readListItem.updateMany({ where: { readListId: source.id }, data: { readListId: target.id } });
+        await tx.readList.delete({ where: { id: source.id } });
+      });
+      res.json({ target: target.id, owner: owner.id });
+    });
+"""
+
+
+def test_an_interactive_transaction_is_one_step_promise_all_cannot_overlap_its_queries(tmp_path):
+    # The queries of `$transaction(async (tx) => ...)` run one after another
+    # on the transaction's one connection whatever the code does: telling
+    # the author to Promise.all them is wrong. /transfer is a lookup and a
+    # transaction (two steps); /merge has three lookups before it (four).
+    findings = run_rules(tmp_path, {"src/routes.ts": LIST_MOVES, "src/prisma.ts": PRISMA}, "E303")
+    assert lines_of(tmp_path, findings) == [("src/routes.ts", line_containing(LIST_MOVES, "router.post('/lists/:id/merge'"), "E303")]
+    message = findings[0].message
+    assert "awaits 4 database round trips" in message
+    assert "readList.findUniqueOrThrow, readList.findUniqueOrThrow, user.findUniqueOrThrow, " \
+           "$transaction(readListItem.updateMany, readList.delete)" in message
