@@ -61,6 +61,7 @@ RULE = Rule(
     summary="Independent awaited I/O calls run one after another.",
     severity=Severity.INFORMATION,
     fix=FixAvailability.SOMETIMES,
+    request_path=True,
 )
 
 IO_KINDS = {"query", "redis", "http"}

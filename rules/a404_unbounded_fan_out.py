@@ -61,6 +61,7 @@ RULE = Rule(
     summary="Promise.all over an array of unknown size, each item running a query.",
     severity=Severity.WARNING,
     fix=FixAvailability.NONE,
+    request_path=True,
 )
 
 BATCHED_BY_PRISMA = {"findUnique", "findUniqueOrThrow"}

@@ -61,6 +61,7 @@ RULE = Rule(
     name="route-many-queries",
     summary="A route that awaits several queries one after another.",
     options={"max-queries": 3},
+    request_path=True,
 )
 
 

@@ -60,6 +60,7 @@ RULE = Rule(
     name="route-unpaginated-list",
     summary="A GET route that returns a whole findMany result with no pagination.",
     fix=FixAvailability.SOMETIMES,
+    request_path=True,
 )
 PAGE_KEYS = {"take", "cursor"}
 

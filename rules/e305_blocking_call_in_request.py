@@ -55,6 +55,7 @@ RULE = Rule(
     name="blocking-call-in-request",
     summary="A synchronous blocking call reached from a route handler.",
     fix=FixAvailability.SOMETIMES,
+    request_path=True,
 )
 BCRYPT_ASYNC = {"hashSync": "hash", "compareSync": "compare", "genSaltSync": "genSalt"}
 FS_ASYNC = {"readFileSync", "writeFileSync", "appendFileSync", "readdirSync", "statSync", "lstatSync",

@@ -74,6 +74,7 @@ RULE = Rule(
     name="prisma-no-select",
     summary="A Prisma read with no `select` returns every column.",
     fix=FixAvailability.SOMETIMES,
+    request_path=True,
 )
 
 

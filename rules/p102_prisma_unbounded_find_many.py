@@ -70,6 +70,7 @@ RULE = Rule(
     summary="A Prisma `findMany` with no `take` returns every matching row.",
     fix=FixAvailability.SOMETIMES,
     options={"default-take": 100},
+    request_path=True,
 )
 
 # Pagination input, by name, and the role it plays.

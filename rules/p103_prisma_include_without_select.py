@@ -59,6 +59,7 @@ RULE = Rule(
     name="prisma-include-without-select",
     summary="An `include` loads a relation with every column.",
     fix=FixAvailability.SOMETIMES,
+    request_path=True,
 )
 
 # Operations that take `include` and return rows.

@@ -60,6 +60,7 @@ RULE = Rule(
     summary="A Prisma query runs once per item of a loop (N+1).",
     severity=Severity.WARNING,
     fix=FixAvailability.SOMETIMES,
+    request_path=True,
 )
 
 

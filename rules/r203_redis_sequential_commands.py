@@ -73,6 +73,7 @@ RULE = Rule(
     name="redis-sequential-commands",
     summary="Redis commands awaited one by one: one round trip each.",
     fix=FixAvailability.SOMETIMES,
+    request_path=True,
 )
 
 

@@ -64,6 +64,7 @@ RULE = Rule(
     code="R204",
     name="redis-commands-in-loop",
     summary="A Redis command runs once per item of a loop.",
+    request_path=True,
 )
 
 ITERATING = {"forEach", "map", "flatMap", "reduce", "filter", "some", "every", "find"}

@@ -68,6 +68,7 @@ RULE = Rule(
     name="uncached-expensive-read",
     summary="A GET route that recomputes an expensive read on every request.",
     fix=FixAvailability.SOMETIMES,
+    request_path=True,
 )
 EXPENSIVE = {"aggregate", "groupBy", "count", "$queryRaw", "$queryRawUnsafe"}
 TTL = 300

@@ -9,6 +9,9 @@ relative to the root)::
     ignore = ["P101"]
     exclude = ["src/generated/**"]
     unsafe-fixes = false
+    [roles]               # file roles, on top of the names and project files
+    script = ["tools/**"]  # serving, test, seed, script, migration, fixture
+    report-non-serving = false  # true: request-path rules report in tests and scripts too
     [severity]
     P102 = "error"
     [rules.P102]          # options, by code or rule name
@@ -41,7 +44,9 @@ PACKAGE_KEY = "perfaudit"
 
 SEVERITY_CHOICES = "error|warning|information|hint"
 _SELECTOR_RE = re.compile(r"^[A-Z][0-9]{0,3}$")
-_TOP_LEVEL_KEYS = ("select", "ignore", "exclude", "severity", "rules", "unsafe-fixes", "database")
+_TOP_LEVEL_KEYS = ("select", "ignore", "exclude", "severity", "rules", "unsafe-fixes", "database", "roles")
+ROLE_KEYS = ("serving", "test", "seed", "script", "migration", "fixture")
+REPORT_NON_SERVING = "report-non-serving"
 
 
 class ConfigError(Exception):
@@ -159,6 +164,10 @@ class Config:
     unsafe_fixes: bool = False
     # `[database] url-env`: the variable holding the URL `check` plans with.
     database_url_env: str | None = None
+    # File roles: globs per role (see analysis/roles.py), and the switch that
+    # lets request-path rules report outside serving code.
+    roles: dict[str, list[str]] = field(default_factory=dict)
+    report_non_serving: bool = False
     # Where it came from (a display path), for messages; None for defaults.
     source: str | None = None
 
@@ -252,6 +261,7 @@ class Config:
             severity=dict(self.severity),
             options={k: dict(v) for k, v in self.options.items()},
             exclude=list(self.exclude),
+            roles={k: list(v) for k, v in self.roles.items()},
         )
         for key, value in overrides.items():
             if value is None:
@@ -271,6 +281,11 @@ class Config:
                     new.options.setdefault(code, {}).update(opts)
             elif key == "unsafe_fixes":
                 new.unsafe_fixes = bool(value)
+            elif key == "roles":
+                for role, globs in value.items():
+                    new.roles.setdefault(role, []).extend(globs)
+            elif key == "report_non_serving":
+                new.report_non_serving = bool(value)
             elif key == "source":
                 new.source = value
             else:
@@ -365,6 +380,8 @@ def config_from_dict(data: Any, source: str, prefix: str = "") -> Config:
             if not isinstance(value, bool):
                 raise ConfigError(source, where, f"expected true or false, got {_show(value)}")
             config.unsafe_fixes = value
+        elif key == "roles":
+            _read_roles(config, value, source, where)
         elif key == "severity":
             if not isinstance(value, dict):
                 raise ConfigError(source, where, f"expected a table of code = severity, got {_show(value)}")
@@ -404,6 +421,22 @@ def _database_url_env(value: Any, source: str, where: str) -> str | None:
             raise ConfigError(source, f"{where}.{name}", f"expected an environment variable name, got {_show(item)}")
         out = item
     return out
+
+
+def _read_roles(config: Config, value: Any, source: str, where: str) -> None:
+    if not isinstance(value, dict):
+        raise ConfigError(source, where, f"expected a table of role = [globs], got {_show(value)}")
+    for raw, globs in value.items():
+        key = str(raw).replace("_", "-")
+        if key == REPORT_NON_SERVING:
+            if not isinstance(globs, bool):
+                raise ConfigError(source, f"{where}.{raw}", f"expected true or false, got {_show(globs)}")
+            config.report_non_serving = globs
+        elif key in ROLE_KEYS:
+            config.roles[key] = _string_list(globs, source, f"{where}.{raw}")
+        else:
+            known = ", ".join(ROLE_KEYS + (REPORT_NON_SERVING,))
+            raise ConfigError(source, f"{where}.{raw}", f"unknown role setting (known: {known})")
 
 
 def _validate_options(rule: Rule, opts: dict, source: str, where: str) -> None:

@@ -12,6 +12,7 @@ from perfaudit.server.findings import Finding, Severity
 from perfaudit.server.registry import UNKNOWN_SUPPRESSION, all_rules
 from perfaudit.server.rule import FileContext, Rule, Scope, WorkspaceContext
 from perfaudit.server.analysis import parallel
+from perfaudit.server.analysis.roles import report_everywhere, serves_requests
 from perfaudit.server.analysis.workspace import Workspace, norm
 from perfaudit.server.analysis.checkpoint import checkpoint
 from perfaudit.server.analysis.index import WORKSPACE_RULES
@@ -77,14 +78,20 @@ class Engine:
         if source is None:
             return []
         out: list[Finding] = []
+        serving = self._serving(path)
         with self.ws.index.tracking(path):
             for rule in self.enabled_rules():
-                if rule.scope != Scope.FILE:
+                if rule.scope != Scope.FILE or (rule.request_path and not serving):
                     continue
                 checkpoint()
                 ctx = FileContext(rule=rule, workspace=self.ws, file=source, **self._context_args(rule))
                 out.extend(self._run(rule, ctx))
         return out
+
+    def _serving(self, path: str) -> bool:
+        """Whether request-path rules report in `path` (a serving file, or the
+        configuration's switch brings them back everywhere)."""
+        return report_everywhere(self.ws) or serves_requests(self.ws, path)
 
     def check_workspace_rules(self) -> list[Finding]:
         out: list[Finding] = []
@@ -96,7 +103,10 @@ class Engine:
                     continue
                 checkpoint()
                 ctx = WorkspaceContext(rule=rule, workspace=self.ws, **self._context_args(rule))
-                out.extend(self._run(rule, ctx))
+                found = self._run(rule, ctx)
+                if rule.request_path:
+                    found = [f for f in found if self._serving(f.path)]
+                out.extend(found)
         return out
 
     def check(self, paths: list[str] | None = None, drop_trees: bool = True, workers: int = 1,

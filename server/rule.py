@@ -61,6 +61,9 @@ class Rule:
     fix: FixAvailability = FixAvailability.NONE
     scope: Scope = Scope.FILE
     options: dict[str, Any] = field(default_factory=dict)
+    # What it reports costs each request: silent in tests, seeds, scripts,
+    # migrations and fixtures (see analysis/roles.py) unless configured.
+    request_path: bool = False
     # Set by the registry from the module.
     doc: str = ""
     check: Callable[..., Iterable[Finding]] | None = None

@@ -15,6 +15,7 @@ from typing import Iterable
 from perfaudit.server.analysis.effects import Effect, qualifier
 from perfaudit.server.analysis.facts import CallFact, FunctionFact
 from perfaudit.server.analysis.index import register_classifier
+from perfaudit.server.analysis.roles import FileRole, role_of
 from perfaudit.server.redis import READ_COMMANDS, command_name
 from perfaudit.server.express.facts import (
     APP_SINKS,
@@ -482,6 +483,8 @@ class RouteModel:
             ex = express_facts(source)
             if ex.empty and not ex.passes:
                 continue
+            if is_test_client_file(self.ws, path, source):
+                continue  # `request(app).get(url)` in a test calls a route; it declares none
             self.nest_globals.extend((path, ref) for ref in ex.nest_globals)
             for c in ex.containers:
                 ident = ("binding", path, c.name, c.scope)
@@ -702,6 +705,18 @@ class RouteModel:
                 if use is None and child[0] == "param":
                     stack.append(child)
         return out, escaped
+
+
+# Modules whose HTTP calls are a test client's requests, not route declarations.
+TEST_CLIENTS = ("supertest", "@playwright/test", "light-my-request", "superagent", "chai-http", "pactum")
+
+
+def is_test_client_file(ws, path: str, source) -> bool:
+    """A test file, or one that imports a test HTTP client: its `.get(url)`
+    calls are requests to routes, never routes."""
+    if role_of(ws, path) is FileRole.TEST:
+        return True
+    return any(imp.module in TEST_CLIENTS for imp in source.facts.imports)
 
 
 def join_paths(prefix: str, path: str) -> str:

@@ -22,6 +22,8 @@ schema re-reads none: only the cheap coverage step runs again.
 from __future__ import annotations
 
 import weakref
+
+from perfaudit.server.analysis.roles import report_everywhere, serves_requests
 from dataclasses import dataclass, field
 
 from perfaudit.server.prisma.queries import prisma_query
@@ -587,7 +589,12 @@ class Advisor:
         live = set(ws.files)
         for key in [k for k in self._sites if k[0] not in live]:
             del self._sites[key]
+        everywhere = report_everywhere(ws)
         for path in sorted(ws.files):
+            # Index advice weighs what requests run: a test's or a seed's
+            # query is not a reason for an index.
+            if not (everywhere or serves_requests(ws, path)):
+                continue
             file_usage = self.sites_of(path, schema)
             if not file_usage:
                 continue
