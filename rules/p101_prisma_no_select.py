@@ -1,15 +1,23 @@
 """## What it does
 Reports a Prisma read (`findMany`, `findFirst`, `findFirstOrThrow`,
-`findUnique`, `findUniqueOrThrow`) that has no `select`, so every column of
-the model comes back. An `include` alone does not narrow anything: it adds
-relations on top of every scalar.
+`findUnique`, `findUniqueOrThrow`) that has no `select` where fetching every
+column costs something:
 
-The argument object is resolved through variables, shorthand, spreads,
-`this.` members and small helpers; when part of it cannot be seen (a
-parameter passed through, an unknown spread) the rule stays silent. A query
-with `omit` already chose its columns and is not reported, nor is a read of a
-model with a single scalar column (a tag table keyed by its name), which a
-`select` could not narrow.
+- the code reads a known subset of the columns (`users.map(u => u.name)`,
+  `const { id, email } = await ...`, `user.email`): the message names the
+  columns that come back unused, heavy ones (Json, Bytes, `@db.Text`, arrays)
+  first; a read only tested for existence uses no column at all;
+- the row leaves through a route whole (returned along a route's handler
+  chain, or `res.json(row)`): every column, password hashes included, goes to
+  the client.
+
+A model of three scalar columns or fewer is never reported, nor a read whose
+rows are returned to code the analyzer cannot follow, nor one that reads
+every column. A query with `omit` already chose its columns. The argument
+object is resolved through variables, shorthand, spreads, `this.` members and
+small helpers; when part of it cannot be seen the rule stays silent. An
+`include` alone does not narrow anything: it adds relations on top of every
+scalar.
 
 ## Why is this bad?
 Every column is read from disk, sent over the wire, decoded and kept in
@@ -43,12 +51,13 @@ export async function listUserNames() {
 
 ## Fix safety
 "Add select" is unsafe: it lists the scalar fields the code reads from the
-result where that can be seen (`users.map(u => u.name)`, `const { id, email }
-= await ...`, `user.email`), else every scalar field of the model, for the
-user to prune. Code elsewhere that reads a field left out breaks (TypeScript
-reports it). With an inline `include`, the fix turns it into the `select`
-(relations keep their options) since the two cannot be siblings; with an
-`include` it cannot edit, there is no fix and the message says so.
+result (the key alone for an existence check). Code elsewhere that reads a
+field left out breaks (TypeScript reports it). With an inline `include`, the
+fix turns it into the `select` (relations keep their options) since the two
+cannot be siblings; with an `include` it cannot edit, there is no fix and the
+message says so. Where what the code reads is unknown (a row sent whole by a
+route) there is no fix: a `select` of every column would fetch the same data
+and only silence the finding.
 """
 
 from __future__ import annotations
@@ -58,6 +67,8 @@ from perfaudit.server.analysis.syntax import unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.analysis.parsing import node_text
 from perfaudit.server.prisma.calls import callee_end, query_sites
+from perfaudit.server.express.routes import query_reached_by_route
+from perfaudit.server.prisma.overfetch import describe_columns, is_heavy, leaves_whole, unused_columns, worth_narrowing
 from perfaudit.server.rule import FixAvailability, Rule
 from perfaudit.server.prisma.select_fields import (
     add_to_arguments,
@@ -84,45 +95,59 @@ def check(ctx):
             continue
         if site.args.has("select") is not False or site.args.has("omit") is not False:
             continue
-        has_include = site.args.has("include")
         scalars = selectable_scalars(site.schema, site.model)
-        if len(scalars) <= 1:
-            continue  # one column (a lookup table keyed by its name): nothing a `select` could drop
-        fields, from_reads = _fields_to_select(site, scalars)
-        fix = _fix(ctx, site, fields, from_reads)
-        callee = ".".join(site.callee)
-        message = f"`{callee}` has no `select`: every column of {site.model.name} comes back ({len(scalars)} fields)"
-        if has_include:
-            message += "; `include` adds relations, it does not narrow the columns"
-            if fix is None:
-                message += " (move the included relations into a `select`: the two cannot be siblings)"
-        yield ctx.report(site.start, callee_end(site), message, fixes=[fix] if fix else [])
+        if not worth_narrowing(scalars):
+            continue  # three columns or fewer: a `select` saves nothing worth a line
+        found = _finding(ctx, site, scalars)
+        if found is not None:
+            yield found
 
 
-def _fields_to_select(site, scalars) -> tuple[list[str], bool]:
-    """(field names, whether they come from what the code reads)."""
-    everything = [f.name for f in scalars]
+def _finding(ctx, site, scalars):
+    callee = ".".join(site.callee)
+    model = site.model.name
+    has_include = site.args.has("include")
     reads = fields_read(site.node, many=site.op == "findMany")
     if reads is None:
-        return everything, False
+        # What the code reads is unknown: only a row that leaves through a
+        # route whole is worth a line, and no `select` can be proposed.
+        if not (leaves_whole(site.node) and query_reached_by_route(ctx.workspace, ctx.file.path, site.start)):
+            return None
+        heavy = [f.name for f in scalars if is_heavy(f)]
+        message = (f"`{callee}` has no `select` and the whole row leaves through a route: "
+                   f"all {len(scalars)} columns of {model} go to the client")
+        if heavy:
+            message += f", heavy ones too ({describe_columns(heavy, scalars)})"
+        return ctx.report(site.start, callee_end(site), message + "; select what the client needs")
+    names = {f.name for f in scalars}
     relations = {f.name for f in site.schema.relation_fields(site.model)}
-    if reads - set(everything) - relations - {"_count"}:
-        return everything, False  # a name that is not a field: cannot tell what it means
-    picked = [name for name in everything if name in reads]
+    if reads - names - relations - {"_count"}:
+        return None  # a name that is not a field: cannot tell what it means
+    picked = [f.name for f in scalars if f.name in reads]
     if not picked:
-        # Only tested for existence (or only relations read): the id is enough.
-        picked = [name for name in site.model.id_fields if name in everything] or everything
-    return picked, True
+        # Only tested for existence (or only relations read): the key is enough.
+        picked = [n for n in site.model.id_fields if n in names]
+        if not picked:
+            return None
+        what = "only checks that a row exists" if not reads else "reads no column of its own"
+    else:
+        what = f"reads {len(picked)} of {model}'s {len(scalars)} columns"
+    unused = unused_columns(scalars, set(picked))
+    if not unused:
+        return None
+    message = f"`{callee}` has no `select`: the code {what}; {describe_columns(unused, scalars)} come back unused"
+    fix = _fix(ctx, site, picked)
+    if has_include and fix is None:
+        message += " (move the included relations into a `select`: the two cannot be siblings)"
+    return ctx.report(site.start, callee_end(site), message, fixes=[fix] if fix else [])
 
 
-def _fix(ctx, site, fields: list[str], from_reads: bool) -> Fix | None:
+def _fix(ctx, site, fields: list[str]) -> Fix | None:
+    """Select the fields the code reads; never every column (that would
+    fetch the same data and only silence the finding)."""
     data = ctx.file.data
     path = ctx.file.path
-    title = (
-        f"Add select ({len(fields)} field{'s' if len(fields) != 1 else ''} the code reads)"
-        if from_reads
-        else f"Add select (every scalar field of {site.model.name}; prune the ones not used)"
-    )
+    title = f"Add select ({len(fields)} field{'s' if len(fields) != 1 else ''} the code reads)"
     if site.args.has("include") is not True:
         edit = add_to_arguments(path, data, site.node, [f"select: {{ {select_entries(fields)} }}"])
         return Fix(title, Applicability.UNSAFE, (edit,)) if edit is not None else None

@@ -1,8 +1,13 @@
 """## What it does
-Reports a Prisma query whose `include` loads a relation whole:
-`include: { posts: true }`, or `posts: { where, orderBy }` /
-`posts: { include: { ... } }` with no `select`, at any depth. The finding is
-on the query call and names every relation loaded whole.
+Reports a Prisma query whose `include` loads a relation whole
+(`include: { posts: true }`, or `posts: { where, orderBy }` /
+`posts: { include: { ... } }` with no `select`) where that costs something:
+the code reads a known subset of the related model's columns
+(`lists.map(l => l.owner.name)`; the message names what comes back unused),
+or the rows leave through a route whole, every related column with them.
+Related models of three scalar columns or fewer are not reported, nor
+relations whose use cannot be followed and that no route sends. The finding
+is on the query call.
 
 Relations whose options cannot be seen (a variable the analyzer cannot
 resolve, a ternary) are not reported.
@@ -17,11 +22,12 @@ with them.
 ```ts
 import { prisma } from './lib/prisma';
 
-export async function authorWithPosts(id: string) {
-  return prisma.user.findUnique({
+export async function postTitles(id: string) {
+  const author = await prisma.user.findUnique({
     where: { id },
     include: { posts: true },
   });
+  return author ? author.posts.map((p) => p.title) : [];
 }
 ```
 
@@ -29,22 +35,25 @@ export async function authorWithPosts(id: string) {
 ```ts
 import { prisma } from './lib/prisma';
 
-export async function authorWithComments(id: string) {
-  return prisma.user.findUnique({
+export async function postTitles(id: string) {
+  const author = await prisma.user.findUnique({
     where: { id },
-    include: { comments: { select: { id: true, text: true } } },
+    include: { posts: { select: { title: true } } },
   });
+  return author ? author.posts.map((p) => p.title) : [];
 }
 ```
 
 ## Fix safety
-"Select relation fields" is unsafe: it turns each whole relation into
-`posts: { select: { ... } }` listing every scalar field of the related model
-(for the user to prune), and a nested `include` into that `select`. Code that
-reads a nested relation of the related rows must keep it in the `select`.
+"Select the relation fields the code reads" is unsafe: it turns each whole
+relation into `posts: { select: { ... } }` listing the fields the code reads
+(and a nested `include` into that `select`). Where what the code reads is
+unknown there is no fix: a `select` of every column would fetch the same data.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from perfaudit.server.prisma import PRISMA_READS
 from perfaudit.server.analysis.syntax import unwrap
@@ -52,7 +61,15 @@ from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.analysis.objects import is_truthy_literal, resolve_object
 from perfaudit.server.prisma.calls import callee_end, query_sites
 from perfaudit.server.rule import FixAvailability, Rule
-from perfaudit.server.prisma.select_fields import insert_entries, pair_in, select_entries, selectable_scalars
+from perfaudit.server.express.routes import query_reached_by_route
+from perfaudit.server.prisma.overfetch import describe_columns, leaves_whole, unused_columns, worth_narrowing
+from perfaudit.server.prisma.select_fields import (
+    insert_entries,
+    pair_in,
+    relation_fields_read,
+    select_entries,
+    selectable_scalars,
+)
 
 RULE = Rule(
     code="P103",
@@ -67,68 +84,109 @@ INCLUDE_OPS = PRISMA_READS | {"create", "update", "upsert", "delete", "createMan
 MAX_DEPTH = 6
 
 
+@dataclass
+class _Whole:
+    """A relation an `include` loads with every column."""
+
+    path: str  # `comments.user`
+    model: object  # the related model
+    many: bool
+    depth: int
+    true_node: object = None  # `posts: true`
+    options: object = None  # `posts: { where }` written inline
+    nested: object = None  # the `include: {...}` object inside those options
+
+
 def check(ctx):
     for site in query_sites(ctx, INCLUDE_OPS):
         if site.model is None or site.args is None or site.args.has("include") is not True:
             continue
-        include = site.args.value("include")
-        whole: list[tuple[str, str]] = []  # (relation path, related model)
-        edits: list[Edit] = []
-        fixable = _whole_relations(ctx, site.schema, site.model, include, "", whole, edits, 0)
-        if not whole:
+        whole: list[_Whole] = []
+        _whole_relations(site.schema, site.model, site.args.value("include"), "", whole, 0)
+        found = _finding(ctx, site, whole)
+        if found is not None:
+            yield found
+
+
+def _finding(ctx, site, whole: list[_Whole]):
+    many = site.op == "findMany"
+    parts, edits, fixable, to_client = [], [], True, []
+    for w in whole:
+        scalars = selectable_scalars(site.schema, w.model)
+        if not worth_narrowing(scalars):
+            continue  # three columns or fewer: nothing worth a `select`
+        reads = relation_fields_read(site.node, many, w.path, w.many) if w.depth == 0 else None
+        if reads is None:
+            to_client.append(w)
             continue
-        names = ", ".join(f"`{path}` ({model})" for path, model in whole)
-        callee = ".".join(site.callee)
-        message = (
-            f"`{callee}` includes {names} whole: every column of every related row comes back; "
-            "select the fields used"
-        )
-        fixes = [Fix("Select relation fields", Applicability.UNSAFE, tuple(edits))] if fixable and edits else []
-        yield ctx.report(site.start, callee_end(site), message, fixes=fixes)
+        names = {f.name for f in scalars}
+        relations = {f.name for f in site.schema.relation_fields(w.model)}
+        if reads - names - relations - {"_count"}:
+            continue  # a name that is not a field: cannot tell what it means
+        picked = [f.name for f in scalars if f.name in reads] or [n for n in w.model.id_fields if n in names]
+        unused = unused_columns(scalars, set(picked))
+        if not picked or not unused:
+            continue
+        what = f"reads {len(picked)} of its {len(scalars)} columns" if reads & names else "reads none of its columns"
+        parts.append(f"`{w.path}` ({w.model.name}) whole: the code {what}; "
+                     f"{describe_columns(unused, scalars, 3)} come back for every related row")
+        edit = _edits(ctx, w, picked)
+        if edit is None:
+            fixable = False
+        else:
+            edits.extend(edit)
+    if to_client and leaves_whole(site.node) and query_reached_by_route(ctx.workspace, ctx.file.path, site.start):
+        names = ", ".join(f"`{w.path}` ({w.model.name})" for w in to_client)
+        parts.append(f"{names} whole, and the rows leave through a route: every column of every related row goes to the client")
+        fixable = False
+    if not parts:
+        return None
+    callee = ".".join(site.callee)
+    message = f"`{callee}` includes " + "; ".join(parts)
+    fixes = [Fix("Select the relation fields the code reads", Applicability.UNSAFE, tuple(edits))] if fixable and edits else []
+    return ctx.report(site.start, callee_end(site), message, fixes=fixes)
 
 
-def _whole_relations(ctx, schema, model, include, prefix: str, whole: list, edits: list, depth: int) -> bool:
-    """Collect relations of `include` loaded whole (and the edits that give
-    each a `select`); returns False when some edit cannot be made."""
+def _edits(ctx, w: _Whole, picked: list[str]) -> list[Edit] | None:
+    entries = select_entries(picked)
+    if w.true_node is not None:
+        return [Edit(ctx.file.path, w.true_node.start_byte, w.true_node.end_byte, f"{{ select: {{ {entries} }} }}")]
+    if w.options is None:
+        return None
+    if w.nested is None:
+        return [insert_entries(ctx.file.path, ctx.file.data, w.options, [f"select: {{ {entries} }}"])]
+    # `posts: { include: { comments: true } }` -> `posts: { select: { <fields>, comments: ... } }`
+    pair = pair_in(w.options, "include")
+    nested_obj = unwrap(pair.child_by_field_name("value")) if pair is not None else None
+    if nested_obj is None or nested_obj.type != "object":
+        return None
+    key_node = pair.child_by_field_name("key")
+    return [Edit(ctx.file.path, key_node.start_byte, key_node.end_byte, "select"),
+            insert_entries(ctx.file.path, ctx.file.data, nested_obj, [entries])]
+
+
+def _whole_relations(schema, model, include, prefix: str, whole: list, depth: int) -> None:
+    """Collect the relations of `include` loaded whole, at any depth."""
     obj = resolve_object(include) if include is not None else None
     if obj is None or depth > MAX_DEPTH:
-        return False
-    fixable = True
+        return
     for key, value in obj.values.items():
         field = model.field(key)
         related = schema.models.get(field.type) if field is not None else None
         if related is None or value is None:
             continue  # `_count`, an unknown key
         path = f"{prefix}{key}"
-        scalars = select_entries(f.name for f in selectable_scalars(schema, related))
         node = unwrap(value)
         if is_truthy_literal(node) is True:
-            whole.append((path, related.name))
-            if node.type == "true" and node.parent is not None and node.parent.type == "pair":
-                edits.append(Edit(ctx.file.path, node.start_byte, node.end_byte, f"{{ select: {{ {scalars} }} }}"))
-            else:
-                fixable = False
+            literal_true = node if node.type == "true" and node.parent is not None and node.parent.type == "pair" else None
+            whole.append(_Whole(path, related, field.is_list, depth, true_node=literal_true))
             continue
         options = resolve_object(node)
         if options is None or options.has("select") is not False:
             continue
-        whole.append((path, related.name))
         literal = options.node if options.node is not None and options.node.id == node.id else None
-        if literal is None:
-            fixable = False
         nested = options.values.get("include") if options.has("include") else None
-        if nested is None:
-            if literal is not None:
-                edits.append(insert_entries(ctx.file.path, ctx.file.data, literal, [f"select: {{ {scalars} }}"]))
-            continue
-        # `posts: { include: { comments: true } }` -> `posts: { select: { <scalars>, comments: ... } }`
-        pair = pair_in(literal, "include") if literal is not None else None
-        nested_obj = unwrap(pair.child_by_field_name("value")) if pair is not None else None
-        if nested_obj is None or nested_obj.type != "object":
-            fixable = False
-        else:
-            key_node = pair.child_by_field_name("key")
-            edits.append(Edit(ctx.file.path, key_node.start_byte, key_node.end_byte, "select"))
-            edits.append(insert_entries(ctx.file.path, ctx.file.data, nested_obj, [scalars]))
-        fixable = _whole_relations(ctx, schema, related, nested, path + ".", whole, edits, depth + 1) and fixable
-    return fixable
+        whole.append(_Whole(path, related, field.is_list, depth, options=literal,
+                            nested=nested if literal is not None else None))
+        if nested is not None:
+            _whole_relations(schema, related, nested, path + ".", whole, depth + 1)

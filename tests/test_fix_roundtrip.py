@@ -43,7 +43,7 @@ SERVICES = {
           async full(id: string) {
             const list = await prisma.readList.findUnique({ where: { id }, include: withItems });
             if (!list) throw new Error('not found');
-            return list;
+            return list.items.map((item) => item.title);
           }
 
           async comments(postId: string) {
@@ -140,7 +140,8 @@ def test_p1xx_fixes_leave_no_p1xx_finding_behind(tmp_path, capsys):
     assert "`prisma.readList.findUnique`" in left[0]["message"]
     fixed = (root / "src/services/readList.service.ts").read_text()
     assert "include" not in fixed.split("async mine")[1].split("async full")[0]
-    assert "owner: { select: { id: true, email: true, name: true, role: true, createdAt: true } }" in fixed
+    assert "select: { id: true, name: true, owner: { select: { name: true } } }," in fixed
+    assert "const withItems = { items: { select: { title: true }, orderBy" in fixed
     assert (root / ".env").read_text().endswith("?schema=public&connection_limit=10\"\n")
     routes = (root / "src/routes/posts.routes.ts").read_text()
     assert "take: Math.min(Number(limit) || 100, 100)" in routes

@@ -739,6 +739,16 @@ def routes(ws) -> list[Route]:
     return route_model(ws).routes
 
 
+def query_reached_by_route(ws, path: str, start: int) -> bool:
+    """Whether some route's handler reaches the query call at `start` of `path`."""
+    key = (ws.generation, ws.structure_generation)
+    held = getattr(ws, "_perfaudit_route_queries", None)
+    if held is None or held[0] != key:
+        sites = {(e.path, e.start) for route in routes(ws) for e in route.queries}
+        held = ws._perfaudit_route_queries = (key, sites)
+    return (path, start) in held[1]
+
+
 def routes_in(ws, path: str) -> list[Route]:
     from perfaudit.server.analysis.workspace import norm
 

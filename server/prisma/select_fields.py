@@ -7,7 +7,7 @@ through the variable it is stored in (within its block), array methods and
 `for..of` loops, destructuring and subscripts. When a row escapes (returned
 whole, passed to a function such as `res.json(user)`, spread, stored in an
 object) the reads cannot be known: `fields_read` returns None and the caller
-falls back to every scalar field of the model.
+proposes no `select`.
 """
 
 from __future__ import annotations
@@ -57,6 +57,33 @@ def fields_read(call, many: bool) -> set[str] | None:
         return None
 
 
+class _Reads(set):
+    """Field names read, with the member expressions that read each (to
+    follow a relation's rows further) and names whose use is unknown."""
+
+    def __init__(self):
+        super().__init__()
+        self.nodes: dict[str, list] = {}
+        self.unknown: set[str] = set()
+
+
+def relation_fields_read(call, many: bool, relation: str, relation_many: bool) -> set[str] | None:
+    """Property names read from the related rows of `relation` that an
+    `include` adds to the query's rows (`lists.map(l => l.owner.name)`
+    reads `name` of `owner`); None when they cannot be followed."""
+    try:
+        out = _Reads()
+        _uses(call, MANY if many else ONE, out, 0)
+        if relation in out.unknown:
+            return None
+        sub: set[str] = set()
+        for node in out.nodes.get(relation, ()):
+            _uses(node, MANY if relation_many else ONE, sub, 0)
+        return sub
+    except (_Escapes, RecursionError):
+        return None
+
+
 def _uses(expr, shape: str, out: set[str], depth: int) -> None:
     """Record what the code does with the value of `expr`."""
     if depth > MAX_DEPTH:
@@ -80,6 +107,8 @@ def _uses(expr, shape: str, out: set[str], depth: int) -> None:
         name = node_text(prop) if prop is not None else ""
         if shape == ONE:
             out.add(name)
+            if isinstance(out, _Reads):
+                out.nodes.setdefault(name, []).append(parent)
             return
         if name == "length":
             return
@@ -168,16 +197,22 @@ def _declared(pattern, owner, shape: str, out: set[str], depth: int) -> None:
         for prop in pattern.named_children:
             if prop.type == "shorthand_property_identifier_pattern":
                 out.add(node_text(prop))
+                if isinstance(out, _Reads):
+                    out.unknown.add(node_text(prop))
             elif prop.type == "pair_pattern":
                 key = prop.child_by_field_name("key")
                 if key is None or key.type not in ("property_identifier", "string"):
                     raise _Escapes
                 out.add(node_text(key).strip("'\""))
+                if isinstance(out, _Reads):
+                    out.unknown.add(node_text(key).strip("'\""))
             elif prop.type == "object_assignment_pattern":
                 left = prop.child_by_field_name("left")
                 if left is None:
                     raise _Escapes
                 out.add(node_text(left))
+                if isinstance(out, _Reads):
+                    out.unknown.add(node_text(left))
             else:  # `...rest` keeps every other field
                 raise _Escapes
         return

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from helpers import apply_fix, line_containing, lines_of, run_rules
+from helpers import APP_SCHEMA, apply_fix, line_containing, lines_of, run_rules
 from perfaudit.server.analysis.parsing import parse
 
 USER_SERVICE = """\
@@ -69,7 +69,6 @@ def test_reads_without_select_fire_on_the_query_line(tmp_path):
         line_containing(USER_SERVICE, "role: 'USER' }, take: 50"),
         line_containing(USER_SERVICE, "findUniqueOrThrow({ where: { id } })"),
         line_containing(USER_SERVICE, "findUnique({ where: { email } })"),
-        line_containing(USER_SERVICE, "async profile") + 1,
     ]
     assert lines_of(tmp_path, findings) == [("src/services/user.service.ts", n, "P101") for n in expected]
 
@@ -77,7 +76,12 @@ def test_reads_without_select_fire_on_the_query_line(tmp_path):
 def test_fix_selects_the_fields_the_code_reads(tmp_path):
     findings = run_rules(tmp_path, {"src/services/user.service.ts": USER_SERVICE}, "P101")
     findings.sort(key=lambda f: f.start)
-    names, contact, exists, _ = findings
+    names, contact, exists = findings
+    assert names.message == (
+        "`prisma.user.findMany` has no `select`: the code reads 1 of User's 5 columns; "
+        "`id`, `email`, `role`, `createdAt` come back unused"
+    )
+    assert "only checks that a row exists" in exists.message
     assert names.fixes[0].title == "Add select (1 field the code reads)"
     assert "findMany({ select: { name: true }, where: { role: 'USER' }, take: 50 })" in apply_fix(names)
     assert "findUniqueOrThrow({ select: { email: true, name: true }, where: { id } })" in apply_fix(contact)
@@ -87,18 +91,83 @@ def test_fix_selects_the_fields_the_code_reads(tmp_path):
         assert not has_errors(apply_fix(f))
 
 
+PROFILE = """\
+    import { prisma } from '../lib/prisma';
+
+    export async function profileCard(id: string) {
+      const user = await prisma.user.findUnique({
+        where: { id },
+        include: { posts: { select: { id: true, title: true } } },
+      });
+      if (!user) return null;
+      return { name: user.name, posts: user.posts };
+    }
+"""
+
+
 def test_include_becomes_the_select(tmp_path):
-    findings = run_rules(tmp_path, {"src/services/user.service.ts": USER_SERVICE}, "P101")
-    profile = max(findings, key=lambda f: f.start)
-    assert "`include` adds relations" in profile.message
+    [profile] = run_rules(tmp_path, {"src/services/profile.service.ts": PROFILE}, "P101")
     fixed = apply_fix(profile)
-    # Returned whole: every scalar, and the relation keeps its options.
-    assert (
-        "      select: { id: true, email: true, name: true, role: true, createdAt: true, "
-        "posts: { select: { id: true, title: true } } },"
-    ) in fixed
-    assert "include" not in fixed.split("async profile")[1].split("async selected")[0]
+    # The fields read, and the relation keeps its options.
+    assert "    select: { name: true, posts: { select: { id: true, title: true } } }," in fixed
+    assert "include" not in fixed
     assert not has_errors(fixed)
+
+
+def test_a_row_returned_whole_outside_a_route_is_silent(tmp_path):
+    """What the caller reads is unknown: no finding, and never a fix that
+    selects every column (it would fetch the same data)."""
+    files = {
+        "src/services/user.service.ts": """\
+            import { prisma } from '../lib/prisma';
+            export async function byId(id: string) {
+              return prisma.user.findUnique({ where: { id } });
+            }
+            export async function byEmail(email: string) {
+              const user = await prisma.user.findUnique({ where: { email } });
+              return user;
+            }
+        """,
+    }
+    assert run_rules(tmp_path, files, "P101") == []
+
+
+def test_reading_every_column_is_silent(tmp_path):
+    files = {
+        "src/services/export.service.ts": """\
+            import { prisma } from '../lib/prisma';
+            export async function csvRows() {
+              const users = await prisma.user.findMany({ take: 1000 });
+              return users.map((u) => [u.id, u.email, u.name, u.role, u.createdAt.toISOString()].join(','));
+            }
+        """,
+    }
+    assert run_rules(tmp_path, files, "P101") == []
+
+
+def test_heavy_unused_columns_are_named_first(tmp_path):
+    schema = APP_SCHEMA + """
+model Document {
+  id        String   @id @default(cuid())
+  title     String
+  ownerId   String
+  body      String   @db.Text
+  meta      Json
+  createdAt DateTime @default(now())
+}
+"""
+    files = {
+        "prisma/schema.prisma": schema,
+        "src/services/docs.service.ts": """\
+            import { prisma } from '../lib/prisma';
+            export async function titles(ownerId: string) {
+              const docs = await prisma.document.findMany({ where: { ownerId }, take: 50 });
+              return docs.map((d) => ({ id: d.id, title: d.title }));
+            }
+        """,
+    }
+    [finding] = run_rules(tmp_path, files, "P101")
+    assert "`body` (heavy), `meta` (heavy), `ownerId`, `createdAt` come back unused" in finding.message
 
 
 def test_include_through_a_member_has_no_fix_and_says_so(tmp_path):
@@ -109,10 +178,10 @@ def test_include_through_a_member_has_no_fix_and_says_so(tmp_path):
             export class PostService {
               private readonly includeConfig = { author: true };
 
-              async findById(id: string) {
+              async heading(id: string) {
                 const post = await prisma.post.findUnique({ where: { id }, include: this.includeConfig });
                 if (!post) throw new Error('not found');
-                return post;
+                return `${post.title} by ${post.author.name}`;
               }
             }
         """,
@@ -192,7 +261,7 @@ def test_transaction_client_and_js_and_tsx(tmp_path):
     assert titles["transfer.ts"] == "Add select (2 fields the code reads)"
 
 
-def test_escaping_rows_fall_back_to_every_scalar(tmp_path):
+def test_a_row_sent_whole_by_a_route_fires_without_a_fix(tmp_path):
     files = {
         "src/routes/users.ts": """\
             import { Router } from 'express';
@@ -207,8 +276,8 @@ def test_escaping_rows_fall_back_to_every_scalar(tmp_path):
         """,
     }
     [finding] = run_rules(tmp_path, files, "P101")
-    assert finding.fixes[0].title.startswith("Add select (every scalar field of User")
-    assert "select: { id: true, email: true, name: true, role: true, createdAt: true }" in apply_fix(finding)
+    assert finding.fixes == ()
+    assert "the whole row leaves through a route: all 5 columns of User go to the client" in finding.message
 
 
 def test_half_typed_code_does_not_crash_and_still_reports(tmp_path):
@@ -222,7 +291,8 @@ def test_half_typed_code_does_not_crash_and_still_reports(tmp_path):
             }
 
             export async function b() {
-              return prisma.post.findFirst({ where: { published: true } });
+              const post = await prisma.post.findFirst({ where: { published: true } });
+              return post?.title;
             }
         """,
     }
@@ -258,8 +328,8 @@ def test_fields_read_follows_rows_and_gives_up_when_they_escape():
     assert _reads(f"async function f(id) {{ const u = {one}; if (!u) return null; return u.email; }}", False) == {"email"}
 
 
-def test_model_with_a_single_column_is_not_reported(tmp_path):
-    # A label table whose only scalar is its key: `select` could not drop anything.
+def test_models_of_three_columns_or_fewer_are_not_reported(tmp_path):
+    # A label table keyed by its name, a three-column tag table: nothing worth a `select`.
     schema = """\
         datasource db {
           provider = "postgresql"
@@ -271,10 +341,18 @@ def test_model_with_a_single_column_is_not_reported(tmp_path):
           notes  Note[]
         }
 
+        model Tag {
+          id    Int    @id @default(autoincrement())
+          slug  String @unique
+          color String
+        }
+
         model Note {
-          id     Int     @id @default(autoincrement())
-          text   String
-          labels Label[]
+          id        Int      @id @default(autoincrement())
+          text      String
+          pinned    Boolean  @default(false)
+          createdAt DateTime @default(now())
+          labels    Label[]
         }
     """
     files = {
@@ -287,10 +365,16 @@ def test_model_with_a_single_column_is_not_reported(tmp_path):
               return labels.map((l) => l.name);
             }
 
-            export async function notesOf(text: string) {
-              return db.note.findMany({ where: { text }, take: 20 });
+            export async function tagColors() {
+              const tags = await db.tag.findMany({ take: 100 });
+              return tags.map((t) => t.color);
+            }
+
+            export async function pinnedTexts() {
+              const notes = await db.note.findMany({ where: { pinned: true }, take: 20 });
+              return notes.map((n) => n.text);
             }
         """,
     }
     findings = run_rules(tmp_path, files, "P101")
-    assert lines_of(tmp_path, findings) == [("src/labels.ts", 9, "P101")]
+    assert lines_of(tmp_path, findings) == [("src/labels.ts", 14, "P101")]

@@ -11,24 +11,29 @@ READ_LIST_SERVICE = """\
 
     export class ReadListService {
       async withOwner(id: string) {
-        return prisma.readList.findUnique({ where: { id }, include: { owner: true, _count: true } });
+        const list = await prisma.readList.findUnique({ where: { id }, include: { owner: true, _count: true } });
+        if (!list) return null;
+        return { name: list.name, owner: list.owner.name };
       }
 
-      async full(id: string) {
-        return prisma.readList.findUnique({
+      async urls(id: string) {
+        const list = await prisma.readList.findUnique({
           where: { id },
           include: withItems,
         });
+        if (!list) throw new Error('not found');
+        return list.items.map((item) => item.url);
       }
 
       async postsWithComments(authorId: string) {
-        return prisma.post.findMany({
+        const posts = await prisma.post.findMany({
           where: { authorId },
           take: 20,
           include: {
             comments: { include: { user: true } },
           },
         });
+        return posts.map((p) => p.comments.map((c) => `${c.text} (${c.user.name})`));
       }
 
       async trimmed(id: string) {
@@ -47,6 +52,7 @@ READ_LIST_SERVICE = """\
       }
 
       async rename(id: string, name: string) {
+        // Returned to a caller the analyzer does not follow: no finding.
         return prisma.readList.update({ where: { id }, data: { name }, include: { owner: true } });
       }
     }
@@ -58,37 +64,83 @@ def run(tmp_path):
     return sorted(findings, key=lambda f: f.start)
 
 
-def test_whole_relations_fire_on_the_query_line(tmp_path):
+def test_whole_relations_fire_where_the_code_reads_a_subset(tmp_path):
     findings = run(tmp_path)
     rel = "src/services/readList.service.ts"
     assert lines_of(tmp_path, findings) == [
         (rel, line_containing(READ_LIST_SERVICE, "include: { owner: true, _count"), "P103"),
-        (rel, line_containing(READ_LIST_SERVICE, "async full") + 1, "P103"),
+        (rel, line_containing(READ_LIST_SERVICE, "async urls") + 1, "P103"),
         (rel, line_containing(READ_LIST_SERVICE, "async postsWithComments") + 1, "P103"),
-        (rel, line_containing(READ_LIST_SERVICE, "async rename") + 1, "P103"),
     ]
-    assert "`owner` (User)" in findings[0].message and "_count" not in findings[0].message
-    assert "`comments` (Comment), `comments.user` (User)" in findings[2].message
-
-
-def test_fix_selects_the_related_scalars(tmp_path):
-    owner, items, nested, rename = run(tmp_path)
-    assert (
-        "include: { owner: { select: { id: true, email: true, name: true, role: true, createdAt: true } }, _count: true }"
-        in apply_fix(owner)
+    assert findings[0].message == (
+        "`prisma.readList.findUnique` includes `owner` (User) whole: the code reads 1 of its 5 columns; "
+        "`id`, `email`, `role` and 1 more come back for every related row"
     )
+    assert "`comments` (Comment)" in findings[2].message and "comments.user" not in findings[2].message
+
+
+def test_fix_selects_the_related_fields_read(tmp_path):
+    owner, items, nested = run(tmp_path)
+    assert "include: { owner: { select: { name: true } }, _count: true }" in apply_fix(owner)
     # The relation options live in a shared const: the fix edits it.
-    assert (
-        "const withItems = { items: { select: { id: true, readListId: true, url: true, title: true, position: true, "
-        "addedAt: true }, orderBy: { position: 'asc' as const } } };"
-    ) in apply_fix(items)
-    fixed = apply_fix(nested)
-    assert (
-        "comments: { select: { id: true, text: true, postId: true, userId: true, createdAt: true, "
-        "user: { select: { id: true, email: true, name: true, role: true, createdAt: true } } } },"
-    ) in fixed
-    for f in (owner, items, nested, rename):
+    assert "const withItems = { items: { select: { url: true }, orderBy: { position: 'asc' as const } } };" in apply_fix(items)
+    assert "comments: { select: { text: true, user: true } }," in apply_fix(nested)
+    for f in (owner, items, nested):
+        assert f.fixes[0].title == "Select the relation fields the code reads"
         assert not parse(apply_fix(f).encode(), "typescript").root_node.has_error
+
+
+def test_rows_sent_whole_by_a_route_fire_without_a_fix(tmp_path):
+    files = {
+        "src/routes/lists.routes.ts": """\
+            import { Router } from 'express';
+            import { prisma } from '../lib/prisma';
+
+            export const router = Router();
+            router.get('/lists/:id', async (req, res) => {
+              const list = await prisma.readList.findUnique({ where: { id: req.params.id }, include: { items: true } });
+              res.json(list);
+            });
+        """,
+    }
+    [finding] = run_rules(tmp_path, files, "P103")
+    assert finding.fixes == ()
+    assert "`items` (ReadListItem) whole, and the rows leave through a route" in finding.message
+
+
+def test_narrow_related_models_are_not_reported(tmp_path):
+    schema = """\
+        datasource db {
+          provider = "postgresql"
+          url      = env("DATABASE_URL")
+        }
+
+        model Tag {
+          id      Int     @id @default(autoincrement())
+          slug    String  @unique
+          color   String
+          books   Book[]
+        }
+
+        model Book {
+          id        Int      @id @default(autoincrement())
+          title     String
+          tagId     Int
+          tag       Tag      @relation(fields: [tagId], references: [id])
+          createdAt DateTime @default(now())
+        }
+    """
+    files = {
+        "prisma/schema.prisma": schema,
+        "src/books.ts": """\
+            import { prisma } from './prisma';
+            export async function titlesWithColor() {
+              const books = await prisma.book.findMany({ take: 20, include: { tag: true } });
+              return books.map((b) => `${b.title} ${b.tag.color}`);
+            }
+        """,
+    }
+    assert run_rules(tmp_path, files, "P103") == []
 
 
 def test_include_on_a_nest_repository_in_js(tmp_path):
@@ -100,8 +152,9 @@ def test_include_on_a_nest_repository_in_js(tmp_path):
               }
 
               // « Derniers commentaires » with their authors
-              latest() {
-                return this.prisma.comment.findMany({ take: 10, include: { user: true } });
+              async latest() {
+                const rows = await this.prisma.comment.findMany({ take: 10, include: { user: true } });
+                return rows.map((c) => ({ text: c.text, by: c.user.name }));
               }
             }
             module.exports = { CommentsRepository };

@@ -1,0 +1,103 @@
+"""When fetching every column of a model costs something (P101, P103).
+
+A missing `select` is worth a line in an audit when the code reads a known
+subset of the columns (the rest travel for nothing), or when the whole row
+leaves through a route (every column, password hashes included, goes to the
+client). A model of three scalar columns or fewer is never worth it, and
+heavy columns (Json, Bytes, `@db.Text`, arrays) are named first because they
+are what the fetch costs.
+"""
+
+from __future__ import annotations
+
+from perfaudit.server.analysis.parsing import node_text
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS
+
+# Models this narrow cost nothing to read whole.
+MAX_CHEAP_COLUMNS = 3
+_HEAVY_TYPES = {"Json", "Bytes"}
+_HEAVY_NATIVE = {"db.Text", "db.JsonB", "db.Json", "db.ByteA", "db.Xml", "db.LongText", "db.MediumText", "db.Blob", "db.LongBlob"}
+_WRAPPERS = ("parenthesized_expression", "non_null_expression", "as_expression", "satisfies_expression", "await_expression")
+# `res.json(row)`, `res.send(row)`, `reply.send(row)`: the row goes to the client.
+_SEND_METHODS = {"json", "send", "jsonp"}
+
+
+def is_heavy(field) -> bool:
+    native = field.native_type
+    return field.type in _HEAVY_TYPES or field.is_list or (native is not None and native.name in _HEAVY_NATIVE)
+
+
+def worth_narrowing(scalars) -> bool:
+    return len(scalars) > MAX_CHEAP_COLUMNS
+
+
+def unused_columns(scalars, reads: set[str]) -> list[str]:
+    """Scalar names the code does not read, heavy ones first."""
+    unused = [f for f in scalars if f.name not in reads]
+    return [f.name for f in sorted(unused, key=lambda f: not is_heavy(f))]
+
+
+def describe_columns(names: list[str], scalars, limit: int = 4) -> str:
+    heavy = {f.name for f in scalars if is_heavy(f)}
+    shown = [f"`{n}`" + (" (heavy)" if n in heavy else "") for n in names[:limit]]
+    more = len(names) - limit
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def leaves_whole(call) -> bool:
+    """Whether the row the query returns is returned from its function or
+    sent as a response (`res.json(row)`) as it is."""
+    node = _outer(call)
+    parent = node.parent
+    if parent is None:
+        return False
+    if parent.type == "return_statement" or (parent.type == "arrow_function" and _is(parent, "body", node)):
+        return True
+    if _sent(node):
+        return True
+    if parent.type == "variable_declarator" and _is(parent, "value", node):
+        name = parent.child_by_field_name("name")
+        if name is None or name.type != "identifier":
+            return False
+        scope = parent
+        while scope is not None and scope.type not in FUNCTION_KINDS and scope.type != "program":
+            scope = scope.parent
+        if scope is None:
+            return False
+        for ref in _identifiers(scope, node_text(name)):
+            outer = _outer(ref)
+            if outer.parent is not None and (outer.parent.type == "return_statement" or _sent(outer)):
+                return True
+    return False
+
+
+def _outer(node):
+    while node.parent is not None and node.parent.type in _WRAPPERS:
+        node = node.parent
+    return node
+
+
+def _is(parent, field: str, node) -> bool:
+    child = parent.child_by_field_name(field)
+    return child is not None and child.id == node.id
+
+
+def _sent(node) -> bool:
+    args = node.parent
+    call = args.parent if args is not None and args.type == "arguments" else None
+    if call is None or call.type != "call_expression":
+        return False
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "member_expression":
+        return False
+    prop = fn.child_by_field_name("property")
+    return prop is not None and node_text(prop) in _SEND_METHODS and args.named_children[:1] == [node]
+
+
+def _identifiers(scope, name: str):
+    stack = [scope]
+    while stack:
+        n = stack.pop()
+        if n.type == "identifier" and node_text(n) == name:
+            yield n
+        stack.extend(n.children)
