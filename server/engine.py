@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from perfaudit.server.findings import Finding, Severity
+from perfaudit.server.overlap import merge_overlaps
 from perfaudit.server.registry import UNKNOWN_SUPPRESSION, all_rules
 from perfaudit.server.rule import FileContext, Rule, Scope, WorkspaceContext
 from perfaudit.server.analysis import parallel
@@ -177,8 +178,11 @@ class Engine:
         stored = {p: self.cache.findings[p] for p in paths if p in self.cache.findings} if self.cache is not None else {}
         return found, self.errors[errors_before:], stored
 
-    def postprocess(self, findings: list[Finding], only_paths: set[str] | None = None) -> list[Finding]:
-        """Apply suppressions (and report unknown codes in them), dedupe, sort."""
+    def postprocess(self, findings: list[Finding], only_paths: set[str] | None = None,
+                    context: list[Finding] = ()) -> list[Finding]:
+        """Apply suppressions (and report unknown codes in them), make the
+        findings of one problem one (`context`: other files' findings that
+        may cover these), dedupe, sort."""
         from perfaudit.server.suppress import parse_suppressions
 
         known = set(all_rules())
@@ -198,6 +202,7 @@ class Engine:
                 if sup.is_suppressed(f.code, line):
                     continue
             out.append(f)
+        out = merge_overlaps(out, context, lambda path, offset: self.ws.line_index(path).line_of(offset))
         if self.config is None or self.config.enabled(UNKNOWN_SUPPRESSION.code):
             paths = only_paths if only_paths is not None else set(self.ws.files) | set(self.ws.side_texts)
             for path in sorted(paths):

@@ -74,7 +74,9 @@ class Root:
         if not self.settings.enable:
             return []
         found = self.file_findings.get(path, []) + self.workspace_findings.get(path, [])
-        return self.engine.postprocess(found, only_paths={path})
+        # A route's E303 in another file covers the A401 on its awaits here.
+        routes = [f for other, fs in self.file_findings.items() if other != path for f in fs if f.code == "E303"]
+        return self.engine.postprocess(found, only_paths={path}, context=routes)
 
     def paths_with_findings(self) -> set[str]:
         return {p for p, f in self.file_findings.items() if f} | {p for p, f in self.workspace_findings.items() if f}
