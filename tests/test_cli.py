@@ -120,7 +120,7 @@ def test_findings_exit_1_and_fail_on(tmp_path, capsys):
     root = workspace(tmp_path, {"src/items.service.ts": SERVICE_WITH_TYPO})
     code, out, _ = run(capsys, "check", str(root))
     assert code == 1
-    assert re.search(r"items\.service\.ts:3:33: X001 Unknown rule code `P1O1`", out)
+    assert re.search(r"items\.service\.ts:3:33: warning X001 Unknown rule code `P1O1`", out)
     # X001 is a warning: --fail-on error lets it pass
     assert run(capsys, "check", str(root), "--fail-on", "error")[0] == 0
     assert run(capsys, "check", str(root), "--fail-on", "info")[0] == 1
@@ -289,7 +289,7 @@ def test_fix_applies_safe_fixes_and_converges(tmp_path, capsys, fake_rules):
     assert fixed == original.replace("findMany()", "findMany({ take: 100 })")  # CRLF kept, unsafe fix not applied
     assert error_nodes(fixed) == 0
     assert out.splitlines()[0] == "Fixed 1 finding."
-    assert out.splitlines()[1].endswith("R202 KEYS blocks the server")
+    assert out.splitlines()[1].endswith("warning R202 [~] KEYS blocks the server")
     assert code == 1  # R202 remains
 
     # a second --fix changes nothing

@@ -294,13 +294,14 @@ def test_text_lines_and_summary(result, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     out = to_text(result, color=False)
     lines = out.splitlines()
-    assert lines[0] == "src/posts.service.ts:3:32: P102 findMany without take"
-    assert lines[1] == "src/posts.service.ts:3:55: P105 [*] `authorId` has no index"
-    assert lines[2] == "prisma/schema.prisma:3:3: P105 `authorId` has no index"
+    # The severity in words (not only a colour), `[*]` safe fix, `[~]` unsafe fix only.
+    assert lines[0] == "src/posts.service.ts:3:32: warning P102 [~] findMany without take"
+    assert lines[1] == "src/posts.service.ts:3:55: information P105 [*] `authorId` has no index"
+    assert lines[2] == "prisma/schema.prisma:3:3: error P105 `authorId` has no index"
     assert lines[3] == ""
     assert "Found 3 findings in 2 files (1 error, 1 warning, 1 information)." in lines
     assert "[*] 1 fixable with `perfaudit check --fix`." in lines
-    assert "1 more fixable with `--fix --unsafe-fixes`." in lines
+    assert "[~] 1 more fixable with `--fix --unsafe-fixes`." in lines
     assert lines[-1] == "skipped 2 files: src/bundle.min.js (minified (very long lines)), src/bin.ts (binary or not UTF-8)"
     assert "\x1b[" not in out
 
@@ -310,7 +311,7 @@ def test_text_colour_and_paths_outside_cwd(result, tmp_path, monkeypatch):
     other.mkdir()
     monkeypatch.chdir(other)
     out = to_text(result, color=True)
-    assert "\x1b[1;33mP102\x1b[0m" in out and "\x1b[1;31mP105\x1b[0m" in out
+    assert "\x1b[1;33mwarning P102\x1b[0m" in out and "\x1b[1;31merror P105\x1b[0m" in out
     assert f"{result.root}/src/posts.service.ts:3:32:" in out
 
 

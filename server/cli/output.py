@@ -105,11 +105,23 @@ def _plural(n: int, word: str) -> str:
 def format_finding_line(finding: Finding, positions: _Positions, color: bool, base: str | None) -> str:
     pos = positions.position(finding.path, finding.start)
     loc = f"{_display_path(finding.path, base)}:{pos.line + 1}:{pos.character + 1}:"
-    fixable = " [*]" if applicable_fix(finding, unsafe=False) else ""
+    fixable = fix_mark(finding)
+    word = finding.severity.label
     if color:
         sev = _COLORS.get(finding.severity, _BOLD)
-        return f"{_BOLD}{loc}{_RESET} {sev}{finding.code}{_RESET}{fixable} {finding.message}"
-    return f"{loc} {finding.code}{fixable} {finding.message}"
+        return f"{_BOLD}{loc}{_RESET} {sev}{word} {finding.code}{_RESET}{fixable} {finding.message}"
+    return f"{loc} {word} {finding.code}{fixable} {finding.message}"
+
+
+# `[*]`: a safe fix (`--fix` applies it); `[~]`: only unsafe fixes, which
+# change what the code returns and need `--unsafe-fixes` and a look.
+SAFE_MARK, UNSAFE_MARK = " [*]", " [~]"
+
+
+def fix_mark(finding: Finding) -> str:
+    if applicable_fix(finding, unsafe=False):
+        return SAFE_MARK
+    return UNSAFE_MARK if applicable_fix(finding, unsafe=True) else ""
 
 
 def summary_lines(result, color: bool = False, base: str | None = None, fixed: int | None = None) -> list[str]:
@@ -126,7 +138,7 @@ def summary_lines(result, color: bool = False, base: str | None = None, fixed: i
         if safe:
             lines.append(f"[*] {safe} fixable with `perfaudit check --fix`.")
         if unsafe:
-            lines.append(f"{unsafe} more fixable with `--fix --unsafe-fixes`.")
+            lines.append(f"[~] {unsafe} more fixable with `--fix --unsafe-fixes`.")
     if result.skipped:
         shown = [f"{_display_path(p, base)} ({reason})" for p, reason in result.skipped[:10]]
         more = f", and {len(result.skipped) - 10} more" if len(result.skipped) > 10 else ""
