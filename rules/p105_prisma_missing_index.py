@@ -4,9 +4,9 @@ including `AND`/`OR`, relation filters `some`/`every`/`none`/`is`, and the
 `orderBy` of paginated reads) with the indexes the schema declares (`@id`,
 `@unique`, `@@id`, `@@unique`, `@@index`). A query is served when some index
 starts with one of its equality fields (or its range field); when none does,
-it reads the whole table. The finding is on each such field in the schema
-(with the query sites as related information) and at the `where`/`orderBy`
-key of each query.
+it reads the whole table. The finding is on each such field in the schema,
+with the query sites as related information (hovering a query site in the
+editor shows it too): one problem, one finding.
 
 A paginated read (`take`, `cursor`, `findFirst`) that sorts is served only by
 an index that continues with the sort field after the equality fields:
@@ -97,7 +97,7 @@ export async function customerOrders(customerId: string) {
 
 ## Fix safety
 "Add @@index([...])" inserts the index line into the model in the schema
-file, from the schema finding or from any query site; it is safe (an index
+file; it is safe (an index
 changes no result). Then create the migration:
 `npx prisma migrate dev --name add_performance_indexes`. On a large table,
 edit the generated migration to `CREATE INDEX CONCURRENTLY ...` (outside a
@@ -134,8 +134,10 @@ def check(ctx):
         fields = _planner_filtered(ctx.workspace.root, unindexed_fields(usage, min_sites))
         if not fields:
             continue
+        # One problem, one finding: at the schema field, with every query
+        # site as related information (editors show them, hover at a query
+        # site explains it).
         yield from _schema_findings(ctx, schema, fields)
-        yield from _site_findings(ctx, schema, fields)
 
 
 def _sort_findings(ctx, schema, usage, min_sites):
@@ -205,33 +207,5 @@ def _schema_findings(ctx, schema, fields):
             model.path, f.name_start, f.name_end,
             f"`{model_name}.{column}` is filtered or sorted on by {count} query site{'s' if count != 1 else ''} "
             f"that no index serves: add {suggestion}.{_planner_notes(ws.root, needs)} {MIGRATE_HINT}",
-            related=related, fixes=fixes,
-        )
-
-
-def _site_findings(ctx, schema, fields):
-    by_anchor: dict[tuple, list] = {}
-    for (model_name, column), needs in fields.items():
-        for need in needs:
-            for site, key in need.sites:
-                entry = by_anchor.setdefault((site.path, site.anchor(key)), [site, key, []])
-                if need not in entry[2]:
-                    entry[2].append(need)
-    for (path, (start, end)), (site, key, needs) in sorted(by_anchor.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        related, fixes, parts = [], [], []
-        for need in needs:
-            model = schema.models[need.model]
-            first = next((model.field(c) for c in need.columns if (need.model, c) in fields), None) or model.field(need.columns[0])
-            if first is not None:
-                related.append(Related(model.path, first.name_start, first.name_end,
-                                       f"`{need.model}.{first.name}` has no index that starts with it"))
-            fix = index_fix(schema, model, need.columns)
-            if fix is not None:
-                fixes.append(fix)
-            parts.append(f"@@index([{', '.join(need.columns)}]) to {need.model}")
-        yield ctx.finding(
-            path, start, end,
-            f"No index serves this `{key}` ({site.model}.{site.op}): PostgreSQL scans the table. "
-            f"Add {' and '.join(parts)} in the schema.{_planner_notes(ctx.workspace.root, needs)}",
             related=related, fixes=fixes,
         )

@@ -28,8 +28,8 @@ def git(repo: Path, *args: str) -> str:
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory):
     """A repository holding the example backend under `app/`, with three commits:
-    base; `fix` adds @@index([isbn]) to Book (fixes two P105 findings: the
-    schema field and the query site) plus an unrelated comment above other
+    base; `fix` adds @@index([isbn]) to Book (fixes the P105 finding at the
+    schema field, whose query site is its related information) plus an unrelated comment above other
     findings; `regress` adds a job whose interval is never cleared (one A403)."""
     repo = tmp_path_factory.mktemp("repo")
     git(repo, "init", "-q", "-b", "main")
@@ -67,16 +67,15 @@ def run_diff(capsys, repo, *args):
     return code, out, err
 
 
-def test_fix_commit_fixes_two_findings(repo, capsys):
+def test_fix_commit_fixes_the_index_finding(repo, capsys):
     code, out, _ = run_diff(capsys, repo, "base", "fix", "--format", "json")
     assert code == 0
     d = json.loads(out)
-    assert (d["before"]["findings"], d["after"]["findings"]) == (34, 32)
-    assert [(f["code"], f["path"]) for f in d["fixed"]] == [
-        ("P105", "prisma/schema.prisma"), ("P105", "src/services/book.service.ts")]
-    assert d["introduced"] == [] and d["unchanged"] == 32
+    assert (d["before"]["findings"], d["after"]["findings"]) == (30, 29)
+    assert [(f["code"], f["path"]) for f in d["fixed"]] == [("P105", "prisma/schema.prisma")]
+    assert d["introduced"] == [] and d["unchanged"] == 29
     p105 = next(r for r in d["per_rule"] if r["code"] == "P105")
-    assert p105 == {"code": "P105", "fixed": 2, "introduced": 0, "unchanged": 6, "before": 8, "after": 6}
+    assert p105 == {"code": "P105", "fixed": 1, "introduced": 0, "unchanged": 4, "before": 5, "after": 4}
     assert d["path"] == "app"
 
 
@@ -91,10 +90,10 @@ def test_regression_commit_introduces_one(repo, capsys):
 def test_text_and_markdown(repo, capsys):
     code, out, _ = run_diff(capsys, repo, "base", "regress")
     assert code == 0
-    assert "34 findings -> regress" in out and "2 fixed, 1 introduced, 32 unchanged" in out
+    assert "30 findings -> regress" in out and "1 fixed, 1 introduced, 29 unchanged" in out
     assert "fixed:\n  prisma/schema.prisma:" in out and "introduced:\n  src/jobs/poller.ts:2: A403" in out
     code, out, _ = run_diff(capsys, repo, "base", "regress", "--format", "markdown")
-    assert "| P105 | 8 | 6 | 2 | 0 | 6 |" in out and "| A403 | 1 | 2 | 0 | 1 | 1 |" in out
+    assert "| P105 | 5 | 4 | 1 | 0 | 4 |" in out and "| A403 | 1 | 2 | 0 | 1 | 1 |" in out
     assert "### Introduced" in out
 
 

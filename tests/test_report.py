@@ -45,11 +45,11 @@ def test_checklist_by_phase(report):
                       "Compression", "Metrics"]
     items = {i["code"]: i for p in report["checklist"] for i in p["items"] if i["code"]}
     assert set(items) == {c for _, _, its in PHASES for c, _ in its if c != "logs"}
-    assert items["P105"]["status"] == "todo" and items["P105"]["count"] == 8
+    assert items["P105"]["status"] == "todo" and items["P105"]["count"] == 5
     assert items["E301"]["findings"][0]["path"] == "src/app.ts"
     metrics = report["checklist"][-1]["items"]
     assert metrics[-1]["status"] == "todo" and "--logs" in metrics[-1]["note"]
-    assert report["summary"]["findings"] == 34
+    assert report["summary"]["findings"] == 30
     assert report["summary"]["checklist_total"] == 23
 
 
@@ -94,7 +94,7 @@ def test_routes_and_counts(report):
     assert (dup["method"], dup["queries"], dup["sequential"], dup["findings"]) == ("POST", 3, 2, 1)
     assert dup["latency"] is None
     rules = {r["code"]: r["count"] for r in report["rules"]}
-    assert rules["P105"] == 8 and sum(rules.values()) == 34
+    assert rules["P105"] == 5 and sum(rules.values()) == 30
 
 
 def test_routes_ordered_by_measured_cost(report_with_logs):
@@ -146,7 +146,7 @@ def test_cli_formats(capsys, fmt, marker):
     out = capsys.readouterr().out
     assert out.lstrip().startswith(marker) or marker in out
     if fmt == "json":
-        assert json.loads(out)["summary"]["findings"] == 34
+        assert json.loads(out)["summary"]["findings"] == 30
 
 
 def test_cli_output_file_logs_and_baseline(tmp_path, capsys):

@@ -28,9 +28,32 @@ def rule_markdown(code: str, message: str) -> str:
 def hover(session, uri: str, position: types.Position) -> types.Hover | None:
     found = session.finding_at(uri, position.line, position.character)
     if not found:
-        return None
+        return related_hover(session, uri, position)
     text = "\n\n---\n\n".join(rule_markdown(f.code, f.message) for f, _ in found)
     return types.Hover(
         contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
         range=found[0][1].range,
     )
+
+
+def related_hover(session, uri: str, position: types.Position) -> types.Hover | None:
+    """At a place another file's finding lists as related information (a
+    query site of a P105 schema finding): that finding, and where it is."""
+    from perfaudit.server.lsp.convert import uri_to_path
+
+    path = uri_to_path(uri)
+    if path is None:
+        return None
+    root = session.root_for(path)
+    offset = session.index_of(path).offset(position.line, position.character, session.encoding)
+    parts = []
+    for other, findings in sorted(root.workspace_findings.items()):
+        for f in root.findings_for(other) if other != path else ():
+            for r in f.related:
+                if r.path == path and r.start <= offset <= r.end:
+                    where = f"{root.ws.relpath(f.path)}:{root.ws.line_index(f.path).line_of(f.start) + 1}"
+                    parts.append(f"{rule_markdown(f.code, f.message)}\n\n(reported at `{where}`)")
+                    break
+    if not parts:
+        return None
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)))

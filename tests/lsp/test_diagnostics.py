@@ -30,8 +30,9 @@ async def test_typing_a_query_without_select_reports_p101_after_that_change(clie
     assert codes(await diagnostics(client, doc.uri), "P101") == []
     doc.insert_after(
         "  });\n}\n",
-        "\nexport async function draftsOf(authorId: string) {\n"
-        "  return prisma.post.findMany({ where: { authorId, published: false }, take: 10 });\n}\n",
+        "\nexport async function draftTitles(authorId: string) {\n"
+        "  const drafts = await prisma.post.findMany({ where: { authorId, published: false }, take: 10 });\n"
+        "  return drafts.map((d) => d.title);\n}\n",
     )
     ds = await diagnostics(client, doc.uri, has("P101"))
     assert codes(ds, "P101") == [(doc.line_of("published: false"), "P101")]
@@ -62,8 +63,9 @@ async def test_schema_edit_rechecks_open_typescript_files(client, tmp_path):
     root = copy_backend(tmp_path)
     (root / "src/services/audit.service.ts").write_text(
         "import { prisma } from '../lib/prisma';\n\n"
-        "export async function latestAudits() {\n"
-        "  return prisma.auditLog.findMany({ take: 20 });\n"
+        "export async function latestActions() {\n"
+        "  const logs = await prisma.auditLog.findMany({ take: 20 });\n"
+        "  return logs.map((l) => l.action);\n"
         "}\n",
         encoding="utf-8",
     )
@@ -74,22 +76,23 @@ async def test_schema_edit_rechecks_open_typescript_files(client, tmp_path):
     await diagnostics(client, schema.uri)
     schema.insert_after(
         "  createdAt DateTime @default(now())\n}\n",
-        "\nmodel AuditLog {\n  id        String   @id @default(cuid())\n  action    String\n}\n",
+        "\nmodel AuditLog {\n  id        String   @id @default(cuid())\n  action    String\n"
+        "  actorId   String\n  createdAt DateTime @default(now())\n}\n",
     )
     ds = await diagnostics(client, ts.uri, has("P101"))
     assert codes(ds, "P101") == [(ts.line_of("auditLog.findMany"), "P101")]
 
 
 @pytest.mark.skipif("P105" not in all_rules(), reason="P105 prisma-missing-index is not registered yet")
-async def test_adding_an_index_in_the_schema_clears_p105_in_typescript(client, tmp_path):
+async def test_adding_an_index_in_the_schema_clears_p105(client, tmp_path):
     root = copy_backend(tmp_path)
     await initialize(client, root)
-    ts = Editor(client, root / "src/services/post.service.ts")
-    ds = await diagnostics(client, ts.uri, has("P105"))
-    assert codes(ds, "P105") == [(ts.line_of("orderBy: { createdAt"), "P105")]
     schema = Editor(client, root / "prisma/schema.prisma", language="prisma")
+    ds = await diagnostics(client, schema.uri, has("P105"))
+    post_created_at = schema.line_of("  createdAt DateTime @default(now())")  # Post's (User's has two spaces)
+    assert codes(ds, "P105") == [(post_created_at, "P105")]
     schema.insert_after("  createdAt DateTime @default(now())\n", "\n  @@index([createdAt])\n")
-    ds = await diagnostics(client, ts.uri, lacks("P105"))
+    ds = await diagnostics(client, schema.uri, lacks("P105"))
     assert codes(ds, "P105") == []
 
 
@@ -97,7 +100,7 @@ async def test_schema_changed_on_disk_rechecks_open_files(client, tmp_path):
     root = copy_backend(tmp_path)
     (root / "src/services/audit.service.ts").write_text(
         "import { prisma } from '../lib/prisma';\n\n"
-        "export const latestAudits = () => prisma.auditLog.findMany({ take: 20 });\n",
+        "export const latestActions = async () => (await prisma.auditLog.findMany({ take: 20 })).map((l) => l.action);\n",
         encoding="utf-8",
     )
     await initialize(client, root)
@@ -106,7 +109,7 @@ async def test_schema_changed_on_disk_rechecks_open_files(client, tmp_path):
     ts = Editor(client, root / "src/services/audit.service.ts")
     assert codes(await diagnostics(client, ts.uri), "P101") == []
     schema_path = root / "prisma/schema.prisma"
-    schema_path.write_text(schema_path.read_text() + "\nmodel AuditLog {\n  id String @id\n  action String\n}\n")
+    schema_path.write_text(schema_path.read_text() + "\nmodel AuditLog {\n  id String @id\n  action String\n  actorId String\n  at DateTime\n}\n")
     client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
         changes=[types.FileEvent(uri=ts.uri.replace("src/services/audit.service.ts", "prisma/schema.prisma"),
                                  type=types.FileChangeType.Changed)]))

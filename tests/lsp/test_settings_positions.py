@@ -51,7 +51,7 @@ async def test_disabled_in_settings_publishes_nothing(client, tmp_path):
     assert await diagnostics(client, doc.uri) == []
 
 
-LINE = "export const greet = async () => { const tag = '👋🏽 café'; return prisma.user.findMany({ take: 5 }); };"
+LINE = "export const greet = async () => { const tag = '👋🏽 café'; const users = await prisma.user.findMany({ take: 5 }); return users.map((u) => `${tag} ${u.name}`); };"
 
 
 @pytest.mark.parametrize(
