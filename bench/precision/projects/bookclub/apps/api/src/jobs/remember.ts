@@ -1,0 +1,12 @@
+import { PrismaClient } from '@prisma/client';
+
+// A process-wide cache: the factory runs once per key.
+const store = globalThis as unknown as { __singletons?: Map<string, unknown> };
+
+export function remember<T>(key: string, make: () => T): T {
+  store.__singletons ??= new Map();
+  if (!store.__singletons.has(key)) store.__singletons.set(key, make());
+  return store.__singletons.get(key) as T;
+}
+
+export const jobsDb = remember('prisma-jobs', () => new PrismaClient()); // not P107
