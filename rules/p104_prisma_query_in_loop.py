@@ -5,7 +5,11 @@ the loop goes through (`for`, `for..of`, `for await`, `for..in`, `while`,
 `do`, and `forEach`/`map`/`reduce` callbacks). It is reported at the call in
 the loop body that leads to the query, with the path to it. A loop over an
 array literal, inline or a `const` of an enclosing scope that nothing adds
-to, runs a fixed few times and is not reported.
+to, runs a fixed few times and is not reported. Nor is a loop that already
+writes in batches (a `createMany`/`updateMany`/`deleteMany` fed one chunk per
+iteration: `rows.slice(i, i + 500)`, a `for` stepping by the chunk size, a
+`do { } while (n >= N)`; a raw statement with `LIMIT`), nor a query guarded
+to run on one iteration (`if (i === 0)`, `if (found.length === 1)`).
 
 ## Why is this bad?
 This is the N+1 query: 500 items make 500 round trips to PostgreSQL, each
@@ -48,10 +52,13 @@ Loops that must stay sequential (each query depending on the last) need a
 different shape; the message names the batched API to use.
 """
 
+import re
+
 from perfaudit.server.prisma.batching import batched_api, callee_text, describe, queries, related_sites
 from perfaudit.server.findings import Severity
 from perfaudit.server.analysis.loops import calls_in, exits_loop_after, is_awaited_within, loop_bodies, outermost
 from perfaudit.server.prisma.loop_fixes import batch_fix
+from perfaudit.server.analysis.parsing import node_text
 from perfaudit.server.rule import FixAvailability, Rule
 
 RULE = Rule(
@@ -80,6 +87,8 @@ def check(ctx):
             if sequential and exits_loop_after(call, loop.body):
                 continue  # the loop ends once it succeeds: a retry, not N+1
             effects = queries(ctx.index.effects_at(ctx.file.path, call.start_byte, call.end_byte))
+            if effects and (_writes_a_chunk(loop, call, effects) or _runs_once(call, loop.body)):
+                continue
             if effects:
                 found.append((call, effects))
         if found:
@@ -106,6 +115,69 @@ def check(ctx):
                 related=related_sites(effects, ctx.file.path, call),
                 fixes=[fix] if fix is not None else [],
             )
+
+
+BATCH_OPS = {"createMany", "createManyAndReturn", "updateMany", "updateManyAndReturn", "deleteMany"}
+RAW_OPS = {"$executeRaw", "$executeRawUnsafe", "$queryRaw", "$queryRawUnsafe"}
+
+
+def _writes_a_chunk(loop, call, effects) -> bool:
+    """A batch API fed one chunk per iteration (`createMany({ data:
+    rows.slice(i, i + 500) })` in a `for` stepping by 500; `deleteMany` or a
+    raw `... LIMIT 1000` repeated while a full batch came back): already
+    the batched form."""
+    ops = {e.op for e in effects}
+    text = node_text(call)
+    if ops <= RAW_OPS:
+        return bool(_LIMIT.search(text))
+    if not ops <= BATCH_OPS:
+        return False
+    if ".slice(" in text or ".splice(" in text:
+        return True
+    if loop.kind in ("while", "do"):
+        return True  # repeated until a short batch: the loop is the paging
+    step = loop.loop.child_by_field_name("increment") if loop.kind == "for" else None
+    return step is not None and step.type == "augmented_assignment_expression"
+
+
+_LIMIT = re.compile(r"\bLIMIT\s+(\d+|\$\{)", re.I)
+
+
+def _runs_once(call, body) -> bool:
+    """Inside `if (i === 0)` / `if (found.length === 1)` / `if (i === rows.length - 1)`:
+    one iteration runs it, not every item."""
+    node = call.parent
+    while node is not None and node.id != body.id:
+        parent = node.parent
+        if parent is not None and parent.type == "if_statement" and _is(parent, "consequence", node):
+            cond = parent.child_by_field_name("condition")
+            if cond is not None and _one_iteration_test(cond):
+                return True
+        node = parent
+    return False
+
+
+def _is(parent, field: str, node) -> bool:
+    child = parent.child_by_field_name(field)
+    return child is not None and child.id == node.id
+
+
+def _one_iteration_test(cond) -> bool:
+    while cond.type == "parenthesized_expression" and cond.named_children:
+        cond = cond.named_children[0]
+    if cond.type != "binary_expression":
+        return False
+    op = cond.child_by_field_name("operator")
+    if op is None or node_text(op) not in ("===", "=="):
+        return False
+    left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
+    for a, b in ((left, right), (right, left)):
+        if a is None or b is None:
+            continue
+        counter = a.type == "identifier" or (a.type == "member_expression" and node_text(a).endswith(".length"))
+        if counter and (node_text(b) in ("0", "1") or re.fullmatch(r"[\w.]+\.length\s*-\s*1", node_text(b))):
+            return True
+    return False
 
 
 def _inside(inner, outer) -> bool:

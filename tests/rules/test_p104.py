@@ -496,3 +496,63 @@ def test_create_many_fix_is_laid_out_like_its_surroundings(tmp_path):
         "        })),\n"
         "    });"
     )
+
+
+CHUNKS_AND_GUARDS = """\
+    import { prisma } from '../lib/prisma';
+
+    type Row = { readListId: string; url: string; title: string; position: number };
+
+    export class ImportService {
+      // Must not fire: one createMany per chunk of 500 rows is the batched form.
+      async importRows(rows: Row[]) {
+        for (let i = 0; i < rows.length; i += 500) {
+          await prisma.readListItem.createMany({ data: rows.slice(i, i + 500) });
+        }
+      }
+
+      // Must not fire: bounded deletes repeated until a short batch comes back.
+      async purgeOld(cutoff: Date) {
+        let n = 0;
+        do {
+          n = await prisma.$executeRaw`DELETE FROM "Comment" WHERE id IN (SELECT id FROM "Comment" WHERE "createdAt" < ${cutoff} LIMIT 1000)`;
+        } while (n >= 1000);
+      }
+
+      // Must not fire: only the first row renames the list.
+      async importInto(listId: string, name: string, rows: Row[]) {
+        for (const [i, row] of rows.entries()) {
+          if (i === 0) {
+            await prisma.readList.update({ where: { id: listId }, data: { name }, select: { id: true } });
+          }
+          console.log(row.title);
+        }
+      }
+
+      // Must fire: one createMany per list is still one round trip per list.
+      async copyLists(lists: { items: Row[] }[]) {
+        for (const list of lists) {
+          await prisma.readListItem.createMany({ data: list.items });
+        }
+      }
+
+      // Must fire: the guard does not limit it to one iteration.
+      async touchAll(rows: Row[]) {
+        for (const row of rows) {
+          if (row.position > 0) {
+            await prisma.readList.update({ where: { id: row.readListId }, data: { name: row.title }, select: { id: true } });
+          }
+        }
+      }
+    }
+"""
+
+
+def test_chunked_batches_and_one_iteration_guards_are_not_n_plus_one(tmp_path):
+    from helpers import line_containing
+
+    findings = run_rules(tmp_path, {"src/services/import.service.ts": CHUNKS_AND_GUARDS}, "P104")
+    assert [line for _, line, _ in lines_of(tmp_path, findings)] == [
+        line_containing(CHUNKS_AND_GUARDS, "createMany({ data: list.items })"),
+        line_containing(CHUNKS_AND_GUARDS, "where: { id: row.readListId }"),
+    ]
