@@ -13,7 +13,11 @@ under `test`, `tests`, `__tests__`, `spec`, `e2e`, `scripts`, `seeders`, files
 named `*.test.ts`, `*.spec.ts`, `seed*`, `*.seed.ts`, `*.seeder.ts`). A NestJS `PrismaService extends
 PrismaClient` provider is the singleton pattern and is not reported; so is a
 constructor of a class that is only instantiated once, at module level, when
-it holds the package's only client.
+it holds the package's only client, nor a client made by a factory handed
+with a key to a process-wide cache (`remember('prisma', () => new
+PrismaClient())`). A client given its own database URL (`datasourceUrl`,
+`datasources: { db: { url } }`: a read replica) is another pool on purpose
+and is compared only with clients on the same URL.
 
 ## Why is this bad?
 Each `PrismaClient` opens its own connection pool (by default `num_cpus * 2 +
@@ -58,6 +62,7 @@ from perfaudit.server.findings import Related
 from perfaudit.server.analysis.parsing import node_text
 from perfaudit.server.prisma import schema_of_new_client
 from perfaudit.server.prisma.calls import find_node
+from perfaudit.server.analysis.roles import serves_requests
 from perfaudit.server.rule import Rule, Scope
 
 RULE = Rule(
@@ -96,7 +101,7 @@ def check(ctx):
                 continue
             if call.is_new:
                 new_sites[call.callee[-1]].append(fn is None)
-                if call.callee[-1] == "PrismaClient" and is_app_path(rel):
+                if call.callee[-1] == "PrismaClient" and is_app_path(rel) and serves_requests(ws, path):
                     schema = schema_of_new_client(ws.index, path, fn, call.callee)
                     key = (_package_root(ws, path), schema.root if schema is not None else None)
                     creations[key].append((rel, path, call, fn))
@@ -127,7 +132,7 @@ def _check_package(ctx, group, new_sites, call_sites):
         node = _new_node(ws, path, call)
         if node is None:
             continue
-        guarded = _guarded(node)
+        guarded = _guarded(node) or _via_cache_helper(node)
         repeats = not guarded and _runs_repeatedly(fn, new_sites, call_sites)
         sites.append((rel, path, node, guarded, repeats, fn))
     # Two `new PrismaClient` in branches of one conditional are one client.
@@ -141,8 +146,16 @@ def _check_package(ctx, group, new_sites, call_sites):
                 continue
             seen_conditionals.add(key)
         unique.append(site)
-    if not unique:
-        return
+    # A client on another database URL (a read replica) is another pool on
+    # purpose: clients are compared with those on the same URL.
+    by_url: dict[str | None, list] = {}
+    for site in unique:
+        by_url.setdefault(_url_of(site[2]), []).append(site)
+    for same_url in by_url.values():
+        yield from _report_group(ctx, same_url)
+
+
+def _report_group(ctx, unique):
     unique.sort(key=lambda s: (not _is_canonical_file(s[0]), s[4], s[0], s[2].start_byte))
     first = unique[0]
     first_line = first[2].start_point.row + 1
@@ -163,6 +176,42 @@ def _check_package(ctx, group, new_sites, call_sites):
         )
         related = [Related(first[1], first[2].start_byte, _constructor_end(first[2]), "the application's client is created here")]
         yield ctx.finding(path, node.start_byte, end, message, related=related)
+
+
+def _url_of(node) -> str | None:
+    """The database URL a client is given (`datasourceUrl`, `datasources:
+    { db: { url } }`), as written; None for the schema's default."""
+    args = node.child_by_field_name("arguments")
+    first = args.named_children[0] if args is not None and args.named_children else None
+    if first is None or first.type != "object":
+        return None
+    stack = [first]
+    while stack:
+        n = stack.pop()
+        if n.type == "pair":
+            key = n.child_by_field_name("key")
+            name = node_text(key).strip("'\"") if key is not None else ""
+            value = n.child_by_field_name("value")
+            if name in ("datasourceUrl", "url") and value is not None:
+                return " ".join(node_text(value).split())
+        stack.extend(n.named_children)
+    return None
+
+
+def _via_cache_helper(node) -> bool:
+    """`remember('prisma', () => new PrismaClient())`: a factory handed with
+    a key to a process-wide cache runs once."""
+    parent = node.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        parent = parent.parent
+    if parent is not None and parent.type == "return_statement":
+        parent = parent.parent.parent if parent.parent is not None and parent.parent.type == "statement_block" else None
+    if parent is None or parent.type not in ("arrow_function", "function_expression", "function"):
+        return False
+    args = parent.parent
+    if args is None or args.type != "arguments" or args.parent is None or args.parent.type != "call_expression":
+        return False
+    return any(a.type in ("string", "template_string") for a in args.named_children)
 
 
 def _new_node(ws, path: str, call):

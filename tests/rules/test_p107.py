@@ -196,3 +196,56 @@ def test_clients_of_two_schemas_in_one_package_are_two_databases(tmp_path):
     # The second main client is reported; the events client is another database.
     assert lines_of(tmp_path, findings) == [("src/jobs/sync.ts", 2, "P107")]
     assert "src/db.ts:2" in findings[0].message
+
+
+REMEMBER = """\
+    // A process-wide cache: the factory runs once per key, across hot reloads.
+    const store = globalThis as unknown as { __singletons?: Map<string, unknown> };
+
+    export function remember<T>(key: string, make: () => T): T {
+      store.__singletons ??= new Map();
+      if (!store.__singletons.has(key)) store.__singletons.set(key, make());
+      return store.__singletons.get(key) as T;
+    }
+"""
+
+
+def test_cache_helper_clients_and_read_replicas_are_not_duplicates(tmp_path):
+    files = {
+        "package.json": '{"name": "api", "dependencies": {"@prisma/client": "^5.22.0"}}',
+        "src/lib/remember.ts": REMEMBER,
+        "src/lib/prisma.ts": """\
+            import { PrismaClient } from '@prisma/client';
+            import { remember } from './remember';
+
+            export const prisma = remember('prisma', () => new PrismaClient());
+            export const replica = new PrismaClient({ datasources: { db: { url: process.env.REPLICA_URL } } });
+            export const analytics = new PrismaClient({ datasourceUrl: process.env.ANALYTICS_URL });
+        """,
+    }
+    assert run_rules(tmp_path, files, "P107") == []
+
+
+def test_a_second_client_on_the_same_url_still_fires(tmp_path):
+    files = {
+        "package.json": '{"name": "api", "dependencies": {"@prisma/client": "^5.22.0"}}',
+        "src/lib/remember.ts": REMEMBER,
+        "src/lib/prisma.ts": """\
+            import { PrismaClient } from '@prisma/client';
+            import { remember } from './remember';
+
+            export const prisma = remember('prisma', () => new PrismaClient());
+            export const replica = new PrismaClient({ datasources: { db: { url: process.env.REPLICA_URL } } });
+        """,
+        "src/services/report.service.ts": """\
+            import { PrismaClient } from '@prisma/client';
+
+            const reporting = new PrismaClient({ datasources: { db: { url: process.env.REPLICA_URL } } });
+            const other = new PrismaClient();
+
+            export const totals = () => Promise.all([reporting.user.count(), other.post.count()]);
+        """,
+    }
+    found = run_rules(tmp_path, files, "P107")
+    assert [(p, line) for p, line, _ in lines_of(tmp_path, found)] == [
+        ("src/services/report.service.ts", 3), ("src/services/report.service.ts", 4)]

@@ -1,7 +1,7 @@
-import { jobsDb } from './remember';
+import { replica } from '../lib/prisma';
 
-/** Weekly digest: the newest reviews, titles only. */
+/** Weekly digest from the replica: the newest ratings. */
 export async function weeklyDigest() {
-  const reviews = await jobsDb.review.findMany({ select: { isbn: true, rating: true }, take: 100 });
+  const reviews = await replica.review.findMany({ select: { isbn: true, rating: true }, take: 100 });
   return reviews.map((r) => `${r.isbn}: ${r.rating}/5`);
 }

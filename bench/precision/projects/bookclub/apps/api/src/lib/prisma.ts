@@ -1,9 +1,8 @@
 import { PrismaClient } from '@prisma/client';
+import { remember } from './remember';
 
 // One client per process, kept across hot reloads in development.
-const globalForPrisma = globalThis as unknown as { prisma?: PrismaClient };
-export const prisma = globalForPrisma.prisma ?? new PrismaClient();
-if (process.env.NODE_ENV !== 'production') globalForPrisma.prisma = prisma;
+export const prisma = remember('prisma', () => new PrismaClient()); // not P107
 
 // Reporting reads go to the replica: a second pool on purpose.
 export const replica = new PrismaClient({ datasources: { db: { url: process.env.REPLICA_URL } } }); // not P107

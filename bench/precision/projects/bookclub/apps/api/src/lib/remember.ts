@@ -1,6 +1,4 @@
-import { PrismaClient } from '@prisma/client';
-
-// A process-wide cache: the factory runs once per key.
+// A process-wide cache: the factory runs once per key, across hot reloads.
 const store = globalThis as unknown as { __singletons?: Map<string, unknown> };
 
 export function remember<T>(key: string, make: () => T): T {
@@ -8,5 +6,3 @@ export function remember<T>(key: string, make: () => T): T {
   if (!store.__singletons.has(key)) store.__singletons.set(key, make());
   return store.__singletons.get(key) as T;
 }
-
-export const jobsDb = remember('prisma-jobs', () => new PrismaClient()); // not P107
