@@ -3,7 +3,11 @@ Finds a GET route whose handler returns a `findMany` result with no `take`,
 and that reads no pagination parameter (`page`, `limit`, `offset`, `cursor`,
 `take`, `skip`) from the request. The query may be in the handler or in
 the service it calls. A handler that hands `req.query` on whole (to a
-validator or a service) may paginate there, and is left alone.
+validator or a service) may paginate there, and is left alone. Only lists
+are reported: not a detail route (`/:id` reading one record, even with lists
+of its own embedded), not rows folded into something else (a map, a count,
+booleans, a tree) before they leave, not rows bounded by a unique key pinned
+but for enum columns.
 
 ## Why is this bad?
 The endpoint returns every row: fine with ten, a timeout and a memory spike
@@ -53,6 +57,10 @@ from perfaudit.server.findings import Applicability, Edit, Fix, Related
 from perfaudit.server.express.routes import routes_in
 from perfaudit.server.express.route_edits import node_at, query_arg_keys, query_filters_by_list
 from perfaudit.server.postgres.results import size_note
+from perfaudit.server.analysis.objects import resolve_object
+from perfaudit.server.prisma.bounds import where_bounds_rows
+from perfaudit.server.prisma.calls import query_site_at
+from perfaudit.server.prisma.overfetch import rows_leave_as_list
 from perfaudit.server.rule import FixAvailability, Rule
 
 RULE = Rule(
@@ -68,7 +76,7 @@ PAGE_KEYS = {"take", "cursor"}
 def check(ctx):
     ws = ctx.workspace
     for route in routes_in(ws, ctx.file.path):
-        if route.method != "GET" or route.pagination != "no":
+        if route.method != "GET" or route.pagination != "no" or _is_detail(route):
             continue
         unbounded = [q for q in route.queries if q.op == "findMany" and _unbounded(ws, q)]
         if not unbounded:
@@ -85,7 +93,27 @@ def check(ctx):
 
 def _unbounded(ws, query) -> bool:
     keys = query_arg_keys(ws, query)
-    return keys is not None and not keys & PAGE_KEYS and not query_filters_by_list(ws, query)
+    if keys is None or keys & PAGE_KEYS or query_filters_by_list(ws, query):
+        return False
+    site = query_site_at(ws, query.path, query.start, query.end)
+    if site is None:
+        return True
+    if site.model is not None and site.args is not None:
+        where = site.args.value("where")
+        if where_bounds_rows(resolve_object(where) if where is not None else None, site.model, site.schema):
+            return False  # a unique key pinned but for enum columns: a few rows at most
+    # Rows folded into a map, a count or a tree are not a list the client pages through.
+    return rows_leave_as_list(site.node)
+
+
+SINGLE_READS = {"findUnique", "findUniqueOrThrow", "findFirst", "findFirstOrThrow"}
+
+
+def _is_detail(route) -> bool:
+    """`GET /clubs/:id` reading one record: a detail page, even when it
+    embeds lists of its own."""
+    last = route.path.rstrip("/").rsplit("/", 1)[-1]
+    return last.startswith(":") and any(q.op in SINGLE_READS for q in route.queries)
 
 
 def _fix(ctx, route, query):

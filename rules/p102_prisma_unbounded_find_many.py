@@ -58,7 +58,8 @@ from __future__ import annotations
 
 from perfaudit.server.analysis.syntax import FUNCTION_KINDS, member_path
 from perfaudit.server.findings import Applicability, Fix
-from perfaudit.server.analysis.objects import declaration_in_scope, resolve_expression, resolve_object
+from perfaudit.server.analysis.objects import declaration_in_scope, resolve_object
+from perfaudit.server.prisma.bounds import where_bounds_rows
 from perfaudit.server.postgres.results import size_note
 from perfaudit.server.prisma.calls import callee_end, query_sites
 from perfaudit.server.rule import FixAvailability, Rule
@@ -109,35 +110,12 @@ def _int_option(value, default: int) -> int:
     return n if n > 0 else default
 
 
-def _unique_fields(model) -> set[str]:
-    names = {f.name for f in model.fields if f.is_id or f.is_unique}
-    for index in model.indexes:
-        if index.kind in ("unique", "id") and len(index.fields) == 1:
-            names.add(index.fields[0])
-    return names
-
-
 def _bounded_by_input(site) -> bool:
-    """`where` pins a unique field to a value or a list: the input bounds the rows."""
+    """`where` pins a unique key (all but its enum or Boolean columns): the
+    input bounds the rows."""
     where = site.args.value("where")
     conditions = resolve_object(where) if where is not None else None
-    if conditions is None:
-        return False
-    for key in _unique_fields(site.model) & set(conditions.values):
-        value = conditions.values[key]
-        if value is None:
-            continue
-        if value.type == "shorthand_property_identifier":
-            return True  # `where: { id }`
-        target = resolve_expression(value)
-        filt = resolve_object(target) if target is not None and target.type == "object" else None
-        if filt is not None:
-            if filt.has("in") or filt.has("equals"):
-                return True
-            continue
-        if target is None or target.type not in ("object", "array", "ternary_expression"):
-            return True  # equality with a value
-    return False
+    return where_bounds_rows(conditions, site.model, site.schema)
 
 
 def pagination_inputs(call) -> dict[str, str]:

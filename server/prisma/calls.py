@@ -63,3 +63,23 @@ def callee_end(site: QuerySite) -> int:
     """End of `prisma.user.findMany` (the range a finding underlines)."""
     fn = call_function(site.node)
     return fn.end_byte if fn is not None else site.node.end_byte
+
+
+def query_site_at(ws, path: str, start: int, end: int) -> QuerySite | None:
+    """The query call at (start, end) of `path` (a route's query effect), read
+    against the schema of the client it runs on."""
+    source = ws.files.get(path)
+    if source is None:
+        return None
+    for fn, call in source.facts.calls_in_scope:
+        if call.start != start or call.end != end or call.is_new or not call.callee:
+            continue
+        schema = schema_for_call(ws.index, path, fn, call.callee)
+        query = prisma_query(call.callee, schema)
+        node = find_node(source.ensure_tree(), call.start, call.end) if query is not None else None
+        if node is None:
+            return None
+        model_name, op = query
+        model = schema.models.get(model_name) if schema is not None and model_name else None
+        return QuerySite(node, call.callee, model_name, op, model, schema, first_argument_object(node))
+    return None

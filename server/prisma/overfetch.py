@@ -101,3 +101,54 @@ def _identifiers(scope, name: str):
         if n.type == "identifier" and node_text(n) == name:
             yield n
         stack.extend(n.children)
+
+
+# Array methods whose result is still the list of rows (or rows derived one
+# to one from them).
+_LIST_METHODS = {"map", "filter", "slice", "sort", "toSorted", "reverse", "flatMap", "concat"}
+
+
+def rows_leave_as_list(call, depth: int = 0) -> bool:
+    """Whether the rows a `findMany` returns leave their function as a list
+    (returned, sent, or put in the object that is), possibly mapped or
+    filtered on the way; False when they are folded into something else (a
+    map, a count, a boolean, a tree) or used where the analyzer cannot see."""
+    node = _outer(call)
+    parent = node.parent
+    if parent is None or depth > 8:
+        return False
+    if parent.type == "return_statement" or (parent.type == "arrow_function" and _is(parent, "body", node)) or _sent(node):
+        return True
+    if parent.type == "member_expression" and _is(parent, "object", node):
+        prop = parent.child_by_field_name("property")
+        outer_call = parent.parent
+        if prop is not None and node_text(prop) in _LIST_METHODS and outer_call is not None and outer_call.type == "call_expression":
+            return rows_leave_as_list(outer_call, depth + 1)
+        return False
+    if parent.type == "pair" and _is(parent, "value", node) and parent.parent is not None and parent.parent.type == "object":
+        return rows_leave_as_list(parent.parent, depth + 1)
+    if parent.type == "variable_declarator" and _is(parent, "value", node):
+        name = parent.child_by_field_name("name")
+        if name is None or name.type != "identifier":
+            return False
+        scope = parent
+        while scope is not None and scope.type not in FUNCTION_KINDS and scope.type != "program":
+            scope = scope.parent
+        if scope is None:
+            return False
+        for ref in _references(scope, node_text(name), name):
+            if ref.type == "shorthand_property_identifier":
+                if ref.parent is not None and rows_leave_as_list(ref.parent, depth + 1):
+                    return True
+            elif rows_leave_as_list(ref, depth + 1):
+                return True
+    return False
+
+
+def _references(scope, name: str, declared):
+    stack = [scope]
+    while stack:
+        n = stack.pop()
+        if n.id != declared.id and n.type in ("identifier", "shorthand_property_identifier") and node_text(n) == name:
+            yield n
+        stack.extend(n.children)

@@ -71,3 +71,43 @@ def test_opaque_arguments_and_id_lists_are_silent(tmp_path):
         function buildQuery(req: unknown) { return { take: 10 }; }
     """, "src/prisma.ts": PRISMA}
     assert run_rules(tmp_path, files, "E304") == []
+
+
+NOT_LISTS = """\
+    import { Router } from 'express';
+    import { prisma } from '../lib/prisma';
+
+    export const router = Router();
+
+    // Must not fire: a detail page, one list with its items embedded.
+    router.get('/lists/:id', async (req, res) => {
+      const list = await prisma.readList.findUnique({ where: { id: req.params.id }, select: { id: true, name: true } });
+      const items = await prisma.readListItem.findMany({ where: { readListId: req.params.id }, select: { title: true } });
+      res.json({ ...list, items });
+    });
+
+    // Must not fire: the rows are folded into a few numbers.
+    router.get('/lists/:id/stats', async (req, res) => {
+      const items = await prisma.readListItem.findMany({ where: { readListId: req.params.id }, select: { position: true } });
+      res.json({ count: items.length, last: Math.max(0, ...items.map((i) => i.position)) });
+    });
+
+    // Must not fire: folded into a map from title to position.
+    router.get('/lists/:id/positions', async (req, res) => {
+      const items = await prisma.readListItem.findMany({ where: { readListId: req.params.id }, select: { title: true, position: true } });
+      res.json(Object.fromEntries(items.map((i) => [i.title, i.position])));
+    });
+
+    // Must fire: the owner's lists go out as a list, mapped.
+    router.get('/users/:id/lists', async (req, res) => {
+      const lists = await prisma.readList.findMany({ where: { ownerId: req.params.id }, select: { id: true, name: true } });
+      res.json({ items: lists.map((l) => ({ id: l.id, name: l.name })) });
+    });
+"""
+
+
+def test_details_and_folded_rows_are_not_list_endpoints(tmp_path):
+    from helpers import line_containing
+
+    findings = run_rules(tmp_path, {"src/routes/lists.ts": NOT_LISTS}, "E304")
+    assert [line for _, line, _ in lines_of(tmp_path, findings)] == [line_containing(NOT_LISTS, "'/users/:id/lists'")]

@@ -161,3 +161,59 @@ def test_nest_service_and_transaction(tmp_path):
 def test_no_schema_no_finding(tmp_path):
     files = {"src/a.ts": "export const all = () => prisma.user.findMany();\n"}
     assert run_rules(tmp_path, files, "P102", schema=False) == []
+
+
+PREFS_SCHEMA = """\
+datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+enum Channel {
+  EMAIL
+  PUSH
+  SMS
+}
+
+model NotificationPref {
+  id      String  @id @default(cuid())
+  userId  String
+  channel Channel
+  enabled Boolean @default(true)
+
+  @@unique([userId, channel])
+}
+
+model Subscription {
+  id     String @id @default(cuid())
+  userId String
+  topic  String
+  active Boolean @default(true)
+
+  @@unique([userId, topic])
+}
+"""
+
+PREFS = """\
+    import { prisma } from '../lib/prisma';
+
+    export class PrefsService {
+      // Must not fire: one row per channel at most (the unique key's other column is an enum).
+      async channels(userId: string) {
+        return prisma.notificationPref.findMany({ where: { userId }, select: { channel: true, enabled: true } });
+      }
+
+      // Must fire: the unique key's other column is free text, so rows grow with the topics.
+      async topics(userId: string) {
+        return prisma.subscription.findMany({ where: { userId }, select: { topic: true } });
+      }
+    }
+"""
+
+
+def test_a_unique_key_pinned_but_for_an_enum_bounds_the_rows(tmp_path):
+    from helpers import line_containing
+
+    files = {"prisma/schema.prisma": PREFS_SCHEMA, "src/services/prefs.service.ts": PREFS}
+    findings = run_rules(tmp_path, files, "P102")
+    assert [line for _, line, _ in lines_of(tmp_path, findings)] == [line_containing(PREFS, "prisma.subscription.findMany")]
