@@ -344,7 +344,7 @@ def _paths(source, fn: FunctionFact, calls: list) -> list[list]:
             if owner is not None and owner.id == fn.id:
                 exits.append((block.start_byte, block.end_byte))
     if not exits:
-        return [calls]
+        return [_one_arm(source, fn, calls)]
 
     def inside(call, b):
         return b[0] <= call.start and call.end <= b[1]
@@ -353,7 +353,32 @@ def _paths(source, fn: FunctionFact, calls: list) -> list[list]:
     for b in exits:
         paths.append([c for c in calls if c.start < b[1]
                       and all(d[0] <= b[0] and b[1] <= d[1] for d in exits if inside(c, d))])
-    return paths
+    return [_one_arm(source, fn, p) for p in paths]
+
+
+def _one_arm(source, fn: FunctionFact, calls: list) -> list:
+    """`cond ? await a() : await b()` runs one arm: of the calls in the two
+    arms of a conditional, keep the arm with more (the longest way through)."""
+    if source is None or len(calls) < 2:
+        return calls
+    tree = source.ensure_tree()
+    arms: dict[int, dict[str, list]] = {}
+    for call in calls:
+        node = tree.root_node.descendant_for_byte_range(call.start, call.end)
+        while node is not None and node.start_byte >= fn.start and node.type != "ternary_expression":
+            node = node.parent
+        if node is None or node.type != "ternary_expression" or node.start_byte < fn.start:
+            continue
+        for arm in ("consequence", "alternative"):
+            branch = node.child_by_field_name(arm)
+            if branch is not None and branch.start_byte <= call.start and call.end <= branch.end_byte:
+                arms.setdefault(node.id, {}).setdefault(arm, []).append(call)
+    dropped = set()
+    for by_arm in arms.values():
+        if len(by_arm) == 2:
+            shorter = min(by_arm.values(), key=len)
+            dropped.update((c.start, c.end) for c in shorter)
+    return [c for c in calls if (c.start, c.end) not in dropped]
 
 
 # ------------------------------------------------------------------ joining files

@@ -160,6 +160,29 @@ LIST_MOVES = """
         await tx.readList.delete({ where: { id: source.id } });
       });
       res.json({ target: target.id, owner: owner.id });
+
+
+ARMS = """\
+    import { Router } from 'express';
+    import { prisma } from '../lib/prisma';
+
+    export const router = Router();
+
+    // Must not fire: one arm of the conditional runs, so two round trips, not three.
+    router.get('/lists/:id/items', async (req, res) => {
+      const list = await prisma.readList.findUniqueOrThrow({ where: { id: req.params.id }, select: { id: true } });
+      const items = req.query.sort === 'title'
+        ? await prisma.readListItem.findMany({ where: { readListId: list.id }, orderBy: { title: 'asc' }, select: { id: true }, take: 50 })
+        : await prisma.readListItem.findMany({ where: { readListId: list.id }, orderBy: { position: 'asc' }, select: { id: true }, take: 50 });
+      res.json(items);
+    });
+
+    // Must fire: three round trips one after another.
+    router.get('/lists/:id/summary', async (req, res) => {
+      const list = await prisma.readList.findUniqueOrThrow({ where: { id: req.params.id }, select: { id: true, ownerId: true } });
+      const owner = await prisma.user.findUnique({ where: { id: list.ownerId }, select: { name: true } });
+      const count = await prisma.readListItem.count({ where: { readListId: list.id } });
+      res.json({ owner, count });
     });
 """
 
@@ -175,3 +198,8 @@ def test_an_interactive_transaction_is_one_step_promise_all_cannot_overlap_its_q
     assert "awaits 4 database round trips" in message
     assert "readList.findUniqueOrThrow, readList.findUniqueOrThrow, user.findUniqueOrThrow, " \
            "$transaction(readListItem.updateMany, readList.delete)" in message
+
+
+def test_the_arms_of_a_conditional_are_one_round_trip(tmp_path):
+    findings = run_rules(tmp_path, {"src/routes/lists.ts": ARMS}, "E303")
+    assert [line for _, line, _ in lines_of(tmp_path, findings)] == [line_containing(ARMS, "'/lists/:id/summary'")]
