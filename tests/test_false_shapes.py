@@ -1,0 +1,113 @@
+"""Shapes that look like the problem a rule names but are not (issue 14),
+each next to the shape that is."""
+
+from helpers import line_containing, lines_of, run_rules
+
+MEMBERSHIP_SCHEMA = """\
+datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model Club {
+  id          String       @id @default(cuid())
+  name        String
+  memberships Membership[]
+  tenantId    String
+  tenant      Tenant       @relation(fields: [tenantId], references: [id])
+}
+
+model Tenant {
+  id    String @id @default(cuid())
+  clubs Club[]
+}
+
+model User {
+  id          String       @id @default(cuid())
+  memberships Membership[]
+}
+
+// The composite key leads with clubId: joins on clubId use it.
+model Membership {
+  clubId String
+  userId String
+  club   Club   @relation(fields: [clubId], references: [id])
+  user   User   @relation(fields: [userId], references: [id])
+
+  @@id([clubId, userId])
+}
+"""
+
+
+def test_p106_a_foreign_key_leading_the_primary_key_is_indexed(tmp_path):
+    found = run_rules(tmp_path, {"prisma/schema.prisma": MEMBERSHIP_SCHEMA}, "P106")
+    # Membership.clubId leads @@id: silent. Membership.userId and Club.tenantId lead nothing: reported.
+    assert lines_of(tmp_path, found) == sorted([
+        ("prisma/schema.prisma", line_containing(MEMBERSHIP_SCHEMA, "  tenantId    String"), "P106"),
+        ("prisma/schema.prisma", line_containing(MEMBERSHIP_SCHEMA, "  userId String"), "P106"),
+    ])
+
+
+WALLET = """\
+    import { prisma } from '../lib/prisma';
+
+    export class WalletService {
+      // Must not fire: the credit must follow the debit.
+      async transfer(from: string, to: string, amount: number) {
+        await prisma.readList.update({ where: { id: from }, data: { name: `debit ${amount}` }, select: { id: true } });
+        await prisma.readList.update({ where: { id: to }, data: { name: `credit ${amount}` }, select: { id: true } });
+      }
+
+      // Must not fire: read, then write the same row.
+      async rename(id: string, suffix: string) {
+        const list = await prisma.readList.findUniqueOrThrow({ where: { id }, select: { name: true } });
+        await prisma.readList.update({ where: { id }, data: { name: list.name + suffix }, select: { id: true } });
+      }
+
+      // Must fire: two reads that do not depend on each other.
+      async overview(ownerId: string) {
+        const lists = await prisma.readList.count({ where: { ownerId } });
+        const posts = await prisma.post.count({ where: { authorId: ownerId } });
+        return { lists, posts };
+      }
+    }
+"""
+
+
+def test_a401_ordered_writes_are_not_independent(tmp_path):
+    found = run_rules(tmp_path, {"src/services/wallet.service.ts": WALLET}, "A401")
+    assert [line for _, line, _ in lines_of(tmp_path, found)] == [line_containing(WALLET, "prisma.post.count")]
+
+
+CHANNEL = """\
+    import type { Socket } from 'node:net';
+    import Redis from 'ioredis';
+
+    const subscriber = new Redis(process.env.REDIS_URL!);
+
+    /** Hands listeners to the socket it wraps; callers remove them with off(). */
+    export class Channel {
+      constructor(private readonly socket: Socket) {}
+
+      on(event: string, cb: (...args: unknown[]) => void) {
+        this.socket.on(event, cb);
+      }
+
+      off(event: string, cb: (...args: unknown[]) => void) {
+        this.socket.off(event, cb);
+      }
+    }
+
+    export class Notifications {
+      // Must fire: a new listener per call, never removed.
+      async subscribe(userId: string, push: (m: string) => void) {
+        await subscriber.subscribe(`user:${userId}`);
+        subscriber.on('message', (_channel, message) => push(message));
+      }
+    }
+"""
+
+
+def test_a402_a_method_that_forwards_listeners_is_not_a_leak(tmp_path):
+    found = run_rules(tmp_path, {"src/lib/channel.ts": CHANNEL}, "A402", schema=False)
+    assert [line for _, line, _ in lines_of(tmp_path, found)] == [line_containing(CHANNEL, "subscriber.on('message'")]
