@@ -52,12 +52,15 @@ from perfaudit.server.express.facts import express_facts
 from perfaudit.server.express.route_edits import (
     APM_PACKAGES, TIMING_MODULES, app_identity, app_label, dependencies, line_indent, node_at, package_json_for, ref_modules, ref_times_requests, statement_of,
 )
+from perfaudit.server.findings import Severity
 from perfaudit.server.rule import FixAvailability, Rule
 
 RULE = Rule(
     code="E302",
     name="express-no-timing-middleware",
     summary="An Express app that does not measure request durations.",
+    # Advice: worth knowing, not a defect a performance engineer must fix.
+    severity=Severity.INFORMATION,
     fix=FixAvailability.ALWAYS,
     options={"slow-ms": 1000},
 )

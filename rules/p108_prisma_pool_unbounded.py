@@ -46,6 +46,7 @@ from perfaudit.server.analysis.syntax import member_path, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.analysis.objects import call_arguments, resolve_expression, resolve_object
 from perfaudit.server.prisma.calls import find_node
+from perfaudit.server.findings import Severity
 from perfaudit.server.rule import FixAvailability, Rule, Scope
 from perfaudit.server.prisma.select_fields import insert_entries
 from perfaudit.server.prisma import schemas
@@ -54,6 +55,8 @@ RULE = Rule(
     code="P108",
     name="prisma-pool-unbounded",
     summary="The connection pool size is left implicit.",
+    # Advice: worth knowing, not a defect a performance engineer must fix.
+    severity=Severity.INFORMATION,
     fix=FixAvailability.ALWAYS,
     scope=Scope.WORKSPACE,
 )

@@ -61,12 +61,15 @@ from perfaudit.server.findings import Applicability, Edit, Fix, Related
 from perfaudit.server.express.routes import _effect_label, routes_in
 from perfaudit.server.express.facts import CACHE_HELPER
 from perfaudit.server.express.route_edits import import_insertion, import_line, query_arg_keys, relative_spec
+from perfaudit.server.findings import Severity
 from perfaudit.server.rule import FixAvailability, Rule
 
 RULE = Rule(
     code="R205",
     name="uncached-expensive-read",
     summary="A GET route that recomputes an expensive read on every request.",
+    # Advice: worth knowing, not a defect a performance engineer must fix.
+    severity=Severity.INFORMATION,
     fix=FixAvailability.SOMETIMES,
     request_path=True,
 )
