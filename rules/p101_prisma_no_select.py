@@ -4,12 +4,12 @@ Reports a Prisma read (`findMany`, `findFirst`, `findFirstOrThrow`,
 column costs something:
 
 - the code reads a known subset of the columns (`users.map(u => u.name)`,
-  `const { id, email } = await ...`, `user.email`): the message names the
-  columns that come back unused, heavy ones (Json, Bytes, `@db.Text`, arrays)
-  first; a read only tested for existence uses no column at all;
-- the row leaves through a route whole (returned along a route's handler
-  chain, or `res.json(row)`): every column, password hashes included, goes to
-  the client.
+  `const { id, email } = await ...`, `user.email`) and leaves out a heavy
+  column (Json, Bytes, `@db.Text`, arrays) or half the columns or more: the
+  message names the columns that come back unused, heavy ones first; a read
+  only tested for existence uses no column at all;
+- a route sends the row as it is (`res.json(row)`, `res.json({ user: row })`):
+  every column, password hashes included, goes to the client.
 
 A model of three scalar columns or fewer is never reported, nor a read whose
 rows are returned to code the analyzer cannot follow, nor one that reads
@@ -67,8 +67,16 @@ from perfaudit.server.analysis.syntax import unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.analysis.parsing import node_text
 from perfaudit.server.prisma.calls import callee_end, query_sites
-from perfaudit.server.express.routes import query_reached_by_route
-from perfaudit.server.prisma.overfetch import describe_columns, is_heavy, leaves_whole, unused_columns, worth_narrowing
+from perfaudit.server.express.routes import query_reached_by_route, route_sends_result_of
+from perfaudit.server.prisma.overfetch import (
+    describe_columns,
+    is_heavy,
+    leaves_whole,
+    returned_whole,
+    unused_columns,
+    worth_narrowing,
+    worth_reporting,
+)
 from perfaudit.server.rule import FixAvailability, Rule
 from perfaudit.server.prisma.select_fields import (
     add_to_arguments,
@@ -111,7 +119,7 @@ def _finding(ctx, site, scalars):
     if reads is None:
         # What the code reads is unknown: only a row that leaves through a
         # route whole is worth a line, and no `select` can be proposed.
-        if not (leaves_whole(site.node) and query_reached_by_route(ctx.workspace, ctx.file.path, site.start)):
+        if not sent_by_a_route(ctx, site):
             return None
         heavy = [f.name for f in scalars if is_heavy(f)]
         message = (f"`{callee}` has no `select` and the whole row leaves through a route: "
@@ -133,8 +141,8 @@ def _finding(ctx, site, scalars):
     else:
         what = f"reads {len(picked)} of {model}'s {len(scalars)} columns"
     unused = unused_columns(scalars, set(picked))
-    if not unused:
-        return None
+    if not unused or not worth_reporting(unused, scalars):
+        return None  # two timestamps left out of eight columns cost nothing worth a line
     message = f"`{callee}` has no `select`: the code {what}; {describe_columns(unused, scalars)} come back unused"
     fix = _fix(ctx, site, picked)
     if has_include and fix is None:
@@ -162,3 +170,16 @@ def _fix(ctx, site, fields: list[str]) -> Fix | None:
     rename = Edit(path, key.start_byte, key.end_byte, f"{quote}select{quote}")
     entries = [f"{name}: true" for name in fields]
     return Fix(title, Applicability.UNSAFE, (rename, insert_entries(path, data, value, entries)))
+
+
+def sent_by_a_route(ctx, site) -> bool:
+    """A route sends the query's rows as they are: in its handler
+    (`res.json(row)`), or the handler sends what the function holding the
+    query returns (`res.json(await service.findById(id))`)."""
+    ws, path = ctx.workspace, ctx.file.path
+    if not query_reached_by_route(ws, path, site.start):
+        return False
+    if leaves_whole(site.node):
+        return True
+    fn = ctx.file.facts.function_at(site.start)
+    return fn is not None and bool(fn.name) and returned_whole(site.node) and route_sends_result_of(ws, path, site.start, fn.name)

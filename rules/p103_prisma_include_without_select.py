@@ -4,7 +4,7 @@ Reports a Prisma query whose `include` loads a relation whole
 `posts: { include: { ... } }` with no `select`) where that costs something:
 the code reads a known subset of the related model's columns
 (`lists.map(l => l.owner.name)`; the message names what comes back unused),
-or the rows leave through a route whole, every related column with them.
+or a route sends the rows as they are, every related column with them.
 Related models of three scalar columns or fewer are not reported, nor
 relations whose use cannot be followed and that no route sends. The finding
 is on the query call.
@@ -61,9 +61,10 @@ from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.analysis.objects import is_truthy_literal, resolve_object
 from perfaudit.server.prisma.calls import callee_end, query_sites
 from perfaudit.server.rule import FixAvailability, Rule
-from perfaudit.server.express.routes import query_reached_by_route
-from perfaudit.server.prisma.overfetch import describe_columns, leaves_whole, unused_columns, worth_narrowing
+from perfaudit.rules.p101_prisma_no_select import sent_by_a_route
+from perfaudit.server.prisma.overfetch import describe_columns, unused_columns, worth_narrowing
 from perfaudit.server.prisma.select_fields import (
+    fields_read,
     insert_entries,
     pair_in,
     relation_fields_read,
@@ -111,11 +112,16 @@ def check(ctx):
 def _finding(ctx, site, whole: list[_Whole]):
     many = site.op == "findMany"
     parts, edits, fixable, to_client = [], [], True, []
+    # Rows whose use is unknown (`.catch(...)`, a name that is no field):
+    # what they read of their relations is unknown too.
+    row_reads = fields_read(site.node, many)
+    own = {f.name for f in site.model.fields} | {"_count"}
+    rows_followed = row_reads is not None and not (row_reads - own)
     for w in whole:
         scalars = selectable_scalars(site.schema, w.model)
         if not worth_narrowing(scalars):
             continue  # three columns or fewer: nothing worth a `select`
-        reads = relation_fields_read(site.node, many, w.path, w.many) if w.depth == 0 else None
+        reads = relation_fields_read(site.node, many, w.path, w.many) if w.depth == 0 and rows_followed else None
         if reads is None:
             to_client.append(w)
             continue
@@ -135,7 +141,7 @@ def _finding(ctx, site, whole: list[_Whole]):
             fixable = False
         else:
             edits.extend(edit)
-    if to_client and leaves_whole(site.node) and query_reached_by_route(ctx.workspace, ctx.file.path, site.start):
+    if to_client and sent_by_a_route(ctx, site):
         names = ", ".join(f"`{w.path}` ({w.model.name})" for w in to_client)
         parts.append(f"{names} whole, and the rows leave through a route: every column of every related row goes to the client")
         fixable = False
@@ -190,3 +196,4 @@ def _whole_relations(schema, model, include, prefix: str, whole: list, depth: in
                             nested=nested if literal is not None else None))
         if nested is not None:
             _whole_relations(schema, related, nested, path + ".", whole, depth + 1)
+

@@ -774,6 +774,31 @@ def query_reached_by_route(ws, path: str, start: int) -> bool:
     return (path, start) in held[1]
 
 
+def route_sends_result_of(ws, path: str, start: int, function_name: str) -> bool:
+    """Whether a route reaching the query at (path, start) sends, as it is,
+    what a call of `function_name` returns: `res.json(await svc.findById(id))`,
+    or `const book = await svc.findById(id); res.json(book)`."""
+    import re
+
+    name = re.escape(function_name.rsplit(".", 1)[-1])
+    direct = re.compile(rf"\.(?:json|send)\(\s*(?:await\s+)?[\w.]*\b{name}\(")
+    held = re.compile(rf"\b(\w+)\s*=\s*await\s+[\w.]*\b{name}\(")
+    for route in routes(ws):
+        if not any(e.path == path and e.start == start for e in route.queries):
+            continue
+        handler = route.current_handler
+        source = ws.files.get(handler[0]) if handler is not None else None
+        if source is None:
+            continue
+        text = source.data[handler[1].start:handler[1].end].decode("utf-8", "replace")
+        if direct.search(text):
+            return True
+        for m in held.finditer(text):
+            if re.search(rf"\.(?:json|send)\(\s*{re.escape(m.group(1))}\s*\)", text):
+                return True
+    return False
+
+
 def routes_in(ws, path: str) -> list[Route]:
     from perfaudit.server.analysis.workspace import norm
 

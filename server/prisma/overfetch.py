@@ -31,6 +31,12 @@ def worth_narrowing(scalars) -> bool:
     return len(scalars) > MAX_CHEAP_COLUMNS
 
 
+def worth_reporting(unused: list[str], scalars) -> bool:
+    """Unused columns worth a line: a heavy one, or half the columns or more."""
+    heavy = {f.name for f in scalars if is_heavy(f)}
+    return bool(heavy & set(unused)) or 2 * len(unused) >= len(scalars)
+
+
 def unused_columns(scalars, reads: set[str]) -> list[str]:
     """Scalar names the code does not read, heavy ones first."""
     unused = [f for f in scalars if f.name not in reads]
@@ -45,16 +51,44 @@ def describe_columns(names: list[str], scalars, limit: int = 4) -> str:
 
 
 def leaves_whole(call) -> bool:
-    """Whether the row the query returns is returned from its function or
-    sent as a response (`res.json(row)`) as it is."""
+    """Whether the rows the query returns are sent as the response as they
+    are: `res.json(row)`, `res.json({ user: row })`, directly or through the
+    variable holding them. Rows returned to a caller may be mapped or
+    serialised there: not known to leave whole."""
+    return _sent_whole(_outer(call), 0)
+
+
+def returned_whole(call) -> bool:
+    """Whether the function returns the query's rows as they are
+    (`return prisma.x.find(...)`, or the variable holding them)."""
     node = _outer(call)
     parent = node.parent
     if parent is None:
         return False
     if parent.type == "return_statement" or (parent.type == "arrow_function" and _is(parent, "body", node)):
         return True
+    if parent.type == "variable_declarator" and _is(parent, "value", node):
+        name = parent.child_by_field_name("name")
+        if name is None or name.type != "identifier":
+            return False
+        scope = parent
+        while scope is not None and scope.type not in FUNCTION_KINDS:
+            scope = scope.parent
+        if scope is None:
+            return False
+        return any(_outer(ref).parent is not None and _outer(ref).parent.type == "return_statement"
+                   for ref in _references(scope, node_text(name), name) if ref.type == "identifier")
+    return False
+
+
+def _sent_whole(node, depth: int) -> bool:
+    parent = node.parent
+    if parent is None or depth > 4:
+        return False
     if _sent(node):
         return True
+    if parent.type == "pair" and _is(parent, "value", node) and parent.parent is not None and parent.parent.type == "object":
+        return _sent_whole(parent.parent, depth + 1)
     if parent.type == "variable_declarator" and _is(parent, "value", node):
         name = parent.child_by_field_name("name")
         if name is None or name.type != "identifier":
@@ -64,9 +98,9 @@ def leaves_whole(call) -> bool:
             scope = scope.parent
         if scope is None:
             return False
-        for ref in _identifiers(scope, node_text(name)):
-            outer = _outer(ref)
-            if outer.parent is not None and (outer.parent.type == "return_statement" or _sent(outer)):
+        for ref in _references(scope, node_text(name), name):
+            target = ref.parent if ref.type == "shorthand_property_identifier" else _outer(ref)
+            if target is not None and _sent_whole(target, depth + 1):
                 return True
     return False
 

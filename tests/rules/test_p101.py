@@ -378,3 +378,60 @@ def test_models_of_three_columns_or_fewer_are_not_reported(tmp_path):
     }
     findings = run_rules(tmp_path, files, "P101")
     assert lines_of(tmp_path, findings) == [("src/labels.ts", 14, "P101")]
+
+
+def test_two_timestamps_left_out_are_not_worth_a_line(tmp_path):
+    files = {
+        "src/routes/auth.ts": """\
+            import { Router } from 'express';
+            import { prisma } from '../lib/prisma';
+
+            export const router = Router();
+            router.post('/login', async (req, res) => {
+              const user = await prisma.user.findUnique({ where: { email: req.body.email } });
+              if (!user) return res.sendStatus(401);
+              res.json({ id: user.id, name: user.name, email: user.email, role: user.role });
+            });
+        """,
+    }
+    # 4 of User's 5 columns read: `createdAt` alone comes back unused.
+    assert run_rules(tmp_path, files, "P101") == []
+
+
+SERVICE_AND_CONTROLLER = {
+    "src/services/user.service.ts": """\
+        import { prisma } from '../lib/prisma';
+        export class UserService {
+          async byId(id: string) {
+            const user = await prisma.user.findUnique({ where: { id } });
+            return user;
+          }
+          async card(id: string) {
+            return prisma.user.findUnique({ where: { id } });
+          }
+        }
+        export const userService = new UserService();
+    """,
+    "src/routes/users.ts": """\
+        import { Router } from 'express';
+        import { userService } from '../services/user.service';
+        import { toCard } from '../http/serializers';
+
+        export const router = Router();
+        // Sends the row as the service returns it: every column goes out.
+        router.get('/users/:id', async (req, res) => {
+          res.json(await userService.byId(req.params.id));
+        });
+        // A serializer picks what goes out: unknown, so silent.
+        router.get('/users/:id/card', async (req, res) => {
+          const user = await userService.card(req.params.id);
+          res.json(toCard(user));
+        });
+    """,
+}
+
+
+def test_a_row_a_route_sends_as_the_service_returns_it_fires(tmp_path):
+    found = run_rules(tmp_path, SERVICE_AND_CONTROLLER, "P101")
+    assert lines_of(tmp_path, found) == [("src/services/user.service.ts", 4, "P101")]
+    assert found[0].fixes == () and "leaves through a route" in found[0].message

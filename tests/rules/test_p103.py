@@ -162,3 +162,21 @@ def test_include_on_a_nest_repository_in_js(tmp_path):
     }
     findings = run_rules(tmp_path, files, "P103")
     assert lines_of(tmp_path, findings) == [("src/comments/comments.repository.js", 8, "P103")]
+
+
+def test_rows_handed_on_by_a_promise_chain_are_not_followed(tmp_path):
+    files = {
+        "src/routes/lists.routes.ts": """\
+            import { Router } from 'express';
+            import { prisma } from '../lib/prisma';
+            import { serializeList } from '../http/serializers';
+
+            export const router = Router();
+            router.put('/lists/:id', async (req, res) => {
+              const list = await prisma.readList.update({ where: { id: req.params.id }, data: req.body, include: { items: true } }).catch(() => null);
+              if (!list) return res.sendStatus(404);
+              res.json(serializeList(list));
+            });
+        """,
+    }
+    assert run_rules(tmp_path, files, "P103") == []
