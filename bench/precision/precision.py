@@ -2,8 +2,8 @@
 
 Each project is a small realistic backend. A comment at the end of a line
 says what must be reported there (`// expect P104`, several codes separated
-by commas) and what must not (`// not P104`: a shape that looks like the
-problem but is not). Every finding on a line without `expect` for its code
+by commas; `# expect P108` in `.env` files) and what must not (`// not P104`:
+a shape that looks like the problem but is not). Every finding on a line without `expect` for its code
 counts as a false positive, so precision is what a user would see.
 
     .venv/bin/python bench/precision/precision.py            # every project
@@ -22,14 +22,14 @@ from perfaudit.server.config import Config
 from perfaudit.server.engine import analyze
 
 HERE = Path(__file__).resolve().parent
-_MARK = re.compile(r"(?://|;)\s*(expect|not)\s+([A-Z][0-9]{3}(?:\s*,\s*[A-Z][0-9]{3})*)")
+_MARK = re.compile(r"(?://|;|#)\s*(expect|not)\s+([A-Z][0-9]{3}(?:\s*,\s*[A-Z][0-9]{3})*)")
 
 
 def annotations(root: Path) -> tuple[set, set]:
     """(expected, must-not) sets of (relative path, line, code)."""
     expected, negative = set(), set()
     for path in sorted(root.rglob("*")):
-        if path.suffix not in (".ts", ".tsx", ".js", ".prisma") or "node_modules" in path.parts:
+        if (path.suffix not in (".ts", ".tsx", ".js", ".prisma") and not path.name.startswith(".env")) or "node_modules" in path.parts:
             continue
         rel = path.relative_to(root).as_posix()
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
