@@ -175,7 +175,8 @@ def check(ctx):
             continue
         if removed_somewhere(tree.root_node, receiver, event):
             continue
-        shown = f"'{event}'" if event is not None else "this event"
+        # The event as written (`'message'`, or the expression that names it).
+        shown = f"'{event}'" if event is not None else " ".join(node_text(args[0]).split())[:40]
         yield ctx.report(
             node.start_byte, node.end_byte,
             f"`{'.'.join(receiver)}.{path[-1]}({shown}, ...)` adds a listener on every run to an emitter that outlives it, "

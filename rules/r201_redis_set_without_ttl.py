@@ -125,6 +125,19 @@ def expired_in(scope_node, key: str) -> bool:
     return False
 
 
+def _key_phrase(key: str | None) -> str:
+    """`key 'session:abc'`, `` key `user:${id}` ``, `the key in `cacheKey``:
+    never "key key" when the key is a variable named `key`."""
+    if key is None:
+        return "a key"
+    shown = _show(key)
+    if key[:1] in "'\"":
+        return f"key {shown}"
+    if key[:1] == "`":
+        return f"key {shown}"
+    return f"the key in `{shown}`"
+
+
 def _show(key: str | None) -> str:
     key = (key or "?").replace("\n", " ")
     return key if len(key) <= 60 else key[:57] + "..."
@@ -256,7 +269,7 @@ def check(ctx):
             advice = "Set a TTL (`'EX', seconds`, `setex`) or `expire` the key."
         yield ctx.report(
             node.start_byte, node.end_byte,
-            f"`{effect.op}` creates key {_show(key_text(node))} with no expiry: it stays in Redis until deleted or evicted. "
+            f"`{effect.op}` creates {_key_phrase(key_text(node))} with no expiry: it stays in Redis until deleted or evicted. "
             + advice,
             fixes=(fix,) if fix else (),
         )

@@ -102,3 +102,20 @@ def test_this_member_emitter_in_a_method(tmp_path):
         """
     found = run_rules(tmp_path, {"src/jobs/queue.ts": text}, "A402")
     assert lines_of(tmp_path, found) == [("src/jobs/queue.ts", line_containing(text, "'done'"), "A402")]
+
+
+def test_an_event_named_by_a_variable_is_shown_as_written(tmp_path):
+    files = {
+        "src/services/feed.service.ts": """\
+            import { EventEmitter } from 'node:events';
+            export const bus = new EventEmitter();
+            export class FeedService {
+              follow(topic: string, push: (m: unknown) => void) {
+                bus.on(topic, push);
+              }
+            }
+        """,
+    }
+    [finding] = run_rules(tmp_path, files, "A402", schema=False)
+    assert finding.message.startswith("`bus.on(topic, ...)` adds a listener")
+    assert "this event" not in finding.message and "bus.off(topic, handler)" in finding.message

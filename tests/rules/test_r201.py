@@ -198,3 +198,18 @@ def test_half_typed_code_still_checks_the_rest(tmp_path):
     }
     found = run_rules(tmp_path, files, "R201")
     assert [line for _, line, _ in lines_of(tmp_path, found)] == [8]
+
+
+def test_a_key_held_in_a_variable_named_key_reads_well(tmp_path):
+    files = {
+        "src/cache.ts": """\
+            import Redis from 'ioredis';
+            const redis = new Redis(process.env.REDIS_URL!);
+            export async function remember(key: string, value: string) {
+              await redis.set(key, value);
+            }
+        """,
+    }
+    [finding] = run_rules(tmp_path, files, "R201", schema=False)
+    assert finding.message.startswith("`set` creates the key in `key` with no expiry")
+    assert "key key" not in finding.message
