@@ -31,7 +31,9 @@ def test_check_with_a_database_folds_the_verdicts_in(hypopg, example_copy, capsy
     assert code == 1, err
     p105 = findings(out, "P105")
     # Book (small-table) and Comment [deletedAt, createdAt] (not-used) are no longer warnings.
-    assert {f["path"] for f in p105} == {"prisma/schema.prisma", "src/services/report.service.ts"}
+    # One finding per schema field; the query in report.service is its related information.
+    assert {f["path"] for f in p105} == {"prisma/schema.prisma"}
+    assert all(any(r["path"] == "src/services/report.service.ts" for r in f["related"]) for f in p105)
     assert all("AuditLog" in f["message"] for f in p105)
     assert all("The PostgreSQL planner confirms it: cost 4," in f["message"] and "on 200 k rows" in f["message"]
                for f in p105)
@@ -46,15 +48,15 @@ def test_database_url_env_in_perfaudit_toml(hypopg, example_copy, capsys, monkey
     monkeypatch.delenv("READLISTS_DB", raising=False)
     code, out, err = run(capsys, "check", str(example_copy), "--format", "json", "--select", "P105")
     assert err == "" and not (example_copy / ".perfaudit").exists()  # unset: no results, no error
-    assert len(findings(out, "P105")) == 8  # Book: schema field + site; Comment and AuditLog: two fields + site
+    assert len(findings(out, "P105")) == 5  # schema fields: Book one, Comment and AuditLog two each
     monkeypatch.setenv("READLISTS_DB", hypopg.url("example"))
     code, out, err = run(capsys, "check", str(example_copy), "--format", "json", "--select", "P105")
     assert (example_copy / ".perfaudit" / "explain.json").exists()
-    assert len(findings(out, "P105")) == 3  # the AuditLog schema fields and its query site
+    assert len(findings(out, "P105")) == 2  # the AuditLog schema fields
     # Unset again: the saved results still apply, nothing connects.
     monkeypatch.delenv("READLISTS_DB")
     code, out, err = run(capsys, "check", str(example_copy), "--format", "json", "--select", "P105")
-    assert len(findings(out, "P105")) == 3
+    assert len(findings(out, "P105")) == 2
 
 
 def test_the_report_has_a_planner_section(hypopg, example_copy, capsys):
