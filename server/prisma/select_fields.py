@@ -150,6 +150,8 @@ def _is_truthiness_test(node, parent) -> bool:
         return grand is not None and grand.type in ("if_statement", "while_statement") and _is_field(grand, "condition", parent)
     if kind == "ternary_expression":
         return _is_field(parent, "condition", node)
+    if kind in ("if_statement", "while_statement", "do_statement"):
+        return _is_field(parent, "condition", node)  # `if (user)`: the parentheses were unwrapped
     return False
 
 

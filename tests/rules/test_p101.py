@@ -435,3 +435,22 @@ def test_a_row_a_route_sends_as_the_service_returns_it_fires(tmp_path):
     found = run_rules(tmp_path, SERVICE_AND_CONTROLLER, "P101")
     assert lines_of(tmp_path, found) == [("src/services/user.service.ts", 4, "P101")]
     assert found[0].fixes == () and "leaves through a route" in found[0].message
+
+
+def test_an_existence_check_in_an_if_selects_the_key(tmp_path):
+    files = {
+        "src/routes/auth.ts": """\
+            import { Router } from 'express';
+            import { prisma } from '../lib/prisma';
+
+            export const router = Router();
+            router.post('/register', async (req, res) => {
+              const existing = await prisma.user.findUnique({ where: { email: req.body.email } });
+              if (existing) return res.sendStatus(409);
+              res.sendStatus(201);
+            });
+        """,
+    }
+    [finding] = run_rules(tmp_path, files, "P101")
+    assert "only checks that a row exists" in finding.message
+    assert "findUnique({ select: { id: true }, where: { email: req.body.email } })" in apply_fix(finding)
