@@ -308,8 +308,8 @@ def test_fix_first_weighs_table_sizes_perfaudit_explain_measured(tmp_path):
     before = build_report(analyze(str(root)))["fix_first"]
     save(str(root), {"version": 1, "tables": [{"model": "Book", "rows": 2_100_000}], "indexes": []})
     after = build_report(analyze(str(root)))["fix_first"]
-    isbn = ("src/services/book.service.ts", 49, "P105")  # findFirst({ where: { isbn } }) on Book
-    audit = ("src/services/report.service.ts", 14, "P105")  # the same rule on AuditLog, unmeasured
+    isbn = ("prisma/schema.prisma", 65, "P105")  # Book.isbn: findFirst({ where: { isbn } }) in book.service
+    audit = ("prisma/schema.prisma", 114, "P105")  # AuditLog.actorId: the same rule, unmeasured
     assert before[_position(before, isbn)]["cost"] == before[_position(before, audit)]["cost"]
     assert _position(after, isbn) < _position(after, audit)
     row = after[_position(after, isbn)]
