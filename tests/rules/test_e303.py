@@ -160,6 +160,8 @@ LIST_MOVES = """
         await tx.readList.delete({ where: { id: source.id } });
       });
       res.json({ target: target.id, owner: owner.id });
+    });
+"""
 
 
 ARMS = """\
