@@ -120,7 +120,7 @@ def test_the_layers_hold():
 @pytest.mark.parametrize(
     "file, line",
     [
-        ("server/analysis/index.py", "from perfaudit.server.prisma.schemas import schema_for"),
+        ("server/analysis/index.py", "from perfaudit.server.prisma.schemas import schemas"),
         ("server/express/routes.py", "from perfaudit.server.redis.clients import client_of"),
         ("rules/p104_prisma_query_in_loop.py", "from perfaudit.server.lsp import convert"),
         ("server/cli/output.py", "from perfaudit.server.lsp.hover import hover"),

@@ -263,7 +263,11 @@ async def _scan_added(ls: PerfauditServer, roots) -> None:
         resolve_provider=False,
     ),
 )
-def code_action(ls: PerfauditServer, params: types.CodeActionParams):
+async def code_action(ls: PerfauditServer, params: types.CodeActionParams):
+    # Actions come from the findings of the text the editor holds now: a
+    # "fix all on save" sent right after a keystroke waits for that analysis
+    # instead of finding the last report stale and offering nothing.
+    await ls.session.settle(params.text_document.uri)
     caps = ls.client_capabilities.workspace
     document_changes = bool(caps and caps.workspace_edit and caps.workspace_edit.document_changes)
     return actions.code_actions(ls.session, params, document_changes) or None
