@@ -123,6 +123,19 @@ class ImportFact:
     imported: str  # "default", "*" or an exported name
 
 
+@dataclass(frozen=True, slots=True)
+class NameInScope:
+    """Where a name used inside a function is declared: "local" (`ref` is
+    its value), "param" (`ref` is its annotated type, or None; `index` is its
+    position) or "module" (a module-level binding). `scope` is the function
+    that declares it (None at module level)."""
+
+    kind: str
+    ref: ValueRef | None
+    scope: FunctionFact | None
+    index: int = -1
+
+
 @fast_pickle
 @dataclass(frozen=True)
 class FileFacts:
@@ -204,6 +217,22 @@ class FileFacts:
 
     def binding(self, name: str) -> ValueRef | None:
         return self._bindings_by_name.get(name)
+
+    def name_in_scope(self, fn: FunctionFact | None, name: str) -> NameInScope | None:
+        """The declaration `name` refers to inside `fn`: a local or parameter
+        of `fn` or an enclosing function (innermost first), else a
+        module-level binding; None when it is neither (an import, a global)."""
+        scope = fn
+        while scope is not None:
+            for local, ref in scope.locals:
+                if local == name:
+                    return NameInScope("local", ref, scope)
+            for i, (param, ptype) in enumerate(zip(scope.params, scope.param_types)):
+                if param == name:
+                    return NameInScope("param", ValueRef("type", ptype) if ptype is not None else None, scope, i)
+            scope = self.function(scope.parent) if scope.parent else None
+        ref = self.binding(name)
+        return NameInScope("module", ref, None) if ref is not None else None
 
     def import_of(self, local: str) -> ImportFact | None:
         return self._imports_by_local.get(local)

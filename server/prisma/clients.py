@@ -84,20 +84,11 @@ class _Walk:
         facts = self.facts(path)
         if facts is None or depth > MAX_DEPTH:
             return None
-        scope = fn
-        while scope is not None:
-            for local, ref in scope.locals:
-                if local == name:
-                    return self.ref(path, ref, scope, depth + 1)
-            for i, (param, ptype) in enumerate(zip(scope.params, scope.param_types)):
-                if param == name:
-                    if ptype is not None:
-                        return self.ref(path, ValueRef("type", ptype), scope, depth + 1)
-                    return self.transaction_client(path, facts, scope, i, depth + 1)
-            scope = facts.function(scope.parent) if scope.parent else None
-        ref = facts.binding(name)
-        if ref is not None:
-            return self.ref(path, ref, None, depth + 1)
+        found = facts.name_in_scope(fn, name)
+        if found is not None:
+            if found.ref is not None:
+                return self.ref(path, found.ref, found.scope, depth + 1)
+            return self.transaction_client(path, facts, found.scope, found.index, depth + 1)
         imp = facts.import_of(name)
         if imp is None:
             return None

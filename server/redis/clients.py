@@ -319,20 +319,12 @@ def _client_of_name(index, path: str, name: str, fn, depth: int) -> Client | Non
     facts = index.facts(path)
     if facts is None or depth > MAX_DEPTH:
         return None
-    scope = fn
-    while scope is not None:
-        for local, ref in scope.locals:
-            if local == name:
-                return _client_of_ref(index, path, ref, scope, f"{scope.id}:{name}", depth + 1)
-        for param, ptype in zip(scope.params, scope.param_types):
-            if param == name:
-                if ptype is None:
-                    return None
-                return _client_of_ref(index, path, ValueRef("type", ptype), scope, f"{scope.id}:{name}", depth + 1)
-        scope = facts.function(scope.parent) if scope.parent else None
-    ref = facts.binding(name)
-    if ref is not None:
-        return _client_of_ref(index, path, ref, None, name, depth + 1)
+    found = facts.name_in_scope(fn, name)
+    if found is not None:
+        if found.ref is None:
+            return None  # a parameter without a type: unknown
+        holder = f"{found.scope.id}:{name}" if found.scope is not None else name
+        return _client_of_ref(index, path, found.ref, found.scope, holder, depth + 1)
     imp = facts.import_of(name)
     if imp is None:
         declared = _typed_variable(index, path, name)  # `let client: RedisClientType | null = null`
