@@ -138,9 +138,10 @@ class PerfauditServer(LanguageServer):
                 log.exception("workspace scan failed")
                 self.session.client.log(types.MessageType.Error, f"perfaudit: workspace scan failed: {exc}")
                 finished = False
-            progress.end("done" if finished else "cancelled")
-            # Cross-file facts are complete now: re-check what is open.
+            # Cross-file facts are complete now: re-check what is open (queued
+            # before the end is told, so a request that follows waits for it).
             self.session.recheck_root(root)
+            progress.end("done" if finished else "cancelled")
 
 
 server = PerfauditServer()

@@ -78,6 +78,7 @@ class Session:
         self._timer: asyncio.TimerHandle | None = None
         self._follow_up: asyncio.TimerHandle | None = None
         self._following = False
+        self._followed = asyncio.Event()  # set each time a follow-up pass ends
         self._follow_delay = FOLLOW_UP_DELAY
         self._follow_roots: dict[str, set[str] | None] = {}  # root -> open paths to re-check (None: all)
         self._rule_errors: set[tuple[str, str]] = set()
@@ -215,16 +216,35 @@ class Session:
             self._settled.set()
 
     async def settle(self, uri: str | None = None) -> None:
-        """Wait until `uri` (or every document) has been analysed in its latest version."""
-        def waiting() -> bool:
-            if uri is None:
-                return bool(self._dirty) or self._analysing is not None
-            return uri in self._dirty or self._analysing == uri
+        """Wait until `uri` (or every document) has been analysed in its latest
+        version. A schema or project file's findings all come from the
+        workspace pass, so for those documents that pass is awaited too."""
+        while True:
+            if self._analysis_pending(uri):
+                self._start_drain()
+                self._settled.clear()
+                await self._settled.wait()
+            elif self._workspace_pass_pending(uri):
+                if not self._following:
+                    if self._follow_up is not None:
+                        self._follow_up.cancel()
+                    self.run_follow_up()  # now, not after the pause
+                self._followed.clear()
+                await self._followed.wait()
+            else:
+                return
 
-        while waiting():
-            self._start_drain()
-            self._settled.clear()
-            await self._settled.wait()
+    def _analysis_pending(self, uri: str | None) -> bool:
+        if uri is None:
+            return bool(self._dirty) or self._analysing is not None
+        return uri in self._dirty or self._analysing == uri
+
+    def _workspace_pass_pending(self, uri: str | None) -> bool:
+        doc = self.documents.get(uri) if uri is not None else None
+        if doc is None or doc.is_source or doc.skipped is not None:
+            return False
+        root = self.root_for(doc.path)
+        return not root.standalone and (self._following or root.path in self._follow_roots)
 
     def _analyse(self, root: Root, doc: Document) -> None:
         """In the worker: bring `root` up to date with the document's text."""
@@ -340,6 +360,7 @@ class Session:
                     self._publish_root(root)
         finally:
             self._following = False
+            self._followed.set()
             self._arm_follow_up()
 
     def _recheck_roots(self, roots: list[Root], pending: dict) -> None:

@@ -1,7 +1,7 @@
 """Code actions and hover, applied the way an editor applies them."""
 
 import pytest
-from lsp_support import PROFILES, Editor, copy_backend, diagnostics, edits_for, has, initialize, lacks
+from lsp_support import PROFILES, Editor, copy_backend, diagnostics, edits_for, has, initialize, lacks, wait_scan_done
 from lsprotocol import types
 
 
@@ -51,6 +51,9 @@ async def test_fix_all_applies_the_safe_fixes_of_the_file(client, tmp_path):
     root = copy_backend(tmp_path)
     await initialize(client, root)
     schema = Editor(client, root / "prisma/schema.prisma", language="prisma")
+    # The index fixes for the queries' filters and sorts need every source
+    # file; on a loaded machine the scan can still be running here.
+    await wait_scan_done(client)
     await diagnostics(client, schema.uri, has("P106"))
     actions = await _actions(client, schema, [], only=["source.fixAll"])
     (fix_all,) = actions
