@@ -107,9 +107,11 @@ transaction) so the build does not block writes.
 from __future__ import annotations
 
 from perfaudit.server.findings import Related, Severity
-from perfaudit.server.prisma.index_advisor import MIGRATE_HINT, advisor_for, index_fix, unindexed_fields
+from perfaudit.server.prisma.index_advisor import (
+    MIGRATE_HINT, adopt_sites, advisor_for, export_sites, fill_sites, index_fix, unindexed_fields,
+)
 from perfaudit.server.postgres.results import index_advice
-from perfaudit.server.rule import FixAvailability, Rule, Scope
+from perfaudit.server.rule import FileMemo, FixAvailability, Rule, Scope
 from perfaudit.server.prisma import schemas
 
 RULE = Rule(
@@ -121,6 +123,9 @@ RULE = Rule(
     scope=Scope.WORKSPACE,
     options={"min-sites": 1},
 )
+
+# Each file's query sites are read while the per-file checks hold its tree.
+FILE_MEMO = FileMemo(fill=fill_sites, export=export_sites, adopt=adopt_sites)
 
 MAX_RELATED = 20
 

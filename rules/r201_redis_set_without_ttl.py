@@ -179,16 +179,28 @@ def ttl_wrapper(index, path: str, fn):
     source = index.ws.files.get(path)
     if source is None:
         return None
-    key = (path, fn, len(source.data), hash(source.data))
-    if key not in _WRAPPERS:
+    key = (path, fn.id, fn.start, fn.end)
+    held = _WRAPPERS.get(key)
+    if held is None or not (held[0] is source.data or held[0] == source.data):
         if len(_WRAPPERS) > 2000:
             _WRAPPERS.clear()
-        _WRAPPERS[key] = _ttl_wrapper(index, path, fn, source)
-    return _WRAPPERS[key]
+        held = _WRAPPERS[key] = (source.data, _ttl_wrapper(index, path, fn, source))
+    return held[1]
 
 
 def _ttl_wrapper(index, path, fn, source):
-    tree = source.ensure_tree()
+    writes = [(call, effect) for f, call, effect in redis_calls(index, path, source.facts) if fn.start <= call.start < fn.end]
+    if not any(effect.op in KEY_CREATING for _, effect in writes):
+        return None  # told by the facts alone: no need for the file's tree
+    had_tree = source.tree is not None
+    try:
+        return _ttl_wrapper_in(fn, writes, source.ensure_tree())
+    finally:
+        if not had_tree:
+            source.tree = None  # another file's tree: closed files keep facts only
+
+
+def _ttl_wrapper_in(fn, writes, tree):
     node = function_node(tree, fn)
     params = node.child_by_field_name("parameters") if node is not None else None
     if params is None:
@@ -202,9 +214,7 @@ def _ttl_wrapper(index, path, fn, source):
         return None
     bare = None
     ttl_names: set[str] = set()
-    for f, call, effect in redis_calls(index, path, source.facts):
-        if not (fn.start <= call.start < fn.end):
-            continue
+    for call, effect in writes:
         call_node = find_call(tree, call.start, call.end)
         if call_node is None:
             continue

@@ -87,7 +87,20 @@ class Engine:
                 checkpoint()
                 ctx = FileContext(rule=rule, workspace=self.ws, file=source, **self._context_args(rule))
                 out.extend(self._run(rule, ctx))
+        self._fill_memos(path)
         return out
+
+    def _memo_rules(self) -> list[Rule]:
+        return [r for r in self.enabled_rules() if r.scope == Scope.WORKSPACE and r.file_memo is not None]
+
+    def _fill_memos(self, path: str) -> None:
+        """What workspace rules read of this file's tree, while the tree is here."""
+        for rule in self._memo_rules():
+            checkpoint()
+            try:
+                rule.file_memo.fill(self.ws, path)
+            except Exception:  # a memo only saves work: the rule reads the file itself
+                log.debug("memo of %s for %s failed", rule.code, path, exc_info=True)
 
     def _serving(self, path: str) -> bool:
         """Whether request-path rules report in `path` (a serving file, or the
@@ -158,25 +171,40 @@ class Engine:
         runs = parallel.deal(paths, workers, self.ws.package_of)
         results = []
         done = 0
-        for index, result in parallel.run_forked(self._check_run, runs, workers):
+        # This process's own share: its errors, cache entries and memos are in place already.
+        def here(run):
+            return self._check_files(run), [], {}, []
+
+        for index, result in parallel.run_forked(self._check_run, runs, workers, here):
             results.append((index, result))
             done += len(runs[index])
             report(done, len(paths))
         findings: list[Finding] = []
-        for _, (found, errors, stored) in sorted(results, key=lambda r: r[0]):
+        memo_rules = {r.code: r for r in self._memo_rules()}
+        for _, (found, errors, stored, memos) in sorted(results, key=lambda r: r[0]):
             findings.extend(found)
             self.errors.extend(errors)
             if self.cache is not None:
                 self.cache.merge_findings(stored)
+            for code, path, value in memos:
+                if code in memo_rules and path in self.ws.files:
+                    memo_rules[code].file_memo.adopt(self.ws, path, value)
         return findings
 
     def _check_run(self, paths: list[str]):
         """In a forked worker: check some files of the inherited workspace;
-        (findings, rule errors, what to store in the cache)."""
+        (findings, rule errors, what to store in the cache, what the
+        workspace rules' memos hold for these files)."""
         errors_before = len(self.errors)
         found = self._check_files(paths)
         stored = {p: self.cache.findings[p] for p in paths if p in self.cache.findings} if self.cache is not None else {}
-        return found, self.errors[errors_before:], stored
+        memos = []
+        for rule in self._memo_rules():
+            for path in paths:
+                value = rule.file_memo.export(self.ws, path)
+                if value is not None:
+                    memos.append((rule.code, path, value))
+        return found, self.errors[errors_before:], stored, memos
 
     def postprocess(self, findings: list[Finding], only_paths: set[str] | None = None,
                     context: list[Finding] = ()) -> list[Finding]:

@@ -56,6 +56,7 @@ def all_rules() -> dict[str, Rule]:
             continue
         rule.doc = (module.__doc__ or "").strip()
         rule.check = getattr(module, "check")
+        rule.file_memo = getattr(module, "FILE_MEMO", None)
         rule.module = module.__name__
         if rule.code in rules:
             raise RuntimeError(f"duplicate rule code {rule.code} in {module.__name__}")

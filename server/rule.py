@@ -11,7 +11,9 @@ A rule is a module in `perfaudit/rules/` that defines:
 - `check(ctx)`: yields `Finding`s. For scope "file" it runs once per
   TypeScript/JavaScript file (`FileContext`); for "workspace" once per
   workspace (`WorkspaceContext`), for rules over schemas, `.env` files or the
-  whole app.
+  whole app;
+- optionally, for a workspace rule that reads files' syntax trees,
+  `FILE_MEMO = FileMemo(...)` (see below).
 """
 
 from __future__ import annotations
@@ -52,6 +54,24 @@ class Scope(str, enum.Enum):
     WORKSPACE = "workspace"
 
 
+@dataclass(frozen=True)
+class FileMemo:
+    """What a workspace-scoped rule reads from each file's syntax tree, read
+    while the per-file checks hold that tree.
+
+    A workspace rule runs once, after the per-file checks, when closed
+    files keep facts only: reading trees then parses each file again, one
+    process doing them all. Instead `fill(ws, path)` runs right after a
+    file's checks (in the forked workers too) and fills the rule's memo;
+    `export(ws, path)` gives what it holds for the file as picklable data
+    (None: nothing), and `adopt(ws, path, value)` stores that in the memo
+    of the process that runs the workspace rules."""
+
+    fill: Callable[["Workspace", str], None]
+    export: Callable[["Workspace", str], Any]
+    adopt: Callable[["Workspace", str, Any], None]
+
+
 @dataclass
 class Rule:
     code: str
@@ -67,6 +87,7 @@ class Rule:
     # Set by the registry from the module.
     doc: str = ""
     check: Callable[..., Iterable[Finding]] | None = None
+    file_memo: FileMemo | None = None
     module: str = ""
 
     @property

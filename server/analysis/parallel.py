@@ -8,9 +8,11 @@ worker and the summaries of the services they share are derived once.
 
 from __future__ import annotations
 
+import collections
 import gc
 import multiprocessing
 import os
+import queue
 from typing import Callable, Sequence
 
 # Below this many files, forking costs more than it saves.
@@ -59,14 +61,54 @@ def _size(path: str) -> int:
 _TASK: Callable | None = None
 
 
-def run_forked(task: Callable[[list[str]], object], runs: list[list[str]], workers: int):
-    """`task(run)` for each run in forked workers (which see everything the
-    parent holds now); yields (index of the run, result) as each finishes."""
+def run_forked(task: Callable[[list[str]], object], runs: list[list[str]], workers: int,
+               here: Callable[[list[str]], object] | None = None):
+    """`task(run)` for each run, in forked workers that see everything the
+    parent holds now; yields (index of the run, result) as each finishes.
+
+    This process is one of the `workers`: between results it takes runs
+    too (from the end of the list, the children from the front), with
+    `here(run)` (default `task`), whose work needs no copying back. One
+    child fewer is one private copy fewer of the pages it writes to."""
+    here = here or task
+    children = min(workers, len(runs)) - 1
+    if children < 1:
+        for index, run in enumerate(runs):
+            yield index, here(run)
+        return
     global _TASK
     _TASK = task
+    pending = collections.deque(enumerate(runs))
+    finished: queue.SimpleQueue = queue.SimpleQueue()
     try:
-        with multiprocessing.get_context("fork").Pool(min(workers, len(runs))) as pool:
-            yield from pool.imap_unordered(_run, list(enumerate(runs)))
+        with multiprocessing.get_context("fork").Pool(children) as pool:
+
+            def submit() -> None:
+                try:
+                    job = pending.popleft()
+                except IndexError:
+                    return
+                pool.apply_async(_run, (job,), callback=done, error_callback=finished.put)
+
+            def done(result) -> None:
+                finished.put(result)
+                submit()  # keep each child fed while this process works on a run
+
+            for _ in range(2 * children):  # one running and one queued per child
+                submit()
+            for _ in range(len(runs)):
+                if pending and finished.empty():
+                    try:
+                        index, run = pending.pop()
+                    except IndexError:  # a child took the last one meanwhile
+                        pass
+                    else:
+                        yield index, here(run)
+                        continue
+                result = finished.get()
+                if isinstance(result, BaseException):
+                    raise result
+                yield result
     finally:
         _TASK = None
 

@@ -9,11 +9,14 @@ conversion happens once, at the boundary, through a `LineIndex`.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 
 UTF8 = "utf-8"
 UTF16 = "utf-16"
 UTF32 = "utf-32"
+
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
 def decode_source(raw: bytes) -> str | None:
@@ -60,18 +63,9 @@ class LineIndex:
 
     def __init__(self, data: bytes):
         self.data = data
-        starts = [0]
-        i, n = 0, len(data)
-        while i < n:
-            b = data[i]
-            if b == 0x0A:
-                starts.append(i + 1)
-            elif b == 0x0D:
-                if i + 1 < n and data[i + 1] == 0x0A:
-                    i += 1
-                starts.append(i + 1)
-            i += 1
-        self.line_starts = starts
+        # The scan runs in the regex engine: a Python loop over the bytes
+        # cost the CLI a second and a half per 30 MB of findings' files.
+        self.line_starts = [0] + [m.end() for m in _LINE_BREAK.finditer(data)]
 
     @property
     def line_count(self) -> int:

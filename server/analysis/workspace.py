@@ -264,7 +264,7 @@ class Workspace:
             runs = parallel.deal(misses, workers, self.package_of)
             loaded: dict[str, tuple] = {}
             skipped_by_run: dict[int, list] = {}
-            for index, (sources, skipped) in parallel.run_forked(self._load_run, runs, workers):
+            for index, (sources, skipped) in parallel.run_forked(self._load_run, runs, workers, self._load_here):
                 skipped_by_run[index] = skipped
                 for entry in sources:
                     loaded[entry[0]] = entry
@@ -316,6 +316,16 @@ class Workspace:
             if source is not None:
                 out.append((source.path, source.data, source.language, source.facts))
         return out, self.skipped[skipped_before:]
+
+    def _load_here(self, paths: list[str]):
+        """This process's share of a parallel load: the files go straight in;
+        what was skipped is returned, to be listed in run order."""
+        skipped_before = len(self.skipped)
+        for path in paths:
+            self.load_file(path)
+        skipped = self.skipped[skipped_before:]
+        del self.skipped[skipped_before:]
+        return [], skipped
 
     def package_of(self, path: str) -> str:
         """The nearest directory at or above `path` (inside the root) with a

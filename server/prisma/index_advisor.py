@@ -31,6 +31,7 @@ from perfaudit.server.analysis.syntax import call_function, unwrap
 from perfaudit.server.analysis.objects import ResolvedObject, call_arguments, resolve_object
 from perfaudit.server.analysis.parsing import node_text
 from perfaudit.server.prisma.calls import find_node
+from perfaudit.server.prisma.schemas import schemas
 from perfaudit.server.prisma.ties import tied_calls
 
 # Operations that read many rows (or a row found by scanning): they weigh
@@ -515,10 +516,12 @@ class SchemaUsage:
 def aggregate(schema, sites: list[SiteUsage]) -> SchemaUsage:
     models: dict[str, ModelUsage] = {name: ModelUsage(m) for name, m in schema.models.items()}
     needs: dict[tuple, Need] = {}
+    listed: set[tuple[str, str, int]] = set()  # (model, path, call start): a set, not a scan of each list
     for site in sites:
         touched = {site.model} | {r.model for r in site.requirements}
         for name in touched:
-            if name in models and site not in models[name].sites:
+            if name in models and (name, site.path, site.start) not in listed:
+                listed.add((name, site.path, site.start))
                 models[name].sites.append(site)
         for req in site.requirements:
             if req.model not in models:
@@ -581,6 +584,45 @@ class Advisor:
         self._sites[(path, schema.root)] = (source.data, structure, ties, sites)
         return sites
 
+    # The per-file checks read each file's sites while its tree is open
+    # (P105's FILE_MEMO), so `usage` parses nothing again.
+
+    def fill(self, path: str) -> None:
+        ws = self._ws()
+        if ws is not None and (report_everywhere(ws) or serves_requests(ws, path)):
+            for schema in schemas(ws):
+                self.sites_of(path, schema)
+
+    def export(self, path: str) -> dict | None:
+        """schema root -> (structure, ties, sites) held for `path`."""
+        ws = self._ws()
+        out = {}
+        for schema in schemas(ws) if ws is not None else ():
+            held = self._sites.get((path, schema.root))
+            if held is not None:
+                out[schema.root] = held[1:]
+        return out or None
+
+    def adopt(self, path: str, value: dict) -> None:
+        ws = self._ws()
+        source = ws.files.get(path) if ws is not None else None
+        if source is None:
+            return
+        for root, (structure, ties, sites) in value.items():
+            self._sites[(path, root)] = (source.data, self._canonical(structure), ties, sites)
+
+    def _canonical(self, structure: tuple) -> tuple:
+        """This process's own equal structure, so the check in `sites_of` is
+        an identity test, not a walk of every model for every file."""
+        for held_schema, own in self._structures.values():
+            if own is structure:
+                return own
+        for schema in schemas(self._ws()):
+            own = self._structure_of(schema)
+            if own == structure:
+                return own
+        return structure
+
     def usage(self, schema) -> SchemaUsage:
         """Query usage per model of one schema, over the files that use it."""
         ws = self._ws()
@@ -617,6 +659,18 @@ def advisor_for(ws) -> Advisor:
     if advisor is None:
         advisor = _ADVISORS[ws] = Advisor(ws)
     return advisor
+
+
+def fill_sites(ws, path: str) -> None:
+    advisor_for(ws).fill(path)
+
+
+def export_sites(ws, path: str):
+    return advisor_for(ws).export(path)
+
+
+def adopt_sites(ws, path: str, value) -> None:
+    advisor_for(ws).adopt(path, value)
 
 
 # ---------------------------------------------------------------- the fix

@@ -1,0 +1,78 @@
+"""Rules that need another file's syntax ask its facts first, and the
+workspace rules read what the per-file checks found while each tree was
+open: a check does not parse files again for them. Parses are counted,
+not timed."""
+
+import collections
+import os
+import time
+from pathlib import Path
+
+from helpers import make_workspace
+from perfaudit.server.analysis import parallel, workspace
+from perfaudit.server.analysis.workspace import Workspace
+from perfaudit.server.engine import Engine
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "backend"
+
+
+def _count_parses(monkeypatch) -> collections.Counter:
+    parses: collections.Counter = collections.Counter()
+    real_parse = workspace.parse
+
+    def counting_parse(data, language):
+        parses[data] += 1
+        return real_parse(data, language)
+
+    monkeypatch.setattr(workspace, "parse", counting_parse)
+    return parses
+
+
+def test_the_workspace_rules_parse_no_query_file_again(monkeypatch):
+    ws = Workspace(str(EXAMPLE))
+    ws.load()
+    engine = Engine(ws)
+    engine._check_files(sorted(ws.files))  # the per-file checks, as `check` runs them
+    parses = _count_parses(monkeypatch)
+    findings = engine.check_workspace_rules()
+
+    assert "P105" in {f.code for f in findings}  # it read the query sites of many files
+    parsed = {ws.relpath(p) for p, s in ws.files.items() if parses[s.data]}
+    # Only the files that create a Prisma client: P107 reads how (a few per app).
+    creating = {ws.relpath(p) for p, s in ws.files.items() if b"new PrismaClient" in s.data}
+    assert parsed <= creating and len(creating) < 5
+
+
+def test_a_call_into_a_file_without_redis_writes_does_not_parse_it(tmp_path, monkeypatch):
+    ws = make_workspace(tmp_path, {
+        "src/users.repository.ts": (
+            "import { prisma } from './db';\n"
+            "export async function findUsers(limit?: number) {\n"
+            "  return prisma.user.findMany({ take: limit ?? 20 });\n"
+            "}\n"
+        ),
+        "src/db.ts": "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n",
+        "src/users.service.ts": (
+            "import { findUsers } from './users.repository';\n"
+            "export async function listUsers() {\n"
+            "  return findUsers();\n"
+            "}\n"
+        ),
+    })
+    parses = _count_parses(monkeypatch)
+    Engine(ws).check_file(str(tmp_path / "src/users.service.ts"))
+    parsed = {ws.relpath(p) for p, s in ws.files.items() if parses[s.data]}
+    assert parsed == {"src/users.service.ts"}
+
+
+def _where(run):
+    time.sleep(0.2)  # long enough that this process's turn comes before the children are done
+    return os.getpid()
+
+
+def test_the_parent_takes_a_share_of_the_forked_runs():
+    runs = [[str(i)] for i in range(6)]
+    seen = dict(parallel.run_forked(_where, runs, workers=2))
+    assert sorted(seen) == list(range(6))  # every run, once
+    assert os.getpid() in seen.values()  # some ran here
+    assert len(set(seen.values())) == 2  # and some in the child
