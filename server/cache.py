@@ -212,8 +212,21 @@ class CheckCache:
             return
         files = self.files if whole_root else {**self.old_files, **self.files}
         findings = self.findings if whole_root else self.old_findings
-        stored = {"files": files, "findings": findings,
-                  "findings_key": self.findings_key if whole_root else self.old_findings_key}
+        self._write({"files": files, "findings": findings,
+                     "findings_key": self.findings_key if whole_root else self.old_findings_key})
+
+    def save_facts(self, paths: set[str]) -> None:
+        """Write the facts a run read without checking (the server's scan of
+        the files in `paths`). When any file's facts differ from the stored
+        ones, the stored findings go: they were checked against the old
+        facts, and the next `check` compares with the new ones."""
+        files = {p: v for p, v in self.old_files.items() if p in paths}
+        files.update(self.files)
+        if files.keys() == self.old_files.keys() and all(files[p][0] == self.old_files[p][0] for p in files):
+            return  # nothing new: the file (and the findings in it) stay as they are
+        self._write({"files": files, "findings": {}, "findings_key": None})
+
+    def _write(self, stored: dict) -> None:
         try:
             os.makedirs(self.dir, exist_ok=True)
             ignore = os.path.join(self.dir, ".gitignore")

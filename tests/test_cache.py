@@ -163,9 +163,9 @@ def test_no_cache_neither_reads_nor_writes_it(backend, capsys):
     assert (backend / CACHE_DIR / CACHE_FILE).exists()
 
 
-def test_the_servers_scan_starts_from_the_cache(backend, monkeypatch):
-    """Files whose content is the one cached take their facts from the cache;
-    the one edited since is parsed. The server leaves the cache as it is."""
+def _server_scan(backend, monkeypatch) -> tuple[object, list]:
+    """The server's workspace scan of `backend`, run in place; (its root, one
+    entry per file it parsed)."""
     import asyncio
     import types
 
@@ -173,10 +173,6 @@ def test_the_servers_scan_starts_from_the_cache(backend, monkeypatch):
     from perfaudit.server.lsp import scan
     from perfaudit.server.lsp.roots import Root
 
-    analyze(str(backend), cache=True)
-    stored = (backend / CACHE_DIR / CACHE_FILE).read_bytes()
-    stats = backend / "src/services/stats.ts"
-    stats.write_text(stats.read_text().replace("cheap", "cheap enough"))
     parsed = []
     extract = workspace_mod.extract_facts
     monkeypatch.setattr(workspace_mod, "extract_facts", lambda tree, language: parsed.append(1) or extract(tree, language))
@@ -192,10 +188,39 @@ def test_the_servers_scan_starts_from_the_cache(backend, monkeypatch):
     root = Root(str(backend))
     session = types.SimpleNamespace(documents=NoDocuments(), worker=InlineWorker())
     progress = types.SimpleNamespace(report=lambda done, total: None, cancelled=False)
+    # (asyncio.run waits for the executor that reaps the child writing the cache.)
     assert asyncio.run(scan.scan_root(session, root, progress))
-    assert len(parsed) == 1
     assert root.ws.facts_cache is None
+    return root, parsed
+
+
+def test_the_servers_scan_starts_from_the_cache_and_writes_back_what_changed(backend, checked, monkeypatch):
+    """Files whose content is the one cached take their facts from the cache;
+    the one edited since is parsed, and its new facts are written back, so
+    the next start parses nothing. The findings stored by `check` go: they
+    were checked against the old text."""
+    checked(backend)
+    stats = backend / "src/services/stats.ts"
+    stats.write_text(stats.read_text().replace("cheap", "cheap enough"))
+
+    root, parsed = _server_scan(backend, monkeypatch)
+    assert len(parsed) == 1
     fresh = analyze(str(backend)).workspace
     assert set(root.ws.files) == set(fresh.files)
     assert all(set(root.ws.files[p].facts.all_calls) == set(fresh.files[p].facts.all_calls) for p in fresh.files)
+
+    _, parsed_again = _server_scan(backend, monkeypatch)
+    assert parsed_again == []
+    result, ran = checked(backend)
+    assert "src/services/stats.ts" in ran and REPO in ran  # no stored finding was reused
+    assert _summary(result) == _summary(analyze(str(backend)))
+
+
+def test_a_server_scan_of_an_unchanged_tree_leaves_the_cache_untouched(backend, checked, monkeypatch):
+    checked(backend)
+    stored = (backend / CACHE_DIR / CACHE_FILE).read_bytes()
+    _, parsed = _server_scan(backend, monkeypatch)
+    assert parsed == []
     assert (backend / CACHE_DIR / CACHE_FILE).read_bytes() == stored
+    _, ran = checked(backend)
+    assert ran == set()  # the findings `check` stored are still reused

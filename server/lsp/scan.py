@@ -4,15 +4,18 @@ Files are found in a thread (a directory walk touches no shared state),
 then read and summarised as facts by the session's worker at the lowest
 priority, so edits and requests are served in between. Open
 documents are never read from disk: the editor's text wins. Trees are not
-kept: closed files stay as facts only. The scan starts from the CLI's cache
-(`.perfaudit_cache/`): a file whose content is the one cached takes its
-facts from there instead of being parsed. The server only reads the cache.
+kept: closed files stay as facts only. The scan starts from the cache
+(`.perfaudit_cache/`, which `perfaudit check` writes too): a file whose
+content is the one cached takes its facts from there instead of being
+parsed. After a complete scan the facts it read are written back, so the
+next start is quick.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import deque
 
@@ -52,9 +55,29 @@ async def scan_root(session, root, progress, check_closed: bool = False) -> bool
     cache = None if root.standalone else await asyncio.to_thread(read_cache, root.path)
     root.ws.facts_cache = cache
     try:
-        return await _scan(session, root, progress, paths, check_closed)
+        finished = await _scan(session, root, progress, paths, check_closed)
     finally:
         root.ws.facts_cache = None
+    if finished and cache is not None:
+        save_in_background(cache, set(root.ws.files))
+    return finished
+
+
+def save_in_background(cache: CheckCache, paths: set[str]) -> None:
+    """Write the facts the scan read, for the next start (and the next
+    `check`). Pickling 30 MB of facts holds the interpreter for about a
+    second, so a forked child writes them while the server goes on."""
+    if not hasattr(os, "fork"):
+        return
+    pid = os.fork()
+    if pid == 0:  # the child: write, and leave without running the server's exit handlers
+        code = 1
+        try:
+            cache.save_facts(paths)
+            code = 0
+        finally:
+            os._exit(code)
+    asyncio.get_running_loop().run_in_executor(None, os.waitpid, pid, 0)  # reaped when it is done
 
 
 def read_cache(path: str) -> CheckCache:
