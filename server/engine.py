@@ -87,14 +87,15 @@ class Engine:
                 checkpoint()
                 ctx = FileContext(rule=rule, workspace=self.ws, file=source, **self._context_args(rule))
                 out.extend(self._run(rule, ctx))
-        self._fill_memos(path)
         return out
 
     def _memo_rules(self) -> list[Rule]:
         return [r for r in self.enabled_rules() if r.scope == Scope.WORKSPACE and r.file_memo is not None]
 
-    def _fill_memos(self, path: str) -> None:
-        """What workspace rules read of this file's tree, while the tree is here."""
+    def fill_memos(self, path: str) -> None:
+        """What workspace rules read of this file's tree, while the tree is
+        here (the server keeps open files' trees and skips this: an edit
+        pays for its own checks only)."""
         for rule in self._memo_rules():
             checkpoint()
             try:
@@ -157,6 +158,8 @@ class Engine:
         findings: list[Finding] = []
         for done, path in enumerate(paths, 1):
             found = self.check_file(path)
+            if drop_trees:  # the tree goes next: what workspace rules read of it, now
+                self.fill_memos(path)
             findings.extend(found)
             if self.cache is not None:
                 self.cache.store_findings(path, found, self.ws.index.read_by(path))
@@ -169,6 +172,10 @@ class Engine:
 
     def _check_forked(self, paths: list[str], workers: int, report) -> list[Finding]:
         runs = parallel.deal(paths, workers, self.ws.package_of)
+        try:
+            self.ws.build_shared_models()
+        except Exception:  # each worker then builds what it needs, as a serial check does
+            log.exception("building the workspace's shared models failed")
         results = []
         done = 0
         # This process's own share: its errors, cache entries and memos are in place already.

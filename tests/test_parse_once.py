@@ -76,3 +76,21 @@ def test_the_parent_takes_a_share_of_the_forked_runs():
     assert sorted(seen) == list(range(6))  # every run, once
     assert os.getpid() in seen.values()  # some ran here
     assert len(set(seen.values())) == 2  # and some in the child
+
+
+def test_the_route_model_and_what_routes_reach_are_built_once_before_the_checks_fork(monkeypatch):
+    """Forked checks would each build the route model and walk every
+    route's handlers (copying every page of facts they read); the parent
+    builds them before it forks, and the checks only read them."""
+    from perfaudit.server.express import routes as routes_mod
+
+    ws = Workspace(str(EXAMPLE))
+    ws.load()
+    ws.build_shared_models()
+    built = []
+    real_init = routes_mod.RouteModel.__init__
+    monkeypatch.setattr(routes_mod.RouteModel, "__init__", lambda self, w: built.append(1) or real_init(self, w))
+    summaries_before = len(ws.index._summaries)
+    assert summaries_before  # the routes' reach is memoised already
+    Engine(ws).check()
+    assert built == []

@@ -50,6 +50,17 @@ def before_first_workspace(hook) -> None:
     _BEFORE_FIRST_WORKSPACE.append(hook)
 
 
+# Models a wing derives from every file (the route model), built on first
+# use. Before checks fork, they are built once in the parent: a child that
+# built its own would spend the time again and copy every page it read.
+_SHARED_MODELS: list = []
+
+
+def register_shared_model(build) -> None:
+    """`build(ws)` returns the model, from its memo when it is current."""
+    _SHARED_MODELS.append(build)
+
+
 def _run_first_workspace_hooks() -> None:
     while _BEFORE_FIRST_WORKSPACE:
         _BEFORE_FIRST_WORKSPACE.pop(0)()
@@ -565,6 +576,10 @@ class Workspace:
         self.structure_generation += 1
         self.derived.clear()
         self.index.invalidate_all()
+
+    def build_shared_models(self) -> None:
+        for build in _SHARED_MODELS:
+            build(self)
 
     def derive(self, key: str, build):
         """What a wing derives from the whole workspace's side documents,

@@ -16,6 +16,7 @@ from perfaudit.server.analysis.effects import Effect, qualifier
 from perfaudit.server.analysis.facts import CallFact, FunctionFact
 from perfaudit.server.analysis.index import register_classifier
 from perfaudit.server.analysis.roles import FileRole, role_of
+from perfaudit.server.analysis.workspace import register_shared_model
 from perfaudit.server.redis import READ_COMMANDS, command_name
 from perfaudit.server.express.facts import (
     APP_SINKS,
@@ -760,6 +761,9 @@ def route_model(ws) -> RouteModel:
     return model
 
 
+register_shared_model(route_model)
+
+
 def routes(ws) -> list[Route]:
     return route_model(ws).routes
 
@@ -772,6 +776,17 @@ def query_reached_by_route(ws, path: str, start: int) -> bool:
         sites = {(e.path, e.start) for route in routes(ws) for e in route.queries}
         held = ws._perfaudit_route_queries = (key, sites)
     return (path, start) in held[1]
+
+
+def _reach_of_every_route(ws) -> None:
+    """What each route reaches (its effects, blocking calls, queries; the
+    index memoises them): the route rules of every file read them."""
+    for route in routes(ws):
+        route.blocking
+    query_reached_by_route(ws, "", 0)
+
+
+register_shared_model(_reach_of_every_route)
 
 
 def route_sends_result_of(ws, path: str, start: int, function_name: str) -> bool:

@@ -128,6 +128,7 @@ def _scan_file(root, step: str, path: str) -> None:
         # Findings for closed files, for clients that pull workspace diagnostics.
         try:
             root.file_findings[path] = root.engine.check_file(path)
+            root.engine.fill_memos(path)  # what the workspace rules read of the tree that goes next
         finally:
             root.ws.drop_tree(path)
             root.ws.index.forget_calls(path)
