@@ -2,7 +2,8 @@
 ESLint keep one.
 
 It holds each source file's facts, keyed by a digest of its content, and the
-findings of the last full check of each file with the files that check read.
+findings of the last full check of each file with the files that check read,
+and what the workspace rules read of each file's tree then (their `FileMemo`s).
 Facts are reused whenever the content is the same. Findings are reused only
 while the file and every file it read are unchanged, no file was added or
 removed, no file's structure (what other files see of it: imports, exports,
@@ -33,7 +34,7 @@ log = logging.getLogger("perfaudit")
 CACHE_DIR = ".perfaudit_cache"
 CACHE_FILE = "check.pickle"
 MAGIC = "perfaudit-check-cache"
-FORMAT = 1
+FORMAT = 2
 _PACKAGE_DIRS = ("server", "rules", "entry")
 
 
@@ -95,10 +96,12 @@ class CheckCache:
         self.old_files: dict[str, tuple[bytes, object]] = {}
         self.old_findings: dict[str, tuple[tuple, tuple[str, ...]]] = {}
         self.old_findings_key: str | None = None
+        self.old_memos: dict[str, dict[str, object]] = {}  # path -> rule code -> memo value
         # This run's.
         self.files: dict[str, tuple[bytes, object]] = {}
         self.findings: dict[str, tuple[tuple, tuple[str, ...]]] = {}
         self.findings_key: str | None = None
+        self.memos: dict[str, dict[str, object]] = {}
         self.changed: set[str] = set()
         self.structure_changed = True
         self.hits = 0
@@ -120,8 +123,8 @@ class CheckCache:
                 if _SafeUnpickler(fh).load() != self._header():
                     raise ValueError("written by another perfaudit or for another root")
                 stored = _SafeUnpickler(fh).load()  # a fresh memo for the second pickle
-            files, findings = stored["files"], stored["findings"]
-            if not isinstance(files, dict) or not isinstance(findings, dict):
+            files, findings, memos = stored["files"], stored["findings"], stored.get("memos", {})
+            if not isinstance(files, dict) or not isinstance(findings, dict) or not isinstance(memos, dict):
                 raise ValueError("not a cache")
         except Exception as exc:  # noqa: BLE001 - anything wrong with it: start afresh
             log.info("discarding the cache %s: %s", self.file, exc)
@@ -130,13 +133,14 @@ class CheckCache:
             return
         self.old_files = files
         self.old_findings = findings
+        self.old_memos = memos
         self.old_findings_key = stored.get("findings_key")
 
     def _header(self) -> tuple:
         return (MAGIC, FORMAT, self.code_key, self.root)
 
     def discard(self) -> None:
-        self.old_files, self.old_findings, self.old_findings_key = {}, {}, None
+        self.old_files, self.old_findings, self.old_findings_key, self.old_memos = {}, {}, None, {}
         try:
             os.remove(self.file)
         except OSError:
@@ -194,6 +198,20 @@ class CheckCache:
         if self.findings_key is not None:
             self.merge_findings({path: (tuple(findings), tuple(sorted(read)))})
 
+    def memos_for(self, path: str) -> dict[str, object]:
+        """What the workspace rules read of `path`'s tree in the last run,
+        while its content is the same (their users check the rest)."""
+        entry = self.old_memos.get(path)
+        if entry is None or path in self.changed or path not in self.files:
+            return {}
+        self.memos[path] = entry
+        return entry
+
+    def store_memos(self, path: str, values: dict[str, object]) -> None:
+        if values:
+            self.memos[path] = values
+            self.dirty = True
+
     def merge_findings(self, stored: dict) -> None:
         """Findings stored here or by a forked worker."""
         if stored:
@@ -206,25 +224,27 @@ class CheckCache:
         """Write this run's facts (and findings, after a whole-root check);
         a narrower run keeps the stored facts of the files it did not read."""
         if whole_root and (set(self.files) != set(self.old_files) or self.findings_key != self.old_findings_key
-                           or set(self.findings) != set(self.old_findings)):
+                           or set(self.findings) != set(self.old_findings) or set(self.memos) != set(self.old_memos)):
             self.dirty = True
         if not self.dirty:
             return
         files = self.files if whole_root else {**self.old_files, **self.files}
         findings = self.findings if whole_root else self.old_findings
-        self._write({"files": files, "findings": findings,
+        memos = self.memos if whole_root else {**self.old_memos, **self.memos}
+        self._write({"files": files, "findings": findings, "memos": memos,
                      "findings_key": self.findings_key if whole_root else self.old_findings_key})
 
     def save_facts(self, paths: set[str]) -> None:
         """Write the facts a run read without checking (the server's scan of
         the files in `paths`). When any file's facts differ from the stored
         ones, the stored findings go: they were checked against the old
-        facts, and the next `check` compares with the new ones."""
+        facts, and the next `check` compares with the new ones. So do the
+        memos, which `check` adopts for files it does not check again."""
         files = {p: v for p, v in self.old_files.items() if p in paths}
         files.update(self.files)
         if files.keys() == self.old_files.keys() and all(files[p][0] == self.old_files[p][0] for p in files):
             return  # nothing new: the file (and the findings in it) stay as they are
-        self._write({"files": files, "findings": {}, "findings_key": None})
+        self._write({"files": files, "findings": {}, "memos": {}, "findings_key": None})
 
     def _write(self, stored: dict) -> None:
         try:

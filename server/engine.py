@@ -92,6 +92,15 @@ class Engine:
     def _memo_rules(self) -> list[Rule]:
         return [r for r in self.enabled_rules() if r.scope == Scope.WORKSPACE and r.file_memo is not None]
 
+    def _memo_values(self, path: str) -> dict[str, object]:
+        """rule code -> what its memo holds for `path` (picklable)."""
+        out = {}
+        for rule in self._memo_rules():
+            value = rule.file_memo.export(self.ws, path)
+            if value is not None:
+                out[rule.code] = value
+        return out
+
     def fill_memos(self, path: str) -> None:
         """What workspace rules read of this file's tree, while the tree is
         here (the server keeps open files' trees and skips this: an edit
@@ -138,12 +147,16 @@ class Engine:
         findings: list[Finding] = []
         if self.cache is not None:
             stale = []
+            memo_rules = {r.code: r for r in self._memo_rules()}
             for path in todo:
                 stored = self.cache.findings_for(path)
                 if stored is None:
                     stale.append(path)
-                else:
-                    findings.extend(stored)
+                    continue
+                findings.extend(stored)
+                for code, value in self.cache.memos_for(path).items():
+                    if code in memo_rules:  # the workspace rules need not parse it either
+                        memo_rules[code].file_memo.adopt(self.ws, path, value)
             todo = stale
         if workers > 1 and len(todo) >= parallel.PARALLEL_MIN_FILES and parallel.can_fork():
             findings.extend(self._check_forked(todo, workers, report))
@@ -160,6 +173,8 @@ class Engine:
             found = self.check_file(path)
             if drop_trees:  # the tree goes next: what workspace rules read of it, now
                 self.fill_memos(path)
+                if self.cache is not None:
+                    self.cache.store_memos(path, self._memo_values(path))
             findings.extend(found)
             if self.cache is not None:
                 self.cache.store_findings(path, found, self.ws.index.read_by(path))
@@ -193,9 +208,14 @@ class Engine:
             self.errors.extend(errors)
             if self.cache is not None:
                 self.cache.merge_findings(stored)
-            for code, path, value in memos:
-                if code in memo_rules and path in self.ws.files:
-                    memo_rules[code].file_memo.adopt(self.ws, path, value)
+            for path, values in memos:
+                if path not in self.ws.files:
+                    continue
+                for code, value in values.items():
+                    if code in memo_rules:
+                        memo_rules[code].file_memo.adopt(self.ws, path, value)
+                if self.cache is not None:
+                    self.cache.store_memos(path, values)
         return findings
 
     def _check_run(self, paths: list[str]):
@@ -205,12 +225,7 @@ class Engine:
         errors_before = len(self.errors)
         found = self._check_files(paths)
         stored = {p: self.cache.findings[p] for p in paths if p in self.cache.findings} if self.cache is not None else {}
-        memos = []
-        for rule in self._memo_rules():
-            for path in paths:
-                value = rule.file_memo.export(self.ws, path)
-                if value is not None:
-                    memos.append((rule.code, path, value))
+        memos = [(path, values) for path in paths if (values := self._memo_values(path))]
         return found, self.errors[errors_before:], stored, memos
 
     def postprocess(self, findings: list[Finding], only_paths: set[str] | None = None,

@@ -94,3 +94,22 @@ def test_the_route_model_and_what_routes_reach_are_built_once_before_the_checks_
     assert summaries_before  # the routes' reach is memoised already
     Engine(ws).check()
     assert built == []
+
+
+def test_a_warm_check_takes_the_workspace_rules_reads_from_the_cache(tmp_path, monkeypatch):
+    """A file whose findings come from the cache is not checked, so its tree
+    is never open: P105's reading of its query sites comes from the cache."""
+    import shutil
+
+    from perfaudit.server.engine import analyze
+
+    root = tmp_path / "backend"
+    shutil.copytree(EXAMPLE, root)
+    first = analyze(str(root), cache=True)
+    parses = _count_parses(monkeypatch)
+    second = analyze(str(root), cache=True)
+
+    assert second.findings == first.findings and "P105" in {f.code for f in second.findings}
+    parsed = {second.workspace.relpath(p) for p, s in second.workspace.files.items() if parses[s.data]}
+    creating = {second.workspace.relpath(p) for p, s in second.workspace.files.items() if b"new PrismaClient" in s.data}
+    assert parsed <= creating  # P107 reads how clients are created; nothing else is parsed
