@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from perfaudit.server.analysis.syntax import call_function, is_awaited
 from perfaudit.server.findings import Applicability, Edit, Fix
-from perfaudit.server.express.routes import routes
+from perfaudit.server.express.routes import blocking_by_file
 from perfaudit.server.express.route_edits import node_at
 from perfaudit.server.rule import FixAvailability, Rule
 
@@ -68,10 +68,8 @@ def check(ctx):
     if not any(e.kind == "blocking" for c in calls for e in ctx.index.direct_effects(ctx.file.path, None, c)):
         return  # nothing here blocks: no need for the route model
     by_call: dict[tuple[int, int], list] = {}
-    for route in routes(ctx.workspace):
-        for effect in route.blocking:
-            if effect.path == ctx.file.path:
-                by_call.setdefault((effect.start, effect.end), []).append((effect, route))
+    for effect, route in blocking_by_file(ctx.workspace).get(ctx.file.path, ()):
+        by_call.setdefault((effect.start, effect.end), []).append((effect, route))
     for (start, end), hits in sorted(by_call.items()):
         effect, route = hits[0]
         titles = list(dict.fromkeys(r.title for _, r in hits))

@@ -146,6 +146,23 @@ class Index:
             self._active.pop()
             self._file_deps[path] = deps
 
+    @contextmanager
+    def reads_of(self):
+        """The set of files the enclosed work reads (the checks around it
+        record them too), for a memo that must hand them on when reused."""
+        deps: set[str] = set()
+        self._active.append(deps)
+        try:
+            yield deps
+        finally:
+            self._active.pop()
+            self.note_reads(deps)
+
+    def note_reads(self, paths) -> None:
+        """A memo built earlier is read: what it read counts as read now."""
+        for deps in self._active:
+            deps |= paths
+
     def _touch(self, path: str) -> None:
         for deps in self._active:
             deps.add(path)

@@ -778,11 +778,31 @@ def query_reached_by_route(ws, path: str, start: int) -> bool:
     return (path, start) in held[1]
 
 
+def blocking_by_file(ws) -> dict[str, list[tuple[Effect, Route]]]:
+    """path -> (blocking call, route whose request runs it), over every route.
+
+    Built once per version of the workspace: asking each route again for
+    every file that holds a blocking call cost a union of each route's
+    dependencies per file. What building it read is handed on to each
+    check that asks, as if that check had walked the routes itself."""
+    key = (ws.generation, ws.structure_generation)
+    held = getattr(ws, "_perfaudit_route_blocking", None)
+    if held is None or held[0] != key:
+        with ws.index.reads_of() as read:
+            by_file: dict[str, list[tuple[Effect, Route]]] = {}
+            for route in routes(ws):
+                for effect in route.blocking:
+                    by_file.setdefault(effect.path, []).append((effect, route))
+        held = ws._perfaudit_route_blocking = (key, by_file, frozenset(read))
+    else:
+        ws.index.note_reads(held[2])
+    return held[1]
+
+
 def _reach_of_every_route(ws) -> None:
     """What each route reaches (its effects, blocking calls, queries; the
     index memoises them): the route rules of every file read them."""
-    for route in routes(ws):
-        route.blocking
+    blocking_by_file(ws)
     query_reached_by_route(ws, "", 0)
 
 

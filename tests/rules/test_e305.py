@@ -53,3 +53,21 @@ def test_sync_function_gets_no_fix_and_precedence_is_kept(tmp_path):
 
 def test_startup_code_is_not_a_request(tmp_path):
     assert run_rules(tmp_path, {"src/config.ts": CONFIG, "src/routes.ts": "import { Router } from 'express';\nexport const router = Router();\n"}, "E305") == []
+
+
+def test_a_check_that_reuses_the_route_walk_still_records_the_routes_it_rests_on(tmp_path):
+    """The walk over every route is built once per version of the workspace;
+    a later check that reuses it reads the route files all the same, so the
+    cache and the server re-check it when a route changes."""
+    from helpers import make_workspace
+    from perfaudit.server.engine import Engine
+
+    ws = make_workspace(tmp_path, {"src/auth.service.ts": SERVICE, "src/routes.ts": ROUTES})
+    engine = Engine(ws)
+    service = str(tmp_path / "src/auth.service.ts")
+    first = engine.check_file(service)
+    read_first = ws.index.read_by(service)
+    second = engine.check_file(service)  # the walk is reused now
+    assert [f.code for f in second if f.code == "E305"] == [f.code for f in first if f.code == "E305"] == ["E305"]
+    assert str(tmp_path / "src/routes.ts") in ws.index.read_by(service)
+    assert ws.index.read_by(service) == read_first
