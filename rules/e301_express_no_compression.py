@@ -49,8 +49,9 @@ from __future__ import annotations
 from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.express.routes import route_model
 from perfaudit.server.express.facts import express_facts
+from perfaudit.server.analysis.layout import line_indent
 from perfaudit.server.express.route_edits import (
-    COMPRESSION_MODULES, app_identity, app_label, dependencies, import_insertion, import_line, line_indent, node_at,
+    COMPRESSION_MODULES, app_identity, app_label, dependencies, import_insertion, import_line, node_at,
     package_json_for, package_json_path, ref_modules, statement_of,
 )
 from perfaudit.server.rule import FixAvailability, Rule

@@ -49,8 +49,9 @@ import re
 from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.express.routes import route_model
 from perfaudit.server.express.facts import express_facts
+from perfaudit.server.analysis.layout import line_indent
 from perfaudit.server.express.route_edits import (
-    APM_PACKAGES, TIMING_MODULES, app_identity, app_label, dependencies, line_indent, node_at, package_json_for, ref_modules, ref_times_requests, statement_of,
+    APM_PACKAGES, TIMING_MODULES, app_identity, app_label, dependencies, node_at, package_json_for, ref_modules, ref_times_requests, statement_of,
 )
 from perfaudit.server.findings import Severity
 from perfaudit.server.rule import FixAvailability, Rule

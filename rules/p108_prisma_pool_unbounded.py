@@ -174,9 +174,7 @@ def _env_value(rest: str) -> tuple[str | None, int]:
 
 
 def _check_adapters(ctx, source, adapters):
-    had_tree = source.tree is not None
-    tree = source.ensure_tree()
-    try:
+    with source.tree_for_now() as tree:
         for call in adapters:
             node = find_node(tree, call.start, call.end, "new_expression")
             args = call_arguments(node) if node is not None else []
@@ -191,9 +189,6 @@ def _check_adapters(ctx, source, adapters):
                 yield from _check_options(ctx, source, target, "`new Pool(...)` handed to PrismaPg")
             elif target.type == "object":
                 yield from _check_options(ctx, source, node, "`new PrismaPg({ ... })`", options_node=target)
-    finally:
-        if not had_tree:
-            source.tree = None
 
 
 def _is_pg_pool(facts, new_node) -> bool:

@@ -192,12 +192,8 @@ def _ttl_wrapper(index, path, fn, source):
     writes = [(call, effect) for f, call, effect in redis_calls(index, path, source.facts) if fn.start <= call.start < fn.end]
     if not any(effect.op in KEY_CREATING for _, effect in writes):
         return None  # told by the facts alone: no need for the file's tree
-    had_tree = source.tree is not None
-    try:
-        return _ttl_wrapper_in(fn, writes, source.ensure_tree())
-    finally:
-        if not had_tree:
-            source.tree = None  # another file's tree: closed files keep facts only
+    with source.tree_for_now() as tree:
+        return _ttl_wrapper_in(fn, writes, tree)
 
 
 def _ttl_wrapper_in(fn, writes, tree):

@@ -101,6 +101,14 @@ class Engine:
                 out[rule.code] = value
         return out
 
+    def _adopt_memos(self, path: str, values: dict[str, object], memo_rules: list[Rule]) -> None:
+        """Take what another process (or the cache) read for the memos of `path`."""
+        if not values or path not in self.ws.files:
+            return
+        for rule in memo_rules:
+            if rule.code in values:
+                rule.file_memo.adopt(self.ws, path, values[rule.code])
+
     def fill_memos(self, path: str) -> None:
         """What workspace rules read of this file's tree, while the tree is
         here (the server keeps open files' trees and skips this: an edit
@@ -147,16 +155,15 @@ class Engine:
         findings: list[Finding] = []
         if self.cache is not None:
             stale = []
-            memo_rules = {r.code: r for r in self._memo_rules()}
+            memo_rules = self._memo_rules()
             for path in todo:
                 stored = self.cache.findings_for(path)
                 if stored is None:
                     stale.append(path)
                     continue
                 findings.extend(stored)
-                for code, value in self.cache.memos_for(path).items():
-                    if code in memo_rules:  # the workspace rules need not parse it either
-                        memo_rules[code].file_memo.adopt(self.ws, path, value)
+                # What the workspace rules read of it comes from the cache too: they need not parse it.
+                self._adopt_memos(path, self.cache.memos_for(path), memo_rules)
             todo = stale
         if workers > 1 and len(todo) >= parallel.PARALLEL_MIN_FILES and parallel.can_fork():
             findings.extend(self._check_forked(todo, workers, report))
@@ -202,19 +209,15 @@ class Engine:
             done += len(runs[index])
             report(done, len(paths))
         findings: list[Finding] = []
-        memo_rules = {r.code: r for r in self._memo_rules()}
+        memo_rules = self._memo_rules()
         for _, (found, errors, stored, memos) in sorted(results, key=lambda r: r[0]):
             findings.extend(found)
             self.errors.extend(errors)
             if self.cache is not None:
                 self.cache.merge_findings(stored)
             for path, values in memos:
-                if path not in self.ws.files:
-                    continue
-                for code, value in values.items():
-                    if code in memo_rules:
-                        memo_rules[code].file_memo.adopt(self.ws, path, value)
-                if self.cache is not None:
+                self._adopt_memos(path, values, memo_rules)
+                if self.cache is not None and path in self.ws.files:
                     self.cache.store_memos(path, values)
         return findings
 

@@ -14,6 +14,7 @@ from typing import Callable
 
 import os
 import stat
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import tree_sitter
@@ -122,6 +123,19 @@ class SourceFile:
             self.tree = parse(self.data, self.language)
             self._nodes = None
         return self.tree
+
+    @contextmanager
+    def tree_for_now(self):
+        """The tree for one read (by another file's check, or a workspace
+        rule): parsed if need be, and dropped again afterwards when it was
+        not held before, since closed files keep facts only."""
+        held = self.tree is not None
+        try:
+            yield self.ensure_tree()
+        finally:
+            if not held:
+                self.tree = None
+                self._nodes = None
 
     def nodes(self, kind: str) -> list:
         """Every node of a kind (see `parsing.INDEXED_KINDS`), in source order.

@@ -171,14 +171,6 @@ def statement_of(node):
     return node
 
 
-def line_indent(data: bytes, offset: int) -> str:
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    i = line_start
-    while i < len(data) and data[i] in (0x20, 0x09):
-        i += 1
-    return data[line_start:i].decode("utf-8")
-
-
 def import_insertion(source) -> tuple[int, str, str]:
     """(offset, text before, text after) to add an import line: after the last
     import (or `require`), else at the top of the file."""

@@ -416,19 +416,14 @@ def file_sites(source, schema, ties: frozenset | None = None) -> tuple[SiteUsage
             candidates.append((call, query))
     if not candidates:
         return ()
-    had_tree = source.tree is not None
-    tree = source.ensure_tree()
     out = []
-    try:
+    with source.tree_for_now() as tree:
         for call, (model_name, op) in sorted(candidates, key=lambda c: c[0].start):
             node = find_node(tree, call.start, call.end)
             model = schema.models.get(model_name)
             if node is None or model is None:
                 continue
             out.append(read_site(source.path, node, op, model, schema))
-    finally:
-        if not had_tree:
-            source.tree = None  # closed files keep facts only
     return tuple(out)
 
 
@@ -559,6 +554,8 @@ class Advisor:
         self._sites: dict[tuple[str, str], tuple[bytes, tuple, frozenset, tuple[SiteUsage, ...]]] = {}
         self._structures: dict[int, tuple[object, tuple]] = {}
         self._aggregates: dict[str, tuple[tuple, SchemaUsage]] = {}
+        # id of an adopted structure -> (it, this process's equal one)
+        self._adopted: dict[int, tuple[tuple, tuple]] = {}
 
     def _structure_of(self, schema) -> tuple:
         held = self._structures.get(id(schema))
@@ -613,15 +610,14 @@ class Advisor:
 
     def _canonical(self, structure: tuple) -> tuple:
         """This process's own equal structure, so the check in `sites_of` is
-        an identity test, not a walk of every model for every file."""
-        for held_schema, own in self._structures.values():
-            if own is structure:
-                return own
-        for schema in schemas(self._ws()):
-            own = self._structure_of(schema)
-            if own == structure:
-                return own
-        return structure
+        an identity test, not a walk of every model for every file. The
+        files of one worker's result (or of the cache) share one unpickled
+        structure: it is compared once."""
+        held = self._adopted.get(id(structure))
+        if held is None or held[0] is not structure:
+            own = next((s for s in map(self._structure_of, schemas(self._ws())) if s == structure), structure)
+            held = self._adopted[id(structure)] = (structure, own)
+        return held[1]
 
     def usage(self, schema) -> SchemaUsage:
         """Query usage per model of one schema, over the files that use it."""

@@ -68,16 +68,8 @@ def returned_whole(call) -> bool:
     if parent.type == "return_statement" or (parent.type == "arrow_function" and _is(parent, "body", node)):
         return True
     if parent.type == "variable_declarator" and _is(parent, "value", node):
-        name = parent.child_by_field_name("name")
-        if name is None or name.type != "identifier":
-            return False
-        scope = parent
-        while scope is not None and scope.type not in FUNCTION_KINDS:
-            scope = scope.parent
-        if scope is None:
-            return False
         return any(_outer(ref).parent is not None and _outer(ref).parent.type == "return_statement"
-                   for ref in _references(scope, node_text(name), name) if ref.type == "identifier")
+                   for ref in _uses_of_declared(parent, module_level=False) if ref.type == "identifier")
     return False
 
 
@@ -90,15 +82,7 @@ def _sent_whole(node, depth: int) -> bool:
     if parent.type == "pair" and _is(parent, "value", node) and parent.parent is not None and parent.parent.type == "object":
         return _sent_whole(parent.parent, depth + 1)
     if parent.type == "variable_declarator" and _is(parent, "value", node):
-        name = parent.child_by_field_name("name")
-        if name is None or name.type != "identifier":
-            return False
-        scope = parent
-        while scope is not None and scope.type not in FUNCTION_KINDS and scope.type != "program":
-            scope = scope.parent
-        if scope is None:
-            return False
-        for ref in _references(scope, node_text(name), name):
+        for ref in _uses_of_declared(parent):
             target = ref.parent if ref.type == "shorthand_property_identifier" else _outer(ref)
             if target is not None and _sent_whole(target, depth + 1):
                 return True
@@ -162,21 +146,27 @@ def rows_leave_as_list(call, depth: int = 0) -> bool:
     if parent.type == "pair" and _is(parent, "value", node) and parent.parent is not None and parent.parent.type == "object":
         return rows_leave_as_list(parent.parent, depth + 1)
     if parent.type == "variable_declarator" and _is(parent, "value", node):
-        name = parent.child_by_field_name("name")
-        if name is None or name.type != "identifier":
-            return False
-        scope = parent
-        while scope is not None and scope.type not in FUNCTION_KINDS and scope.type != "program":
-            scope = scope.parent
-        if scope is None:
-            return False
-        for ref in _references(scope, node_text(name), name):
+        for ref in _uses_of_declared(parent):
             if ref.type == "shorthand_property_identifier":
                 if ref.parent is not None and rows_leave_as_list(ref.parent, depth + 1):
                     return True
             elif rows_leave_as_list(ref, depth + 1):
                 return True
     return False
+
+
+def _uses_of_declared(declarator, module_level: bool = True):
+    """The references to the name `const x = ...` declares, in the function
+    that declares it (or the module, unless `module_level` is False); none
+    for a destructuring pattern."""
+    name = declarator.child_by_field_name("name")
+    if name is None or name.type != "identifier":
+        return
+    scope = declarator
+    while scope is not None and scope.type not in FUNCTION_KINDS and (not module_level or scope.type != "program"):
+        scope = scope.parent
+    if scope is not None:
+        yield from _references(scope, node_text(name), name)
 
 
 def _references(scope, name: str, declared):
