@@ -8,6 +8,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from helpers import make_workspace
 from perfaudit.server.analysis import parallel, workspace
 from perfaudit.server.analysis.workspace import Workspace
@@ -113,3 +115,20 @@ def test_a_warm_check_takes_the_workspace_rules_reads_from_the_cache(tmp_path, m
     parsed = {second.workspace.relpath(p) for p, s in second.workspace.files.items() if parses[s.data]}
     creating = {second.workspace.relpath(p) for p, s in second.workspace.files.items() if b"new PrismaClient" in s.data}
     assert parsed <= creating  # P107 reads how clients are created; nothing else is parsed
+
+
+@pytest.mark.parametrize("fixture", ["schema_ties", "monorepos/nx-shop"])
+def test_forked_checks_hand_back_the_memos_of_every_schema(fixture, monkeypatch):
+    """Two database packages with a schema each, and an Nx workspace: with
+    the query sites the workers read for each schema, the parent's P105
+    finds what a serial check finds."""
+    root = Path(__file__).resolve().parent / "fixtures" / fixture
+    ws = Workspace(str(root))
+    ws.load()
+    sequential = Engine(ws).check()
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_FILES", 0)
+    forked_ws = Workspace(str(root))
+    forked_ws.load(workers=2)
+    forked = Engine(forked_ws).check(workers=2)
+    assert "P105" in {f.code for f in sequential}
+    assert forked == sequential
