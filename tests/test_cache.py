@@ -224,3 +224,22 @@ def test_a_server_scan_of_an_unchanged_tree_leaves_the_cache_untouched(backend, 
     assert (backend / CACHE_DIR / CACHE_FILE).read_bytes() == stored
     _, ran = checked(backend)
     assert ran == set()  # the findings `check` stored are still reused
+
+
+def test_a_server_scan_in_a_read_only_checkout_still_finishes(backend, checked, monkeypatch):
+    """The cache cannot be written (as in a read-only checkout; chmod would
+    not show it, the tests may run as root): the scan finishes all the same
+    and the cache `check` wrote stays whole."""
+    import tempfile
+
+    checked(backend)
+    stored = (backend / CACHE_DIR / CACHE_FILE).read_bytes()
+    (backend / "src/services/stats.ts").write_text(STATS.replace("cheap", "cheap enough"))
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(30, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    root, parsed = _server_scan(backend, monkeypatch)
+    assert len(parsed) == 1 and root.scanned
+    assert (backend / CACHE_DIR / CACHE_FILE).read_bytes() == stored
