@@ -4,8 +4,9 @@
     python bench/bench_lsp.py --files 500 --mb 4   # smaller
     python bench/bench_lsp.py --dir PATH           # an existing workspace
 
-Opens a 1,000-line service file right after `initialized` (while the
-workspace scan runs), then, once the scan is over, types a sequence of
+Opens a service file right after `initialized` (while the workspace scan
+runs): by default the issue's shape, 2,600 lines with 20 queries
+(`--shape dense`: 1,000 lines with a query every 12 lines). Then, once the scan is over, types a sequence of
 keystrokes into it (each a `didChange`, waiting for its diagnostics). Prints
 the time to first diagnostics after `didOpen`, p50/p95/p99 from each
 `didChange` to the `publishDiagnostics` of that version, the scan time, and
@@ -59,6 +60,47 @@ def big_service(lines: int = 1000) -> str:
             "",
         ]
         i += 1
+    out += ["}", ""]
+    return "\n".join(out)
+
+
+def typical_service(lines: int = 2600, queries: int = 20) -> str:
+    """The issue's shape: a 2,600-line service class with 20 queries, the rest
+    the validation, mapping and bookkeeping that real services carry."""
+    out = ["import { prisma } from '../lib/prisma';", "import { logger } from '../lib/logger';", "",
+           "export class OrderService {"]
+    per_query = (lines - 6) // queries
+    for q in range(queries):
+        start = len(out)
+        out += [
+            f"  async listOrders{q}(ownerId: string, page = 1) {{",
+            f"    // page {q}: réglages par défaut 👍",
+            "    const take = 20;",
+            "    const rows = await prisma.user.findMany({",
+            "      where: { id: ownerId },",
+            "      select: { id: true, email: true, name: true },",
+            "      skip: (page - 1) * take,",
+            "      take,",
+            "    });",
+            f"    logger.info('listed', {{ count: rows.length, step: {q} }});",
+            f"    return rows.map((row) => this.toDto{q}_0(row));",
+            "  }",
+            "",
+        ]
+        h = 0
+        while len(out) - start < per_query:
+            out += [
+                f"  private toDto{q}_{h}(row: {{ id: string; email: string; name: string | null }}) {{",
+                "    const label = row.name ? row.name.trim() : row.email.split('@')[0];",
+                "    if (label.length > 80) {",
+                f"      throw new Error(`label too long for ${{row.id}} in step {q}`);",
+                "    }",
+                "    const parts = label.split(' ').filter(Boolean).map((part) => part[0].toUpperCase() + part.slice(1));",
+                "    return { id: row.id, email: row.email.toLowerCase(), label: parts.join(' '), initials: parts.map((p) => p[0]).join('') };",
+                "  }",
+                "",
+            ]
+            h += 1
     out += ["}", ""]
     return "\n".join(out)
 
@@ -147,6 +189,7 @@ def main() -> int:
     parser.add_argument("--dir", help="an existing workspace (default: a synthetic one)")
     parser.add_argument("--files", type=int, default=4000)
     parser.add_argument("--mb", type=float, default=30.0)
+    parser.add_argument("--shape", choices=("typical", "dense"), default="typical", help="the open file's shape")
     parser.add_argument("--keys", type=int, default=len(TYPED), help="keystrokes to type")
     parser.add_argument("--pause-ms", type=float, default=30.0, help="pause between keystrokes")
     parser.add_argument("--profile", metavar="FILE", help="run the server under cProfile, stats to FILE")
@@ -167,7 +210,7 @@ def main() -> int:
     if not (root / "src/lib/prisma.ts").exists():
         (root / "src/lib").mkdir(parents=True, exist_ok=True)
         (root / "src/lib/prisma.ts").write_text("import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n")
-    text = big_service()
+    text = typical_service() if args.shape == "typical" else big_service()
     big.write_text(text, encoding="utf-8")
     sources = [p for p in root.rglob("*") if p.suffix in {".ts", ".tsx", ".js"} and "node_modules" not in p.parts]
     size = sum(p.stat().st_size for p in sources)
@@ -191,7 +234,7 @@ def main() -> int:
 
     # Type a new line into the middle of the class, one character per didChange.
     lines = text.split("\n")
-    line = next(i for i in range(len(lines) // 2, len(lines)) if lines[i].startswith("  async listPage")) + 2
+    line = next(i for i in range(len(lines) // 2, len(lines)) if lines[i].startswith(("  async listPage", "  async listOrders"))) + 2
     latencies: list[float] = []
     version = 1
     col = 0

@@ -60,7 +60,7 @@ from perfaudit.server.redis.commands import DELETE_COMMANDS, EXPIRE_COMMANDS, EX
 from perfaudit.server.redis import cache_manager
 from perfaudit.server.redis.clients import (
     CACHE_MANAGER, IOREDIS, NODE_REDIS, UNKNOWN, UPSTASH, arguments, client_of_call, find_call, function_node, key_text,
-    redis_calls,
+    redis_calls, redis_calls_within,
 )
 from perfaudit.server.rule import FixAvailability, Rule
 from perfaudit.server.analysis.syntax import call_function, is_awaited, string_value, unwrap
@@ -189,7 +189,7 @@ def ttl_wrapper(index, path: str, fn):
 
 
 def _ttl_wrapper(index, path, fn, source):
-    writes = [(call, effect) for f, call, effect in redis_calls(index, path, source.facts) if fn.start <= call.start < fn.end]
+    writes = sorted(redis_calls_within(index, path, fn), key=lambda w: w[0].start)
     if not any(effect.op in KEY_CREATING for _, effect in writes):
         return None  # told by the facts alone: no need for the file's tree
     with source.tree_for_now() as tree:

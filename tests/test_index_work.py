@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from helpers import make_workspace
+from perfaudit.server.config import Config
 from perfaudit.server.engine import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -110,3 +111,40 @@ def test_a_callback_called_six_calls_down_is_called(tmp_path):
     ws = make_workspace(tmp_path, {"chain.ts": "".join(chain)}, schema=False)
     path = str(tmp_path / "chain.ts")
     assert ws.index.calls_param(path, ws.files[path].facts.function("level1"), 0)
+
+
+def redis_helpers(n: int) -> str:
+    """A cache module of `n` small helpers that each call the next and send
+    Redis a command: R201 asks, for every call of a workspace function,
+    whether that function is a TTL wrapper."""
+    out = ["import Redis from 'ioredis';\n", "const redis = new Redis(process.env.REDIS_URL!);\n"]
+    for i in range(n):
+        out.append(
+            f"export async function touch{i}(key: string, ttl?: number): Promise<void> {{\n"
+            f"  await redis.hincrby(`stats:{i}:${{key}}`, 'hits', 1);\n"
+            f"  if ({i} < {n - 1}) await touch{i + 1}(key, ttl);\n"
+            f"}}\n"
+        )
+    return "".join(out)
+
+
+def test_r201_classifies_each_call_a_bounded_number_of_times(tmp_path, monkeypatch):
+    from perfaudit.server.redis import clients
+
+    counted = {"n": 0}
+    classify = clients._classify
+
+    def counting(*args):
+        counted["n"] += 1
+        return classify(*args)
+
+    monkeypatch.setattr(clients, "_classify", counting)
+
+    def classified(where: Path, n: int) -> int:
+        counted["n"] = 0
+        ws = make_workspace(where, {"cache.ts": redis_helpers(n)}, schema=False)
+        Engine(ws, Config(select=["R201"])).check_file(str(where / "cache.ts"))
+        return counted["n"]
+
+    small, large = classified(tmp_path / "small", 30), classified(tmp_path / "large", 60)
+    assert 0 < small and large <= 2.5 * small, (small, large)

@@ -540,7 +540,7 @@ class Index:
         return answer
 
     def _scan_for_param_call(self, path: str, fn: FunctionFact, param: str) -> bool:
-        for f in self._with_nested(path, fn):
+        for f in self.with_nested(path, fn):
             self.work += len(f.calls)
             for call in f.calls:
                 if call.callee[:1] == (param,) and (len(call.callee) == 1 or call.callee[1] in ("call", "apply")):
@@ -555,7 +555,7 @@ class Index:
                             return True
         return False
 
-    def _with_nested(self, path: str, fn: FunctionFact) -> tuple[FunctionFact, ...]:
+    def with_nested(self, path: str, fn: FunctionFact) -> tuple[FunctionFact, ...]:
         """`fn` and the functions nested in it, from a per-file table built
         once per facts (one sort, then the run of functions that start
         inside `fn`)."""

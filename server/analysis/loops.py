@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from perfaudit.server.analysis.syntax import FUNCTION_KINDS, LOOP_KINDS, awaited_call, call_function, member_path, unwrap
 from perfaudit.server.analysis.parsing import node_text, walk
@@ -140,13 +141,21 @@ def _variable_consumer(map_call):
     block = decl.parent.parent if decl.parent is not None else None
     if name is None or name.type != "identifier" or block is None:
         return None
-    wanted = node_text(name)
-    for n in walk(block):
-        if n.type == "identifier" and node_text(n) == wanted and n.start_byte > map_call.end_byte:
+    # The name's later occurrences, found in the block's text (a walk of
+    # every node of the block, for every `.map`, was most of a keystroke).
+    text, base = block.text or b"", block.start_byte
+    for m in _identifier_pattern(node_text(name)).finditer(text, max(map_call.end_byte - base, 0)):
+        n = block.descendant_for_byte_range(base + m.start(), base + m.end())
+        if n is not None and n.type == "identifier" and n.start_byte == base + m.start() and n.end_byte == base + m.end():
             call = _consuming_call(n)
             if call is not None:
                 return call
     return None
+
+
+@lru_cache(maxsize=4096)
+def _identifier_pattern(name: str) -> re.Pattern:
+    return re.compile(rb"(?<![\w$])" + re.escape(name.encode("utf-8")) + rb"(?![\w$])")
 
 
 def map_consumer(map_call):

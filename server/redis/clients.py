@@ -505,6 +505,15 @@ def redis_calls(index, path: str, facts):
             yield fn, call, effect
 
 
+def redis_calls_within(index, path: str, fn):
+    """(call, direct Redis effect) for every command in `fn` and the
+    functions nested in it (not a scan of the whole file per function)."""
+    for f in index.with_nested(path, fn):
+        for call in f.calls:
+            for effect in _classify(index, path, f, call):
+                yield call, effect
+
+
 def function_node(tree, fn):
     """The syntax node of a FunctionFact."""
     node = tree.root_node.descendant_for_byte_range(fn.start, fn.end)
