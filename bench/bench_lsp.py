@@ -153,12 +153,15 @@ class Client:
                 with self.cond:
                     self.published.setdefault(key, now)
                     self.cond.notify_all()
+            elif method == "window/logMessage" and message["params"]["message"].startswith("perfaudit.lsp: "):
+                print("  server:", message["params"]["message"].removeprefix("perfaudit.lsp: "))
             elif method == "$/progress" and message["params"]["value"].get("kind") == "end":
                 with self.cond:
                     self.progress_ended = True
                     self.cond.notify_all()
             elif "id" in message and method is not None:  # a request from the server
-                result = [None for _ in message["params"].get("items", [])] if method == "workspace/configuration" else None
+                # trace "messages": the server logs its scan's figures, printed below.
+                result = [{"trace": "messages"} for _ in message["params"].get("items", [])] if method == "workspace/configuration" else None
                 self.send({"jsonrpc": "2.0", "id": message["id"], "result": result})
             elif "id" in message:
                 with self.cond:

@@ -99,6 +99,7 @@ class CheckCache:
         self.old_memos: dict[str, dict[str, object]] = {}  # path -> rule code -> memo value
         # This run's.
         self.files: dict[str, tuple[bytes, object]] = {}
+        self.found: dict[str, tuple[bytes, object]] = {}
         self.findings: dict[str, tuple[tuple, tuple[str, ...]]] = {}
         self.findings_key: str | None = None
         self.memos: dict[str, dict[str, object]] = {}
@@ -146,9 +147,15 @@ class CheckCache:
         except OSError:
             pass
 
+    def add_facts(self, path: str, key: bytes, facts) -> None:
+        """Facts found outside this process this run (the server's forked
+        parse), under `key` (`digest` of the content): used like stored
+        ones, and written with the others."""
+        self.found[path] = (key, facts)
+
     def facts_for(self, path: str, data: bytes):
-        """The stored facts of `path` when its content is the same, else None."""
-        old = self.old_files.get(path)
+        """The stored (or found) facts of `path` when its content is the same, else None."""
+        old = self.found.get(path) or self.old_files.get(path)
         if old is None:
             return None
         d = digest(data)

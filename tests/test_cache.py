@@ -187,7 +187,7 @@ def _server_scan(backend, monkeypatch) -> tuple[object, list]:
 
     root = Root(str(backend))
     session = types.SimpleNamespace(documents=NoDocuments(), worker=InlineWorker())
-    progress = types.SimpleNamespace(report=lambda done, total: None, cancelled=False)
+    progress = types.SimpleNamespace(report=lambda done, total, message="": None, cancelled=False)
     # (asyncio.run waits for the executor that reaps the child writing the cache.)
     assert asyncio.run(scan.scan_root(session, root, progress))
     assert root.ws.facts_cache is None
@@ -243,3 +243,67 @@ def test_a_server_scan_in_a_read_only_checkout_still_finishes(backend, checked, 
     root, parsed = _server_scan(backend, monkeypatch)
     assert len(parsed) == 1 and root.scanned
     assert (backend / CACHE_DIR / CACHE_FILE).read_bytes() == stored
+
+
+MODULE_SERVICE = """\
+    import {{ prisma }} from '@/lib/prisma';
+
+    export async function listInvoices{i}(customerId: string, page = 1) {{
+      const take = 25;
+      const rows = await prisma.readListItem.findMany({{
+        where: {{ id: customerId }},
+        skip: (page - 1) * take,
+        take,
+      }});
+      return rows.map((row) => ({{ ...row, label: `invoice {i}` }}));
+    }}
+    """
+
+
+def test_a_server_scan_of_a_large_uncached_tree_parses_in_forked_workers(backend, monkeypatch):
+    """Enough files that the cache's misses are worth forking for: the
+    server's own threads parse none of them, the workers' facts are those a
+    serial load finds, and they are written back, so the next scan parses
+    and forks nothing."""
+    import multiprocessing
+
+    from perfaudit.server.analysis import parallel
+    from perfaudit.server.lsp import scan
+
+    if not parallel.can_fork():
+        pytest.skip("no fork on this platform")
+    for i in range(parallel.PARALLEL_MIN_FILES):
+        write_files(backend, {f"src/modules/m{i}/invoices.service.ts": MODULE_SERVICE.format(i=i)})
+    forks = []
+    run_forked = parallel.run_forked
+    monkeypatch.setattr(parallel, "run_forked", lambda *a, **k: forks.append(1) or run_forked(*a, **k))
+
+    root, parsed = _server_scan(backend, monkeypatch)
+    assert parsed == [] and forks == [1]
+    fresh = analyze(str(backend), cache=False).workspace
+    assert set(root.ws.files) == set(fresh.files) and len(fresh.files) > parallel.PARALLEL_MIN_FILES
+    assert all(root.ws.files[p].facts == fresh.files[p].facts for p in fresh.files)
+    assert multiprocessing.active_children() == []
+
+    forks.clear()  # (the check above forks too)
+    root, parsed = _server_scan(backend, monkeypatch)
+    assert parsed == [] and forks == [] and len(root.ws.files) == len(fresh.files)
+
+
+def test_a_stopped_prefetch_leaves_no_worker_behind(backend):
+    import multiprocessing
+
+    from perfaudit.server.analysis import parallel
+    from perfaudit.server.cache import CheckCache
+    from perfaudit.server.lsp import scan
+
+    if not parallel.can_fork():
+        pytest.skip("no fork on this platform")
+    paths = []
+    for i in range(parallel.PARALLEL_MIN_FILES):
+        rel = f"src/modules/m{i}/invoices.service.ts"
+        write_files(backend, {rel: MODULE_SERVICE.format(i=i)})
+        paths.append(str(backend / rel))
+    cache = CheckCache(str(backend))
+    assert scan.prefetch_facts(cache, paths, 2, stop=lambda: True, report=lambda done, total: None)
+    assert cache.found == {} and multiprocessing.active_children() == []

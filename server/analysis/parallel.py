@@ -62,16 +62,22 @@ _TASK: Callable | None = None
 
 
 def run_forked(task: Callable[[list[str]], object], runs: list[list[str]], workers: int,
-               here: Callable[[list[str]], object] | None = None):
+               here: Callable[[list[str]], object] | None = None, share: bool = True,
+               stop: Callable[[], bool] | None = None):
     """`task(run)` for each run, in forked workers that see everything the
     parent holds now; yields (index of the run, result) as each finishes.
 
     This process is one of the `workers`: between results it takes runs
     too (from the end of the list, the children from the front), with
     `here(run)` (default `task`), whose work needs no copying back. One
-    child fewer is one private copy fewer of the pages it writes to."""
+    child fewer is one private copy fewer of the pages it writes to.
+    With `share` off (the language server, whose own thread must stay free
+    for the editor) the children do every run. `stop()` true ends the work
+    early (the children are killed)."""
     here = here or task
-    children = min(workers, len(runs)) - 1
+    children = min(workers, len(runs)) - (1 if share else 0)
+    if children < 1 and not share:
+        children = 1
     if children < 1:
         for index, run in enumerate(runs):
             yield index, here(run)
@@ -97,7 +103,7 @@ def run_forked(task: Callable[[list[str]], object], runs: list[list[str]], worke
             for _ in range(2 * children):  # one running and one queued per child
                 submit()
             for _ in range(len(runs)):
-                if pending and finished.empty():
+                if share and pending and finished.empty():
                     try:
                         index, run = pending.pop()
                     except IndexError:  # a child took the last one meanwhile
@@ -105,12 +111,25 @@ def run_forked(task: Callable[[list[str]], object], runs: list[list[str]], worke
                     else:
                         yield index, here(run)
                         continue
-                result = finished.get()
+                result = _next_result(finished, stop)
+                if result is None:
+                    return  # stopped: leaving the pool kills the children
                 if isinstance(result, BaseException):
                     raise result
                 yield result
     finally:
         _TASK = None
+
+
+def _next_result(finished: queue.SimpleQueue, stop: Callable[[], bool] | None):
+    if stop is None:
+        return finished.get()
+    while not stop():
+        try:
+            return finished.get(timeout=0.1)
+        except queue.Empty:
+            continue
+    return None
 
 
 def _run(job: tuple[int, list[str]]):

@@ -165,6 +165,32 @@ def is_project_file(name: str) -> bool:
     return is_env_file(name) or name in ("package.json", PNPM_WORKSPACE) or is_tsconfig(name)
 
 
+def read_checked(path: str, limit: int | None = MAX_FILE_BYTES) -> tuple[str | None, str | None]:
+    """(text, None), or (None, why it is left out). Touches no workspace
+    state, so the server's scan may call it from another thread."""
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            return None, "not a regular file"  # a FIFO or device would block the read forever
+        size = info.st_size
+        if limit is not None and size > limit:
+            return None, f"larger than {limit // 1_000_000} MB ({size:,} bytes)"
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        return None, f"unreadable: {exc.strerror or exc}"
+    text = decode_source(raw)
+    return (text, None) if text is not None else (None, "binary or not UTF-8")
+
+
+def read_source(path: str) -> tuple[str | None, str | None]:
+    """`read_checked` for a source file, which is also left out when minified."""
+    text, problem = read_checked(path)
+    if text is not None and len(text) > MINIFIED_MIN_BYTES and max((len(l) for l in text.splitlines()), default=0) > MINIFIED_LINE:
+        return None, "minified (very long lines)"
+    return text, problem
+
+
 class Workspace:
     def __init__(self, root: str, config=None):
         from perfaudit.server.analysis.index import Index
@@ -429,24 +455,9 @@ class Workspace:
             pass
 
     def read_text(self, path: str, limit: int | None = MAX_FILE_BYTES) -> str | None:
-        try:
-            info = os.stat(path)
-            if not stat.S_ISREG(info.st_mode):
-                # A FIFO or device would block the read forever.
-                self._skip(path, "not a regular file")
-                return None
-            size = info.st_size
-            if limit is not None and size > limit:
-                self._skip(path, f"larger than {limit // 1_000_000} MB ({size:,} bytes)")
-                return None
-            with open(path, "rb") as fh:
-                raw = fh.read()
-        except OSError as exc:
-            self._skip(path, f"unreadable: {exc.strerror or exc}")
-            return None
-        text = decode_source(raw)
-        if text is None:
-            self._skip(path, "binary or not UTF-8")
+        text, problem = read_checked(path, limit)
+        if problem is not None:
+            self._skip(path, problem)
         return text
 
     def _skip(self, path: str, reason: str) -> None:
@@ -481,12 +492,9 @@ class Workspace:
                 self.set_project_text(path, text)
 
     def _read_source(self, path: str) -> str | None:
-        text = self.read_text(path)
-        if text is None:
-            return None
-        if len(text) > MINIFIED_MIN_BYTES and max((len(l) for l in text.splitlines()), default=0) > MINIFIED_LINE:
-            self._skip(path, "minified (very long lines)")
-            return None
+        text, problem = read_source(path)
+        if problem is not None:
+            self._skip(path, problem)
         return text
 
     def set_project_text(self, path: str, text: str) -> bool:

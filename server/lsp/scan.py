@@ -19,8 +19,11 @@ import os
 import time
 from collections import deque
 
-from perfaudit.server.analysis.workspace import Workspace, is_source_path, norm
-from perfaudit.server.cache import CheckCache
+from perfaudit.server.analysis import parallel
+from perfaudit.server.analysis.extract import extract_facts
+from perfaudit.server.analysis.parsing import language_for, parse
+from perfaudit.server.analysis.workspace import Workspace, is_source_path, norm, read_source
+from perfaudit.server.cache import CheckCache, digest
 from perfaudit.server.analysis.checkpoint import checkpoint
 
 from perfaudit.server.lsp.session import SCAN
@@ -30,6 +33,8 @@ log = logging.getLogger("perfaudit.lsp")
 
 # Work done per worker job between two progress reports.
 BATCH_SECONDS = 0.1
+# The part of the progress bar for the forked parse of what the cache lacks.
+PREFETCH_SHARE = 0.8
 
 
 class _Lister(Workspace):
@@ -53,11 +58,13 @@ async def scan_root(session, root, progress, check_closed: bool = False) -> bool
     """Load every file of `root`; True when it ran to the end (not cancelled)."""
     paths = await asyncio.to_thread(list_files, root.path, root.config)
     cache = None if root.standalone else await asyncio.to_thread(read_cache, root.path)
+    share = 0.0 if cache is None else await _prefetch(cache, [p for p in paths if is_source_path(p)], progress)
     root.ws.facts_cache = cache
     try:
-        finished = await _scan(session, root, progress, paths, check_closed)
+        finished = await _scan(session, root, progress, paths, check_closed, share)
     finally:
         root.ws.facts_cache = None
+    log.info("scanned %s: %d files", root.path, len(root.ws.files))
     if finished and cache is not None:
         save_in_background(cache, set(root.ws.files))
     return finished
@@ -80,13 +87,68 @@ def save_in_background(cache: CheckCache, paths: set[str]) -> None:
     asyncio.get_running_loop().run_in_executor(None, os.waitpid, pid, 0)  # reaped when it is done
 
 
+async def _prefetch(cache: CheckCache, sources: list[str], progress) -> float:
+    """Run `prefetch_facts`; the part of the progress bar it took."""
+    loop = asyncio.get_running_loop()
+
+    def report(done: int, total: int) -> None:
+        loop.call_soon_threadsafe(progress.report, int(PREFETCH_SHARE * 1000 * done / total), 1000,
+                                  f"parsing: {done}/{total} files")
+
+    started, workers = time.monotonic(), os.cpu_count() or 1
+    ran = await asyncio.to_thread(prefetch_facts, cache, sources, workers, lambda: progress.cancelled, report)
+    if ran:  # logged here: the handler writes to the client, from the loop's thread only
+        log.info("parsed what the cache lacked in %.1f s (%d processes)", time.monotonic() - started, workers)
+    return PREFETCH_SHARE if ran else 0.0
+
+
+def prefetch_facts(cache: CheckCache, sources: list[str], workers: int, stop, report) -> bool:
+    """In a thread, before the scan: the facts of the sources the cache
+    lacks (or holds for another content), parsed and summarised in forked
+    processes and put in the cache, so the scan then reads every file as a
+    cache hit. The server's own threads parse nothing meanwhile: edits and
+    requests are answered at once. False when there was nothing to fork for."""
+    misses = [p for p in sources if not _cached(cache, p)]
+    if len(misses) < parallel.PARALLEL_MIN_FILES or not parallel.can_fork():
+        return False
+    runs = parallel.deal(misses, workers, os.path.dirname)  # neighbours together: they share imports
+    done = 0
+    for _, found in parallel.run_forked(_facts_of, runs, workers, share=False, stop=stop):
+        for path, key, facts in found:
+            cache.add_facts(path, key, facts)
+        done += len(found)
+        report(done, len(misses))
+    return True
+
+
+def _cached(cache: CheckCache, path: str) -> bool:
+    old = cache.old_files.get(path)
+    if old is None:
+        return False
+    text, _ = read_source(path)
+    return text is None or old[0] == digest(text.encode("utf-8"))  # a left-out file: the scan says why
+
+
+def _facts_of(paths: list[str]) -> list[tuple]:
+    """In a forked worker: (path, content digest, facts) of each source that reads."""
+    out = []
+    for path in paths:
+        text, _ = read_source(path)
+        if text is None:
+            continue
+        data = text.encode("utf-8")
+        language = language_for(path) or "typescript"
+        out.append((path, digest(data), extract_facts(parse(data, language), language)))
+    return out
+
+
 def read_cache(path: str) -> CheckCache:
     cache = CheckCache(path)
     cache.load(keep_bad=True)  # a bad one is left for the CLI to replace
     return cache
 
 
-async def _scan(session, root, progress, paths: list[str], check_closed: bool) -> bool:
+async def _scan(session, root, progress, paths: list[str], check_closed: bool, done_share: float = 0.0) -> bool:
     sources = [p for p in paths if is_source_path(p)]
     todo = deque([("load", p) for p in paths if not is_source_path(p)] + [("side", "")]
                  + [("load", p) for p in sources] + ([("check", p) for p in sources] if check_closed else []))
@@ -98,7 +160,8 @@ async def _scan(session, root, progress, paths: list[str], check_closed: bool) -
             await session.worker.call(_scan_some, session, root, todo, priority=SCAN, about="scan")
         except Cancelled:
             pass  # an edit went first: go on where this batch stopped
-        progress.report(total - len(todo), total)
+        progress.report(int(1000 * (done_share + (1 - done_share) * (total - len(todo)) / total)), 1000,
+                        f"{total - len(todo)}/{total} files")
     root.scanned = True
     return True
 
