@@ -48,6 +48,7 @@ from perfaudit.server.analysis.syntax import call_function, is_awaited
 from perfaudit.server.findings import Applicability, Edit, Fix
 from perfaudit.server.express.routes import blocking_by_file
 from perfaudit.server.express.route_edits import node_at
+from perfaudit.server.node.calls import may_block
 from perfaudit.server.rule import FixAvailability, Rule
 
 RULE = Rule(
@@ -64,8 +65,8 @@ FS_ASYNC = {"readFileSync", "writeFileSync", "appendFileSync", "readdirSync", "s
 
 def check(ctx):
     facts = ctx.file.facts
-    calls = facts.all_calls
-    if not any(e.kind == "blocking" for c in calls for e in ctx.index.direct_effects(ctx.file.path, None, c)):
+    named = [c for c in facts.all_calls if may_block(c)]
+    if not any(e.kind == "blocking" for c in named for e in ctx.index.direct_effects(ctx.file.path, None, c)):
         return  # nothing here blocks: no need for the route model
     by_call: dict[tuple[int, int], list] = {}
     for effect, route in blocking_by_file(ctx.workspace).get(ctx.file.path, ()):

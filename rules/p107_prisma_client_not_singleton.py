@@ -56,6 +56,7 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 from perfaudit.server.analysis.syntax import FUNCTION_KINDS
 from perfaudit.server.findings import Related
@@ -107,13 +108,8 @@ def check(ctx):
                     creations[key].append((rel, path, call, fn))
             else:
                 call_sites[call.callee[-1]].append(fn is None)
-    loaded = [p for group in creations.values() for _, p, _, _ in group if ws.files[p].tree is None]
-    try:
-        for group in creations.values():
-            yield from _check_package(ctx, group, new_sites, call_sites)
-    finally:
-        for path in loaded:  # trees parsed here only for this check
-            ws.drop_tree(path)
+    for group in creations.values():
+        yield from _check_package(ctx, group, new_sites, call_sites)
 
 
 def _package_root(ws, path: str) -> str:
@@ -129,17 +125,16 @@ def _check_package(ctx, group, new_sites, call_sites):
     ws = ctx.workspace
     sites = []
     for rel, path, call, fn in group:
-        node = _new_node(ws, path, call)
-        if node is None:
+        shape = _shape(ws, path, call)
+        if shape is None:
             continue
-        guarded = _guarded(node) or _via_cache_helper(node)
-        repeats = not guarded and _runs_repeatedly(fn, new_sites, call_sites)
-        sites.append((rel, path, node, guarded, repeats, fn))
+        repeats = not shape.guarded and _runs_repeatedly(fn, new_sites, call_sites)
+        sites.append((rel, path, shape, repeats, fn))
     # Two `new PrismaClient` in branches of one conditional are one client.
     seen_conditionals = set()
     unique = []
     for site in sites:
-        cond = _enclosing_conditional(site[2])
+        cond = site[2].conditional
         if cond is not None:
             key = (site[1], cond)
             if key in seen_conditionals:
@@ -150,32 +145,63 @@ def _check_package(ctx, group, new_sites, call_sites):
     # purpose: clients are compared with those on the same URL.
     by_url: dict[str | None, list] = {}
     for site in unique:
-        by_url.setdefault(_url_of(site[2]), []).append(site)
+        by_url.setdefault(site[2].url, []).append(site)
     for same_url in by_url.values():
         yield from _report_group(ctx, same_url)
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What the check reads of a `new PrismaClient(...)` in its file's tree."""
+
+    start: int
+    row: int
+    end: int  # of the constructor's name
+    guarded: bool  # behind `??`, `||=`, `if (!x)` or a keyed cache helper
+    conditional: tuple[int, int] | None  # the enclosing `?:`, if any
+    url: str | None
+
+
+_SHAPES: dict[tuple, tuple[bytes, _Shape | None]] = {}
+
+
+def _shape(ws, path: str, call) -> _Shape | None:
+    """Kept per file content: each workspace pass (one per edit in the
+    editor) would otherwise parse every file that creates a client."""
+    source = ws.files[path]
+    key = (path, call.start, call.end)
+    held = _SHAPES.get(key)
+    if held is None or not (held[0] is source.data or held[0] == source.data):
+        if len(_SHAPES) > 2000:
+            _SHAPES.clear()
+        with source.tree_for_now() as tree:
+            node = find_node(tree, call.start, call.end, "new_expression")
+            shape = None if node is None else _Shape(
+                node.start_byte, node.start_point.row, _constructor_end(node),
+                _guarded(node) or _via_cache_helper(node), _enclosing_conditional(node), _url_of(node))
+        held = _SHAPES[key] = (source.data, shape)
+    return held[1]
+
+
 def _report_group(ctx, unique):
-    unique.sort(key=lambda s: (not _is_canonical_file(s[0]), s[4], s[0], s[2].start_byte))
-    first = unique[0]
-    first_line = first[2].start_point.row + 1
-    for index, (rel, path, node, guarded, repeats, fn) in enumerate(unique):
-        end = _constructor_end(node)
+    unique.sort(key=lambda s: (not _is_canonical_file(s[0]), s[3], s[0], s[2].start))
+    first = unique[0][2]
+    for index, (rel, path, shape, repeats, fn) in enumerate(unique):
         where = f" in `{fn.name}`" if fn is not None and fn.name else ""
         if index == 0:
             if repeats:
                 yield ctx.finding(
-                    path, node.start_byte, end,
+                    path, shape.start, shape.end,
                     f"`new PrismaClient()`{where} runs each time it is called, and each client opens its own "
                     "connection pool: create one client at module level (or behind a `globalThis` guard) and import it",
                 )
             continue
         message = (
             f"Another `new PrismaClient()`{where}: each client opens its own connection pool; "
-            f"import the client created in {first[0]}:{first_line} instead"
+            f"import the client created in {unique[0][0]}:{first.row + 1} instead"
         )
-        related = [Related(first[1], first[2].start_byte, _constructor_end(first[2]), "the application's client is created here")]
-        yield ctx.finding(path, node.start_byte, end, message, related=related)
+        related = [Related(unique[0][1], first.start, first.end, "the application's client is created here")]
+        yield ctx.finding(path, shape.start, shape.end, message, related=related)
 
 
 def _url_of(node) -> str | None:
@@ -214,10 +240,6 @@ def _via_cache_helper(node) -> bool:
     return any(a.type in ("string", "template_string") for a in args.named_children)
 
 
-def _new_node(ws, path: str, call):
-    return find_node(ws.files[path].ensure_tree(), call.start, call.end, "new_expression")
-
-
 def _constructor_end(node) -> int:
     ctor = node.child_by_field_name("constructor")
     return ctor.end_byte if ctor is not None else node.end_byte
@@ -227,7 +249,7 @@ def _enclosing_conditional(node):
     parent = node.parent
     while parent is not None and parent.type not in FUNCTION_KINDS and parent.type != "program":
         if parent.type == "ternary_expression":
-            return parent.id
+            return (parent.start_byte, parent.end_byte)
         parent = parent.parent
     return None
 

@@ -132,3 +132,68 @@ def test_forked_checks_hand_back_the_memos_of_every_schema(fixture, monkeypatch)
     forked = Engine(forked_ws).check(workers=2)
     assert "P105" in {f.code for f in sequential}
     assert forked == sequential
+
+
+CLIENT_PER_CALL = """\
+import { PrismaClient } from '@prisma/client';
+
+let cached: PrismaClient | undefined;
+
+export function db(): PrismaClient {
+  return cached ?? new PrismaClient();
+}
+"""
+
+
+def test_the_workspace_pass_after_an_edit_elsewhere_parses_no_client_file_again(tmp_path, monkeypatch):
+    """In the editor the workspace rules run again after each edit that
+    changes facts: P107 keeps what it read of each `new PrismaClient` per
+    file content, so only an edit of that file makes it parse it again."""
+    ws = make_workspace(tmp_path, {
+        "src/lib/db.ts": CLIENT_PER_CALL,
+        "src/users/users.service.ts": (
+            "import { db } from '../lib/db';\n"
+            "export async function listUsers(take = 20) {\n"
+            "  return db().user.findMany({ take, select: { id: true } });\n"
+            "}\n"
+        ),
+    })
+    engine = Engine(ws)
+    assert "P107" not in {f.code for f in engine.check_workspace_rules()}  # `cached ?? new ...` is guarded
+    parses = _count_parses(monkeypatch)
+    ws.set_source(str(tmp_path / "src/users/users.service.ts"), "export const unused = 1;\n")
+    engine.check_workspace_rules()
+    assert parses[CLIENT_PER_CALL.encode()] == 0
+
+    unguarded = CLIENT_PER_CALL.replace("cached ?? new PrismaClient()", "new PrismaClient()")
+    ws.set_source(str(tmp_path / "src/lib/db.ts"), unguarded)  # (its facts: one parse)
+    assert "P107" in {f.code for f in engine.check_workspace_rules()}  # now one per call, read from the new text
+    assert parses[unguarded.encode()] == 2
+
+
+def test_an_open_file_is_queried_once_for_its_facts_and_its_rules(tmp_path, monkeypatch):
+    """The editor keeps an open file's tree: facts extraction and the rules
+    share one tree-sitter query of it (each is a good part of a keystroke)."""
+    from perfaudit.server.analysis import parsing
+
+    ws = make_workspace(tmp_path, {
+        "src/lib/db.ts": "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n",
+    })
+    path = str(tmp_path / "src/orders/orders.service.ts")
+    text = (
+        "import { prisma } from '../lib/db';\n"
+        "export async function ordersOf(ids: string[]) {\n"
+        "  const out = [];\n"
+        "  for (const id of ids) out.push(await prisma.post.findMany({ where: { authorId: id }, take: 20 }));\n"
+        "  return out;\n"
+        "}\n"
+    )
+    import tree_sitter
+
+    queries = []
+    real = tree_sitter.QueryCursor
+    monkeypatch.setattr(tree_sitter, "QueryCursor", lambda query: queries.append(query) or real(query))
+    ws.set_source(path, text, tree=parsing.parse(text.encode(), "typescript"), keep_tree=True)
+    found = Engine(ws).check_file(path)
+    assert "P104" in {f.code for f in found}
+    assert len(queries) == 1

@@ -8,7 +8,6 @@ imports, exports and bindings in `extract_module.py`.
 from __future__ import annotations
 
 import sys
-from functools import lru_cache
 
 import tree_sitter
 
@@ -16,7 +15,7 @@ from perfaudit.server.analysis.checkpoint import checkpoint
 from perfaudit.server.analysis.extract_classes import ClassFacts
 from perfaudit.server.analysis.extract_module import ModuleFacts
 from perfaudit.server.analysis.facts import EXTRA_EXTRACTORS, CallFact, FileFacts, FunctionFact, ObjectFact, ValueRef
-from perfaudit.server.analysis.parsing import captures, grammar, node_text, position_key
+from perfaudit.server.analysis.parsing import node_text, nodes_by_kind, position_key
 from perfaudit.server.analysis.scopes import Place, place_of, separate
 from perfaudit.server.analysis.syntax import (
     CLASS_KINDS,
@@ -35,25 +34,10 @@ from perfaudit.server.analysis.syntax import (
 )
 
 
-_QUERY_SOURCE = """
-(call_expression) @call
-(new_expression) @new
-(function_declaration) @function
-(generator_function_declaration) @function
-(function_expression) @function
-(arrow_function) @function
-(method_definition) @function
-(class_declaration) @class
-(abstract_class_declaration) @class
-(class) @class
-(variable_declarator) @declarator
-(return_statement) @return
-"""
-
-
-@lru_cache(maxsize=None)
-def _query(language: str) -> tree_sitter.Query:
-    return tree_sitter.Query(grammar(language), _QUERY_SOURCE)
+def _merged(nodes: dict[str, list], *kinds: str) -> list:
+    if len(kinds) == 1:
+        return nodes.get(kinds[0], [])
+    return sorted((n for k in kinds for n in nodes.get(k, ())), key=position_key)
 
 
 class _Builder(ClassFacts, ModuleFacts):
@@ -121,11 +105,12 @@ class _Builder(ClassFacts, ModuleFacts):
         return fid
 
     def build(self) -> FileFacts:
-        caps = captures(_query(self.language), self.root)
-        functions = caps.get("function", [])
-        calls = sorted(caps.get("call", []) + caps.get("new", []), key=position_key)
-        classes = caps.get("class", [])
-        declarators = caps.get("declarator", [])
+        nodes = nodes_by_kind(self.tree, self.language)
+        functions = _merged(nodes, "function_declaration", "generator_function_declaration", "function_expression",
+                            "arrow_function", "method_definition")
+        calls = _merged(nodes, "call_expression", "new_expression")
+        classes = _merged(nodes, "class_declaration", "abstract_class_declaration", "class")
+        declarators = _merged(nodes, "variable_declarator")
 
         # Name the functions (outer before inner) and find parents.
         fn_info = []
@@ -194,7 +179,7 @@ class _Builder(ClassFacts, ModuleFacts):
         separate(locals_by_fn, places_by_fn, calls_by_fn, ranges, lambda fid: self._params(node_by_fid[fid])[0])
 
         returns_by_fn: dict[str, list] = {}
-        for ret in caps.get("return", []):
+        for ret in _merged(nodes, "return_statement"):
             owner = self._owner_function(ret, fn_id_by_range)
             if owner is not None:
                 value = next((c for c in ret.named_children if c.type != "comment"), None)

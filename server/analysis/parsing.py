@@ -77,7 +77,8 @@ def node_text(node: tree_sitter.Node) -> str:
     return sys.intern(text) if len(text) <= 48 else text
 
 
-# Node kinds that rules look for; `nodes_by_kind` collects them in one query.
+# Node kinds that facts extraction and rules look for; `nodes_by_kind`
+# collects them in one query, run once per tree for both.
 INDEXED_KINDS = (
     "call_expression",
     "new_expression",
@@ -94,6 +95,10 @@ INDEXED_KINDS = (
     "class_declaration",
     "assignment_expression",
     "variable_declarator",
+    "generator_function_declaration",
+    "abstract_class_declaration",
+    "class",
+    "return_statement",
 )
 
 
@@ -116,8 +121,19 @@ def captures(query: tree_sitter.Query, node) -> dict[str, list]:
     return {name: sorted(nodes, key=position_key) for name, nodes in found.items()}
 
 
+_last_nodes: tuple | None = None  # (tree, language, its nodes): extraction then rules ask about the same tree
+
+
 def nodes_by_kind(tree: tree_sitter.Tree, language: str) -> dict[str, list]:
-    return captures(_kinds_query(language), tree.root_node)
+    """The nodes of each of `INDEXED_KINDS`, in source order (kept for the
+    last tree asked about, so extraction and rules share one query)."""
+    global _last_nodes
+    last = _last_nodes
+    if last is not None and last[0] is tree and last[1] == language:
+        return last[2]
+    found = captures(_kinds_query(language), tree.root_node)
+    _last_nodes = (tree, language, found)
+    return found
 
 
 def arguments(call_node) -> list:

@@ -142,6 +142,7 @@ class PerfauditServer(LanguageServer):
             # before the end is told, so a request that follows waits for it).
             self.session.recheck_root(root)
             progress.end("done" if finished else "cancelled")
+        freeze_facts()
 
 
 server = PerfauditServer()
@@ -250,9 +251,13 @@ async def _scan_added(ls: PerfauditServer, roots) -> None:
         await scan_root(ls.session, root, progress, check_closed=not ls.session.push)
         progress.end()
         ls.session.recheck_root(root)
-    # The facts of every file now live as long as the server: move them out
-    # of the cyclic collector's sight, or each full collection walks millions
-    # of objects in the middle of a keystroke.
+    freeze_facts()
+
+
+def freeze_facts() -> None:
+    """The facts of every file now live as long as the server: move them out
+    of the cyclic collector's sight, or each full collection walks millions
+    of objects in the middle of a keystroke."""
     gc.collect()
     gc.freeze()
 

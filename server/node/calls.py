@@ -26,6 +26,11 @@ def classify_node_call(index, path: str, fn: FunctionFact | None, call: CallFact
     return out
 
 
+def may_block(call: CallFact) -> bool:
+    """What `blocking_call` can say yes to, told by the name alone (no resolution)."""
+    return bool(call.callee) and (call.callee[-1].endswith("Sync") or call.callee[-1] in BLOCKING_BCRYPT)
+
+
 def blocking_call(callee: tuple[str, ...], imported_from) -> str | None:
     """The name of a synchronous blocking call (`fs.readFileSync`), or None.
 
