@@ -258,7 +258,8 @@ def main() -> int:
         print(
             f"didChange -> publishDiagnostics over {len(latencies)} keystrokes: "
             f"p50 {percentile(latencies, 50):.1f} ms, p95 {percentile(latencies, 95):.1f} ms, "
-            f"p99 {percentile(latencies, 99):.1f} ms, max {max(latencies):.1f} ms"
+            f"p99 {percentile(latencies, 99):.1f} ms, max {max(latencies):.1f} ms "
+            f"(keystroke {latencies.index(max(latencies)) + 1})"
         )
     print(f"server RSS at the end: {client.rss_mb():.0f} MB")
     client.request("shutdown", None, 10)

@@ -383,3 +383,31 @@ def test_mount_paths_written_with_a_string_constant(tmp_path):
         ("GET", "/api/v3/status"),
     ]
     assert len(table(ws)[("GET", "/api/v3/shipments/:id")].queries) == 1
+
+
+def test_the_route_model_outlives_edits_of_files_it_was_not_built_from():
+    """Typing in a service goes through many structures (an unclosed `{`
+    ends its class early): the model of every route is rebuilt only when a
+    file it read changed, or a file now declares routes."""
+    from perfaudit.server.express.routes import route_model
+
+    ws = load("shop")
+    model = route_model(ws)
+    logger = str(FIXTURES / "shop/src/lib/logger.ts")
+    assert logger not in model.read
+    text = (FIXTURES / "shop/src/lib/logger.ts").read_text()
+    ws.set_source(logger, text + "\nexport function audit(event: string) {\n  if (event) {\n")  # half-typed
+    ws.set_source(logger, text + "\nexport function audit(event: string) {\n  return event;\n}\n")
+    assert route_model(ws) is model
+
+    stats = str(FIXTURES / "shop/src/routes/stats.routes.ts")
+    assert stats in model.read
+    routes_text = (FIXTURES / "shop/src/routes/stats.routes.ts").read_text()
+    ws.set_source(stats, routes_text + "\nstatsRouter.get('/daily', async (_req, res) => {\n  res.json(await statsService.overview());\n});\n")
+    rebuilt = route_model(ws)
+    assert rebuilt is not model and ("GET", "/api/stats/daily") in table(ws)
+
+    # A file that starts declaring routes is read even though it never was.
+    ws.set_source(logger, text + "\nimport { Router } from 'express';\nexport const auditRouter = Router();\n"
+                  "auditRouter.get('/audit', (_req, res) => res.json([]));\n")
+    assert route_model(ws) is not rebuilt

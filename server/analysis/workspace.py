@@ -217,6 +217,12 @@ class Workspace:
         # exports, bindings, classes, feature facts such as routes): not when
         # the user types inside a function body.
         self.structure_generation = 0
+        # What changed it since a generation: one file's own structure (an
+        # edit) or more (files came or went, configs, schemas). Models over
+        # the whole workspace keep themselves when only files they never
+        # read changed.
+        self.structure_changed_at: dict[str, int] = {}
+        self.structure_reset_at = 0
         self.modules = ModuleResolver(self)
         self.index = Index(self)
         # Called with each source file read by `load` (the CLI's progress line).
@@ -331,7 +337,7 @@ class Workspace:
                 if self.on_read is not None:
                     self.on_read(path)
             self.generation += 1
-            self.structure_generation += 1
+            self._structure_reset()
             self.index.files_changed()
         for path in paths:
             if path in self.files:
@@ -350,7 +356,7 @@ class Workspace:
         if self.on_read is not None:
             self.on_read(path)
         self.generation += 1
-        self.structure_generation += 1
+        self._structure_reset()
         self.index.files_changed()
         return True
 
@@ -526,7 +532,7 @@ class Workspace:
     def _configs_changed(self) -> None:
         """Module specifiers may resolve anew (aliases, workspace packages)."""
         self.modules.changed()
-        self.structure_generation += 1  # what names resolve to may change
+        self._structure_reset()  # what names resolve to may change
         self.index.files_changed()
 
     def warnings(self) -> list[tuple[str, str]]:
@@ -561,10 +567,24 @@ class Workspace:
             self.index.files_changed()
         if changed:
             self.generation += 1
-            if old is None or old.facts.structure != facts.structure:
+            if old is None:
+                self._structure_reset()
+            elif old.facts.structure != facts.structure:
                 self.structure_generation += 1
+                self.structure_changed_at[path] = self.structure_generation
             self.index.invalidate(path)
         return changed
+
+    def _structure_reset(self) -> None:
+        self.structure_generation += 1
+        self.structure_reset_at = self.structure_generation
+
+    def structure_changed_since(self, generation: int) -> set[str] | None:
+        """The files whose own structure changed after `generation`; None
+        when more than that changed."""
+        if self.structure_reset_at > generation:
+            return None
+        return {p for p, g in self.structure_changed_at.items() if g > generation}
 
     def drop_tree(self, path: str) -> None:
         f = self.files.get(norm(path))
@@ -576,7 +596,7 @@ class Workspace:
         path = norm(path)
         if self.files.pop(path, None) is not None:
             self.generation += 1
-            self.structure_generation += 1
+            self._structure_reset()
             self.index.files_changed()
             self.index.invalidate(path)
         if self.side_texts.pop(path, None) is not None:
@@ -595,7 +615,7 @@ class Workspace:
         """A side document changed: what wings derived from them is stale,
         and so is every summary (a schema decides what a call is)."""
         self.generation += 1
-        self.structure_generation += 1
+        self._structure_reset()
         self.derived.clear()
         self.index.invalidate_all()
 

@@ -12,6 +12,7 @@ reads, pagination, blocking calls.
 from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
+from perfaudit.server.analysis.checkpoint import checkpoint
 from perfaudit.server.analysis.effects import Effect, qualifier
 from perfaudit.server.analysis.facts import CallFact, FunctionFact
 from perfaudit.server.analysis.index import register_classifier
@@ -402,11 +403,16 @@ class RouteModel:
         self.receivers: dict[tuple[str, str], tuple[str, str] | None] = {}
         # What runs for every request of every NestJS app (APP_INTERCEPTOR, consumer.apply).
         self.nest_globals: list[tuple[str, HandlerRef]] = []
+        self.read: set[str] = set()  # the files whose facts it was built from
         self._build()
+
+    def _file(self, path: str):
+        self.read.add(path)
+        return self.ws.files.get(path)
 
     # -- naming --
     def _container(self, path: str, name: str, scope_hint: int | None) -> tuple[Identity, Container] | None:
-        ex = express_facts(self.ws.files.get(path))
+        ex = express_facts(self._file(path))
         best = None
         for c in ex.containers:
             if c.name != name:
@@ -424,7 +430,7 @@ class RouteModel:
         """The app or router that `name` denotes at offset `at` of `path`."""
         if depth > 8 or not name:
             return None
-        source = self.ws.files.get(path)
+        source = self._file(path)
         if source is None:
             return None
         if name[0] == "this":
@@ -468,7 +474,7 @@ class RouteModel:
         return None
 
     def _exported(self, module: str, name: str, depth: int) -> Identity | None:
-        source = self.ws.files.get(module)
+        source = self._file(module)
         if source is None or depth > 8:
             return None
         facts = source.facts
@@ -492,7 +498,7 @@ class RouteModel:
 
     def _made_by(self, path: str, fn: FunctionFact) -> Identity | None:
         """The app or router a factory function creates and returns."""
-        ex = express_facts(self.ws.files.get(path))
+        ex = express_facts(self._file(path))
         made = [c for c in ex.containers if c.scope == (fn.start, fn.end)]
         returned = [c for c in made if c.returned] or (made if len(made) == 1 else [])
         if len(returned) == 1:
@@ -505,10 +511,12 @@ class RouteModel:
         returned: set[Identity] = set()  # apps a factory returns, escaped unless a caller is seen
         called: set[Identity] = set()
         for path in sorted(self.ws.files):
+            checkpoint()  # a whole-workspace build: edits and requests go between files
             source = self.ws.files[path]
             ex = express_facts(source)
             if ex.empty and not ex.passes:
                 continue
+            self.read.add(path)
             if is_test_client_file(self.ws, path, source):
                 continue  # `request(app).get(url)` in a test calls a route; it declares none
             self.nest_globals.extend((path, ref) for ref in ex.nest_globals)
@@ -577,7 +585,7 @@ class RouteModel:
 
     # -- handlers --
     def _function_of(self, path: str, ref: HandlerRef, at: int) -> tuple[str, FunctionFact] | None:
-        source = self.ws.files.get(path)
+        source = self._file(path)
         if source is None:
             return None
         if ref.kind == "function":
@@ -605,7 +613,7 @@ class RouteModel:
 
     def _definition(self, path: str, name: str, depth: int) -> tuple[str, str] | None:
         """(file, local name) where `name` in `path` is defined, through imports and re-exports."""
-        source = self.ws.files.get(path)
+        source = self._file(path)
         if source is None or depth > 8:
             return None
         imp = source.facts.import_of(name)
@@ -615,7 +623,8 @@ class RouteModel:
         return self._exported_definition(module, imp.imported, depth + 1) if module else None
 
     def _exported_definition(self, module: str, name: str, depth: int) -> tuple[str, str] | None:
-        facts = self.ws.files[module].facts if module in self.ws.files else None
+        source = self._file(module)
+        facts = source.facts if source is not None else None
         if facts is None or depth > 8:
             return None
         if name == "default" and facts.default_export is not None and facts.default_export.kind == "name":
@@ -666,6 +675,7 @@ class RouteModel:
                 return
             visiting = visiting + (ident,)
             for path, reg in self.regs.get(ident, ()):
+                checkpoint()
                 seen_regs.add((path, reg.start))
                 full = join_paths(prefix, reg.path if reg.path is not None else "*")
                 routes.append(self._route(path, reg, full, True, chain))
@@ -751,14 +761,32 @@ def join_paths(prefix: str, path: str) -> str:
 
 
 def route_model(ws) -> RouteModel:
-    """The workspace's route model, rebuilt when the workspace's structure
-    (apps, routers, imports, exports, classes) changed."""
+    """The workspace's route model, rebuilt when the structure (apps,
+    routers, imports, exports, classes) of a file it was built from changed,
+    or a file now declares routes. A service typed in the editor goes
+    through many structures (an unclosed `{` ends its class early): the
+    model of thousands of files is not rebuilt for each."""
     cached = getattr(ws, "_perfaudit_routes", None)
+    if cached is not None and cached[0] != ws.structure_generation and _still_valid(ws, cached[0], cached[2]):
+        cached = ws._perfaudit_routes = (ws.structure_generation, cached[1], cached[2])
     if cached is not None and cached[0] == ws.structure_generation:
         return cached[1]
-    model = RouteModel(ws)
-    ws._perfaudit_routes = (ws.structure_generation, model)
+    with ws.index.reads_of() as read:
+        model = RouteModel(ws)
+    ws._perfaudit_routes = (ws.structure_generation, model, frozenset(read | model.read))
     return model
+
+
+def _still_valid(ws, generation: int, read: frozenset) -> bool:
+    changed = ws.structure_changed_since(generation)
+    if changed is None:
+        return False
+    for path in changed:
+        source = ws.files.get(path)
+        ex = express_facts(source) if source is not None else None
+        if path in read or (ex is not None and not (ex.empty and not ex.passes)):
+            return False
+    return True
 
 
 register_shared_model(route_model)
@@ -773,7 +801,10 @@ def query_reached_by_route(ws, path: str, start: int) -> bool:
     key = (ws.generation, ws.structure_generation)
     held = getattr(ws, "_perfaudit_route_queries", None)
     if held is None or held[0] != key:
-        sites = {(e.path, e.start) for route in routes(ws) for e in route.queries}
+        sites = set()
+        for route in routes(ws):
+            checkpoint()  # each route's effects may be derived here the first time
+            sites.update((e.path, e.start) for e in route.queries)
         held = ws._perfaudit_route_queries = (key, sites)
     return (path, start) in held[1]
 
@@ -791,6 +822,7 @@ def blocking_by_file(ws) -> dict[str, list[tuple[Effect, Route]]]:
         with ws.index.reads_of() as read:
             by_file: dict[str, list[tuple[Effect, Route]]] = {}
             for route in routes(ws):
+                checkpoint()
                 for effect in route.blocking:
                     by_file.setdefault(effect.path, []).append((effect, route))
         held = ws._perfaudit_route_blocking = (key, by_file, frozenset(read))

@@ -372,6 +372,11 @@ class Session:
         try:
             self.run_workspace_rules(root)
             self._log_config_warnings(root)
+            if root.settings.enable and not root.standalone:
+                # What every route reaches, here in the background: the first
+                # route-aware check of an edit would otherwise derive it for
+                # every route of the workspace (seconds on 30 MB).
+                root.ws.build_shared_models()
         except Cancelled:
             raise
         except Exception as exc:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import weakref
 
+from perfaudit.server.analysis.checkpoint import checkpoint
 from perfaudit.server.analysis.roles import report_everywhere, serves_requests
 from dataclasses import dataclass, field
 
@@ -633,6 +634,7 @@ class Advisor:
             # query is not a reason for an index.
             if not (everywhere or serves_requests(ws, path)):
                 continue
+            checkpoint()  # a file's sites may need its parse: an edit may go first (they are kept)
             file_usage = self.sites_of(path, schema)
             if not file_usage:
                 continue
