@@ -185,8 +185,11 @@ def _server_scan(backend, monkeypatch) -> tuple[object, list]:
         async def call(self, fn, *args, priority=0, about=None):
             return fn(*args)
 
+    async def settle(uri=None):
+        return None
+
     root = Root(str(backend))
-    session = types.SimpleNamespace(documents=NoDocuments(), worker=InlineWorker())
+    session = types.SimpleNamespace(documents=NoDocuments(), worker=InlineWorker(), settle=settle)
     progress = types.SimpleNamespace(report=lambda done, total, message="": None, cancelled=False)
     # (asyncio.run waits for the executor that reaps the child writing the cache.)
     assert asyncio.run(scan.scan_root(session, root, progress))

@@ -34,6 +34,8 @@ log = logging.getLogger("perfaudit.lsp")
 
 # Work done per worker job between two progress reports.
 BATCH_SECONDS = 0.1
+# How long the scan waits for the documents open at the start to be analysed.
+OPEN_FIRST_SECONDS = 2.0
 # The part of the progress bar for the forked parse of what the cache lacks.
 PREFETCH_SHARE = 0.8
 
@@ -58,6 +60,13 @@ def list_files(root: str, config) -> list[str]:
 async def scan_root(session, root, progress, check_closed: bool = False) -> bool:
     """Load every file of `root`; True when it ran to the end (not cancelled)."""
     paths = await asyncio.to_thread(list_files, root.path, root.config)
+    # The documents the editor opened with it first: reading the cache in a
+    # thread holds the interpreter for seconds, which their first
+    # diagnostics would share.
+    try:
+        await asyncio.wait_for(session.settle(), OPEN_FIRST_SECONDS)
+    except asyncio.TimeoutError:
+        pass  # typed into all along: the scan goes on anyway
     cache = None if root.standalone else await asyncio.to_thread(read_cache, root.path)
     share = 0.0 if cache is None else await _prefetch(cache, [p for p in paths if is_source_path(p)], progress)
     root.ws.facts_cache = cache
