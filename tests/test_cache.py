@@ -310,3 +310,22 @@ def test_a_stopped_prefetch_leaves_no_worker_behind(backend):
     cache = CheckCache(str(backend))
     assert scan.prefetch_facts(cache, paths, 2, stop=lambda: True, report=lambda done, total: None)
     assert cache.found == {} and multiprocessing.active_children() == []
+
+
+def test_a_failed_forked_parse_leaves_the_scan_to_parse_the_files_itself(backend, monkeypatch):
+    """No processes to be had (a container's limit, a worker killed): the
+    scan still loads every file, parsing them in the server."""
+    from perfaudit.server.analysis import parallel
+
+    if not parallel.can_fork():
+        pytest.skip("no fork on this platform")
+    for i in range(parallel.PARALLEL_MIN_FILES):
+        write_files(backend, {f"src/modules/m{i}/invoices.service.ts": MODULE_SERVICE.format(i=i)})
+
+    def no_processes(*args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+        yield  # a generator, as run_forked is
+
+    monkeypatch.setattr(parallel, "run_forked", no_processes)
+    root, parsed = _server_scan(backend, monkeypatch)
+    assert root.scanned and len(parsed) == len(root.ws.files) > parallel.PARALLEL_MIN_FILES

@@ -106,7 +106,11 @@ async def _prefetch(cache: CheckCache, sources: list[str], progress) -> float:
                                   f"parsing: {done}/{total} files")
 
     started, workers = time.monotonic(), os.cpu_count() or 1
-    ran = await asyncio.to_thread(prefetch_facts, cache, sources, workers, lambda: progress.cancelled, report)
+    try:
+        ran = await asyncio.to_thread(prefetch_facts, cache, sources, workers, lambda: progress.cancelled, report)
+    except Exception:  # no processes to be had, a worker died: the scan parses what is left itself
+        log.warning("the forked parse failed; the scan parses the files itself", exc_info=True)
+        return 0.0
     if ran:  # logged here: the handler writes to the client, from the loop's thread only
         log.info("parsed what the cache lacked in %.1f s (%d processes)", time.monotonic() - started, workers)
     return PREFETCH_SHARE if ran else 0.0
