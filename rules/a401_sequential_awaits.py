@@ -85,14 +85,33 @@ class _Step:
 
 
 def check(ctx):
-    facts = ctx.file.facts
-    if sum(1 for c in facts.all_calls if c.awaited) < 2:
+    if not _two_reads_in_a_function(ctx):
         return
     for block in ctx.file.nodes("statement_block"):
         if _in_transaction_callback(block):
             continue
         for run in _runs(ctx, block):
             yield _report(ctx, run)
+
+
+def _two_reads_in_a_function(ctx) -> bool:
+    """Whether some function awaits two calls that `_step` can take (reads
+    that go out), told by the facts: a run needs two in one block, and the
+    file's tree is parsed only then."""
+    seen: set = set()
+    for fn, call in ctx.file.facts.calls_in_scope:
+        if call.awaited and _read_effects(ctx, call.start, call.end):
+            key = fn.id if fn is not None else None
+            if key in seen:
+                return True
+            seen.add(key)
+    return False
+
+
+def _read_effects(ctx, start: int, end: int) -> list:
+    """The round trips a call makes, when they only read (else [])."""
+    effects = [e for e in ctx.index.effects_at(ctx.file.path, start, end) if e.kind in IO_KINDS]
+    return [] if any(_is_write(e) for e in effects) else effects
 
 
 def _runs(ctx, block):
@@ -150,8 +169,8 @@ def _step(ctx, stmt) -> _Step | None:
     call = awaited_call(awaited)
     if call is None:
         return None
-    effects = [e for e in ctx.index.effects_at(ctx.file.path, call.start_byte, call.end_byte) if e.kind in IO_KINDS]
-    if not effects or any(_is_write(e) for e in effects):
+    effects = _read_effects(ctx, call.start_byte, call.end_byte)
+    if not effects:
         return None
     return _Step(stmt, awaited, call, pattern, type_node, keyword, effects)
 

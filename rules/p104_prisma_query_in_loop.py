@@ -56,7 +56,7 @@ import re
 
 from perfaudit.server.prisma.batching import batched_api, callee_text, describe, queries, related_sites
 from perfaudit.server.findings import Severity
-from perfaudit.server.analysis.loops import calls_in, exits_loop_after, is_awaited_within, loop_bodies, outermost
+from perfaudit.server.analysis.loops import calls_in, exits_loop_after, is_awaited_within, loop_bodies, may_loop, outermost
 from perfaudit.server.prisma.loop_fixes import batch_fix
 from perfaudit.server.analysis.parsing import node_text
 from perfaudit.server.rule import FixAvailability, Rule
@@ -73,7 +73,7 @@ RULE = Rule(
 
 def check(ctx):
     facts = ctx.file.facts
-    if not any(fn.calls for fn in facts.functions):
+    if not any(fn.calls for fn in facts.functions) or not may_loop(ctx.file):
         return
     per_loop = []
     for loop in loop_bodies(ctx.file):

@@ -260,9 +260,11 @@ def _write_fix(ctx, node, command: str, library: str, ttl: int) -> Fix | None:
 
 def check(ctx):
     index, path, facts = ctx.index, ctx.file.path, ctx.file.facts
-    tree = ctx.file.ensure_tree()
     ttl = int(ctx.options.get("default-ttl", 300))
-    for fn, call, effect, node in bare_writes(index, path, tree, facts):
+    # The tree only for a file that writes to Redis or calls a TTL wrapper
+    # (the facts tell): most files are never parsed for this rule.
+    writes = any(effect.op in KEY_CREATING for _, _, effect in redis_calls(index, path, facts))
+    for fn, call, effect, node in bare_writes(index, path, ctx.file.ensure_tree(), facts) if writes else ():
         wrapper = ttl_wrapper(index, path, fn) if fn is not None else None
         if wrapper is not None and wrapper[1] == (node.start_byte, node.end_byte):
             continue  # reported where the wrapper is called without its TTL
@@ -279,10 +281,10 @@ def check(ctx):
             + advice,
             fixes=(fix,) if fix else (),
         )
-    yield from _wrapper_call_sites(ctx, tree, ttl)
+    yield from _wrapper_call_sites(ctx, ttl)
 
 
-def _wrapper_call_sites(ctx, tree, ttl):
+def _wrapper_call_sites(ctx, ttl):
     index, path, facts = ctx.index, ctx.file.path, ctx.file.facts
     for fn, call in facts.calls_in_scope:
         resolved = index.resolve_call(path, fn, call)
@@ -292,6 +294,7 @@ def _wrapper_call_sites(ctx, tree, ttl):
         if wrapper is None:
             continue
         ttl_index, write = wrapper
+        tree = ctx.file.ensure_tree()
         node = find_call(tree, call.start, call.end)
         args = arguments(node) if node is not None else []
         if node is None or any(a.type == "spread_element" for a in args):

@@ -73,11 +73,10 @@ def _message(library: str, pattern: str, through: str | None = None) -> str:
 
 def check(ctx):
     index, path, facts = ctx.index, ctx.file.path, ctx.file.facts
-    tree = ctx.file.ensure_tree()
     for fn, call, effect in redis_calls(index, path, facts):
         if effect.op != "keys":
             continue
-        node = find_call(tree, call.start, call.end)
+        node = find_call(ctx.file.ensure_tree(), call.start, call.end)  # parsed only for a finding
         args = arguments(node) if node is not None else []
         pattern = args[0].text.decode("utf-8", "replace") if args else "'pattern'"
         client = client_of_call(index, path, fn, call)
@@ -94,7 +93,7 @@ def check(ctx):
         if not runs:
             continue
         effect = runs[0]
-        node = find_call(tree, call.start, call.end)
+        node = find_call(ctx.file.ensure_tree(), call.start, call.end)
         args = arguments(node) if node is not None else []
         pattern = "'pattern'"
         if args and string_value(args[0]) is not None:

@@ -54,6 +54,7 @@ the batched command or a pipeline.
 
 from __future__ import annotations
 
+from perfaudit.server.analysis.loops import may_loop
 from perfaudit.server.analysis.syntax import FUNCTION_KINDS, LOOP_KINDS, awaited_call, call_function, unwrap
 from perfaudit.server.findings import Related
 from perfaudit.server.analysis.parsing import node_text
@@ -141,6 +142,8 @@ def _already_batched(call, loop) -> bool:
 
 def check(ctx):
     index, path, facts = ctx.index, ctx.file.path, ctx.file.facts
+    if not may_loop(ctx.file, ITERATING):
+        return
     reported = set()
     for body, kind, loop in loop_bodies(ctx.file):
         hits = []

@@ -64,7 +64,7 @@ def test_a_call_into_a_file_without_redis_writes_does_not_parse_it(tmp_path, mon
     parses = _count_parses(monkeypatch)
     Engine(ws).check_file(str(tmp_path / "src/users.service.ts"))
     parsed = {ws.relpath(p) for p, s in ws.files.items() if parses[s.data]}
-    assert parsed == {"src/users.service.ts"}
+    assert "src/users.repository.ts" not in parsed  # (no rule needs the service's own tree either)
 
 
 def _where(run):
@@ -197,3 +197,32 @@ def test_an_open_file_is_queried_once_for_its_facts_and_its_rules(tmp_path, monk
     found = Engine(ws).check_file(path)
     assert "P104" in {f.code for f in found}
     assert len(queries) == 1
+
+
+def test_files_that_no_rule_can_concern_are_not_parsed_for_the_check(tmp_path, monkeypatch):
+    """A mapper without loops, and a webhook client whose two awaited calls
+    write: the facts tell P104 (no loop) and A401 (no two reads in one
+    function) that there is nothing to look at, so the check parses neither."""
+    ws = make_workspace(tmp_path, {
+        "src/orders/order.mapper.ts": (
+            "export interface OrderDto { id: string; total: number }\n"
+            "export const ORDER_STATUSES = ['open', 'paid'] as const;\n"
+            "export function toOrderDto(row: { id: string; total: number }): OrderDto {\n"
+            "  return { id: row.id, total: Math.round(row.total * 100) / 100 };\n"
+            "}\n"
+        ),
+        "src/orders/webhooks.ts": (
+            "import axios from 'axios';\n"
+            "export async function notifyPaid(url: string, orderId: string) {\n"
+            "  await axios.post(url, { orderId, status: 'paid' });\n"
+            "  await axios.post(`${url}/audit`, { orderId });\n"
+            "}\n"
+        ),
+    }, schema=False)
+    parses = _count_parses(monkeypatch)
+    engine = Engine(ws)
+    for name in ("src/orders/order.mapper.ts", "src/orders/webhooks.ts"):
+        path = str(tmp_path / name)
+        ws.drop_tree(path)
+        assert engine.check_file(path) == []
+        assert parses[ws.files[path].data] == 0, name

@@ -174,6 +174,17 @@ def map_consumer(map_call):
     return None
 
 
+_LOOP_WORDS = re.compile(rb"\b(?:for|while|do)\b")
+
+
+def may_loop(source, methods=ITERATING_METHODS) -> bool:
+    """Whether `loop_bodies` can find anything, told without the tree (a
+    check that parses nothing is much cheaper): a call of one of `methods`
+    given an inline function, or a loop keyword anywhere in the text."""
+    return (any(c.method in methods and c.callbacks and c.callbacks[0][0] == 0 for c in source.facts.all_calls)
+            or _LOOP_WORDS.search(source.data) is not None)
+
+
 def loop_bodies(source) -> list[LoopBody]:
     """Loop bodies of a `SourceFile`, in source order."""
     out: list[LoopBody] = []
