@@ -75,9 +75,7 @@ def run_forked(task: Callable[[list[str]], object], runs: list[list[str]], worke
     for the editor) the children do every run. `stop()` true ends the work
     early (the children are killed)."""
     here = here or task
-    children = min(workers, len(runs)) - (1 if share else 0)
-    if children < 1 and not share:
-        children = 1
+    children = min(workers, len(runs)) - 1 if share else max(1, min(workers, len(runs)))
     if children < 1:
         for index, run in enumerate(runs):
             yield index, here(run)

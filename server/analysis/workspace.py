@@ -167,7 +167,7 @@ def is_project_file(name: str) -> bool:
 
 def read_checked(path: str, limit: int | None = MAX_FILE_BYTES) -> tuple[str | None, str | None]:
     """(text, None), or (None, why it is left out). Touches no workspace
-    state, so the server's scan may call it from another thread."""
+    state: the server scan's forked workers read with it too."""
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
