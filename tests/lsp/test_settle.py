@@ -71,3 +71,30 @@ async def test_a_source_edit_is_settled_without_waiting_for_the_workspace_rules(
     # (after its pause), so a request is answered without waiting for it.
     assert session.reports[service_uri].version == 2
     assert root.path in session._follow_roots
+
+
+async def test_the_pass_after_the_scan_derives_what_every_route_reaches(tmp_path):
+    """Whether a route sends a query (P101) rests on what every route of the
+    workspace reaches: the pass that follows the scan derives it, so the
+    first check of a service does not."""
+    backend = copy_backend(tmp_path)
+    service = backend / "src/services/user.service.ts"
+    service.write_text(service.read_text().replace(
+        "  async findByEmail(", "  async listAll() {\n    return prisma.user.findMany({ take: 50 });\n  }\n\n  async findByEmail("))
+    router = backend / "src/routes/users.ts"
+    router.write_text(router.read_text() + "\nusersRouter.get('/users/all', async (_req, res) => {\n"
+                      "  res.json(await userService.listAll());\n});\n")
+    session = Session(RecordingClient())
+    root = session.add_root(str(backend))
+    root.ws.load()
+    session.recheck_root(root)  # as the scan does at its end
+    session.run_follow_up()
+    await session._followed.wait()
+
+    derived = getattr(root.ws, "_perfaudit_route_queries", None)  # what routes reach, for this version
+    assert derived is not None
+    session.open(uri(service), 1, service.read_text())
+    await session.settle(uri(service))
+    sent = [d for d in session.reports[uri(service)].diagnostics if d.code == "P101" and "leaves through a route" in d.message]
+    assert sent  # `listAll`'s rows go whole to GET /users/all: known only from what the route reaches
+    assert root.ws._perfaudit_route_queries is derived  # read, not derived again
