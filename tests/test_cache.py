@@ -329,3 +329,47 @@ def test_a_failed_forked_parse_leaves_the_scan_to_parse_the_files_itself(backend
     monkeypatch.setattr(parallel, "run_forked", no_processes)
     root, parsed = _server_scan(backend, monkeypatch)
     assert root.scanned and len(parsed) == len(root.ws.files) > parallel.PARALLEL_MIN_FILES
+
+
+def _parse_forever(paths):
+    import time
+
+    time.sleep(60)
+    return []
+
+
+def test_a_scan_cancelled_during_the_forked_parse_ends_its_workers_at_once(backend, monkeypatch):
+    """The editor shuts the server down while the workers parse: the scan's
+    thread and its workers end with it, and the exit does not wait."""
+    import asyncio
+    import multiprocessing
+    import time
+    import types
+
+    from perfaudit.server.analysis import parallel
+    from perfaudit.server.lsp import scan
+    from perfaudit.server.lsp.roots import Root
+
+    if not parallel.can_fork():
+        pytest.skip("no fork on this platform")
+    for i in range(parallel.PARALLEL_MIN_FILES):
+        write_files(backend, {f"src/modules/m{i}/invoices.service.ts": MODULE_SERVICE.format(i=i)})
+    monkeypatch.setattr(scan, "_facts_of", _parse_forever)
+
+    async def settle(uri=None):
+        return None
+
+    session = types.SimpleNamespace(documents=[], worker=None, settle=settle)
+    progress = types.SimpleNamespace(report=lambda done, total, message="": None, cancelled=False)
+
+    async def cancelled_scan():
+        task = asyncio.ensure_future(scan.scan_root(session, Root(str(backend)), progress))
+        await asyncio.sleep(1.0)  # the workers are parsing
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    start = time.monotonic()
+    asyncio.run(cancelled_scan())  # (waits for the scan's thread)
+    assert time.monotonic() - start < 15
+    assert multiprocessing.active_children() == []

@@ -17,6 +17,7 @@ import asyncio
 import gc
 import logging
 import os
+import threading
 import time
 from collections import deque
 
@@ -106,8 +107,13 @@ async def _prefetch(cache: CheckCache, sources: list[str], progress) -> float:
                                   f"parsing: {done}/{total} files")
 
     started, workers = time.monotonic(), os.cpu_count() or 1
+    stopped = threading.Event()  # the scan was cancelled (shutdown): the thread and its workers end too
     try:
-        ran = await asyncio.to_thread(prefetch_facts, cache, sources, workers, lambda: progress.cancelled, report)
+        ran = await asyncio.to_thread(prefetch_facts, cache, sources, workers,
+                                      lambda: stopped.is_set() or progress.cancelled, report)
+    except asyncio.CancelledError:
+        stopped.set()
+        raise
     except Exception:  # no processes to be had, a worker died: the scan parses what is left itself
         log.warning("the forked parse failed; the scan parses the files itself", exc_info=True)
         return 0.0
