@@ -40,21 +40,29 @@ CAPABILITIES = {
 }
 
 
+def _paged_query(name: str, i: int) -> list[str]:
+    """The head of a query method: a page of rows (accents and an emoji in a
+    comment before the query, for UTF-16 positions)."""
+    return [
+        f"  async {name}(ownerId: string, page = 1) {{",
+        f"    // page {i}: réglages par défaut 👍",
+        "    const take = 20;",
+        "    const rows = await prisma.user.findMany({",
+        "      where: { id: ownerId },",
+        "      select: { id: true, email: true, name: true },",
+        "      skip: (page - 1) * take,",
+        "      take,",
+        "    });",
+    ]
+
+
 def big_service(lines: int = 1000) -> str:
     """A realistic ~1,000-line service: one class, many small query methods."""
     out = ["import { prisma } from '../lib/prisma';", "", "export class CatalogService {"]
     i = 0
     while len(out) < lines - 2:
         out += [
-            f"  async listPage{i}(ownerId: string, page = 1) {{",
-            f"    // page {i}: réglages par défaut 👍",
-            "    const take = 20;",
-            "    const rows = await prisma.user.findMany({",
-            "      where: { id: ownerId },",
-            "      select: { id: true, email: true, name: true },",
-            "      skip: (page - 1) * take,",
-            "      take,",
-            "    });",
+            *_paged_query(f"listPage{i}", i),
             "    return rows.map((row) => ({ ...row, label: `${row.name ?? row.email}` }));",
             "  }",
             "",
@@ -73,15 +81,7 @@ def typical_service(lines: int = 2600, queries: int = 20) -> str:
     for q in range(queries):
         start = len(out)
         out += [
-            f"  async listOrders{q}(ownerId: string, page = 1) {{",
-            f"    // page {q}: réglages par défaut 👍",
-            "    const take = 20;",
-            "    const rows = await prisma.user.findMany({",
-            "      where: { id: ownerId },",
-            "      select: { id: true, email: true, name: true },",
-            "      skip: (page - 1) * take,",
-            "      take,",
-            "    });",
+            *_paged_query(f"listOrders{q}", q),
             f"    logger.info('listed', {{ count: rows.length, step: {q} }});",
             f"    return rows.map((row) => this.toDto{q}_0(row));",
             "  }",

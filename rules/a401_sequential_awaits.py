@@ -85,27 +85,15 @@ class _Step:
 
 
 def check(ctx):
-    if not _two_reads_in_a_function(ctx):
+    # A run is two awaited reads in one block: the facts tell whether there
+    # can be one before the file is parsed.
+    if not ctx.file.facts.awaits_two_alike(lambda c: "read" if _read_effects(ctx, c.start, c.end) else None):
         return
     for block in ctx.file.nodes("statement_block"):
         if _in_transaction_callback(block):
             continue
         for run in _runs(ctx, block):
             yield _report(ctx, run)
-
-
-def _two_reads_in_a_function(ctx) -> bool:
-    """Whether some function awaits two calls that `_step` can take (reads
-    that go out), told by the facts: a run needs two in one block, and the
-    file's tree is parsed only then."""
-    seen: set = set()
-    for fn, call in ctx.file.facts.calls_in_scope:
-        if call.awaited and _read_effects(ctx, call.start, call.end):
-            key = fn.id if fn is not None else None
-            if key in seen:
-                return True
-            seen.add(key)
-    return False
 
 
 def _read_effects(ctx, start: int, end: int) -> list:

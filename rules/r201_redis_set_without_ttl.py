@@ -62,6 +62,7 @@ from perfaudit.server.redis.clients import (
     CACHE_MANAGER, IOREDIS, NODE_REDIS, UNKNOWN, UPSTASH, arguments, client_of_call, find_call, function_node, key_text,
     redis_calls, redis_calls_within,
 )
+from perfaudit.server.analysis.layout import line_indent
 from perfaudit.server.rule import FixAvailability, Rule
 from perfaudit.server.analysis.syntax import call_function, is_awaited, string_value, unwrap
 
@@ -224,12 +225,6 @@ def _ttl_wrapper_in(fn, writes, tree):
     return min(optional[n] for n in ttl_names), (bare.start_byte, bare.end_byte)
 
 
-def _indent_of(data: bytes, offset: int) -> str:
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    prefix = data[line_start:offset]
-    return prefix[: len(prefix) - len(prefix.lstrip())].decode("utf-8", "replace")
-
-
 def _write_fix(ctx, node, command: str, library: str, ttl: int) -> Fix | None:
     args = arguments(node)
     path = ctx.file.path
@@ -253,7 +248,7 @@ def _write_fix(ctx, node, command: str, library: str, ttl: int) -> Fix | None:
     key = key_text(node)
     if receiver is None or key is None:
         return None
-    indent = _indent_of(ctx.file.data, statement.start_byte)
+    indent = line_indent(ctx.file.data, statement.start_byte)
     text = f"\n{indent}{awaited}{node_text(receiver)}.expire({key}, {ttl});"
     return Fix(f"Add TTL: expire after {ttl} s", Applicability.UNSAFE, (Edit(path, statement.end_byte, statement.end_byte, text),))
 

@@ -140,24 +140,17 @@ def runs(ctx, block) -> list[list[Unit]]:
     return out
 
 
-def _two_commands_in_a_function(ctx) -> bool:
-    """Whether some function (or the module) awaits two calls that `_unit`
-    can take on one client, told by the facts: the tree only then."""
-    seen: set = set()
-    for fn, call in ctx.file.facts.calls_in_scope:
-        if not call.awaited:
-            continue
-        effects = ctx.index.effects_at(ctx.file.path, call.start, call.end)
-        if len(effects) == 1 and effects[0].kind == "redis":
-            key = (fn.id if fn is not None else None, effects[0].target)
-            if key in seen:
-                return True
-            seen.add(key)
-    return False
+def _single_command_client(ctx, call):
+    """The client a call sends its only effect to, when that effect is one
+    Redis command (what `_unit` can take); else None."""
+    effects = ctx.index.effects_at(ctx.file.path, call.start, call.end)
+    return effects[0].target if len(effects) == 1 and effects[0].kind == "redis" else None
 
 
 def check(ctx):
-    if not _two_commands_in_a_function(ctx):
+    # A run is two awaited commands on one client in one block: the facts
+    # tell whether there can be one before the file is parsed.
+    if not ctx.file.facts.awaits_two_alike(lambda c: _single_command_client(ctx, c)):
         return
     tree = ctx.file.ensure_tree()
     for block in [tree.root_node] + ctx.file.nodes("statement_block"):

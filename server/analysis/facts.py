@@ -181,6 +181,21 @@ class FileFacts:
     def all_calls(self) -> tuple[CallFact, ...]:
         return tuple(c for _, c in self.calls_in_scope)
 
+    def awaits_two_alike(self, kind_of) -> bool:
+        """Whether one function (or the module level) awaits two calls of the
+        same `kind_of(call)` (None: the call does not count). Rules about
+        runs of awaits ask it before they parse the file."""
+        seen = set()
+        for fn, call in self.calls_in_scope:
+            kind = kind_of(call) if call.awaited else None
+            if kind is None:
+                continue
+            key = (fn.id if fn is not None else None, kind)
+            if key in seen:
+                return True
+            seen.add(key)
+        return False
+
     @cached_property
     def _calls_by_range(self) -> dict[int, tuple[FunctionFact | None, CallFact]]:
         # One int key per call, and the pairs of `calls_in_scope` as values:

@@ -147,6 +147,11 @@ class ExpressFacts:
     def empty(self) -> bool:
         return not (self.containers or self.registrations or self.uses or self.controllers or self.nest_globals)
 
+    @property
+    def feeds_routes(self) -> bool:
+        """Whether the route model reads this file (apps, routers, or apps handed on)."""
+        return not self.empty or bool(self.passes)
+
 
 _QUERY = """
 (call_expression) @call

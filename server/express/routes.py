@@ -514,7 +514,7 @@ class RouteModel:
             checkpoint()  # a whole-workspace build: edits and requests go between files
             source = self.ws.files[path]
             ex = express_facts(source)
-            if ex.empty and not ex.passes:
+            if not ex.feeds_routes:
                 continue
             self.read.add(path)
             if is_test_client_file(self.ws, path, source):
@@ -783,8 +783,7 @@ def _still_valid(ws, generation: int, read: frozenset) -> bool:
         return False
     for path in changed:
         source = ws.files.get(path)
-        ex = express_facts(source) if source is not None else None
-        if path in read or (ex is not None and not (ex.empty and not ex.passes)):
+        if path in read or (source is not None and express_facts(source).feeds_routes):
             return False
     return True
 
