@@ -62,6 +62,7 @@ RULE = Rule(
     severity=Severity.INFORMATION,
     fix=FixAvailability.SOMETIMES,
     request_path=True,
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 
 IO_KINDS = {"query", "redis", "http"}

@@ -64,6 +64,7 @@ RULE = Rule(
     code="A402",
     name="listener-leak",
     summary="A listener is added on every run and never removed.",
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 
 ADDS = {"on", "addListener", "prependListener"}

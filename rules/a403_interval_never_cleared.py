@@ -55,6 +55,7 @@ RULE = Rule(
     name="interval-never-cleared",
     summary="A setInterval handle is dropped or never cleared.",
     fix=FixAvailability.SOMETIMES,
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 
 CLEARS = {"clearInterval", "clearTimeout"}

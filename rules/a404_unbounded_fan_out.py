@@ -67,6 +67,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     fix=FixAvailability.NONE,
     request_path=True,
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 
 BATCHED_BY_PRISMA = {"findUnique", "findUniqueOrThrow"}

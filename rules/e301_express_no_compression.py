@@ -61,6 +61,7 @@ RULE = Rule(
     name="express-no-compression",
     summary="An Express app with no compression middleware.",
     fix=FixAvailability.ALWAYS,
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 
 

@@ -64,6 +64,7 @@ RULE = Rule(
     severity=Severity.INFORMATION,
     fix=FixAvailability.ALWAYS,
     options={"slow-ms": 1000},
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 LOGGER_NAME = re.compile(r"^(\w*[lL]ogger|log)$")
 

@@ -62,6 +62,7 @@ RULE = Rule(
     summary="A route that awaits several queries one after another.",
     options={"max-queries": 3},
     request_path=True,
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 
 

@@ -69,6 +69,7 @@ RULE = Rule(
     summary="A GET route that returns a whole findMany result with no pagination.",
     fix=FixAvailability.SOMETIMES,
     request_path=True,
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 PAGE_KEYS = {"take", "cursor"}
 

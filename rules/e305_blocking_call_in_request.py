@@ -57,6 +57,7 @@ RULE = Rule(
     summary="A synchronous blocking call reached from a route handler.",
     fix=FixAvailability.SOMETIMES,
     request_path=True,
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 BCRYPT_ASYNC = {"hashSync": "hash", "compareSync": "compare", "genSaltSync": "genSalt"}
 FS_ASYNC = {"readFileSync", "writeFileSync", "appendFileSync", "readdirSync", "statSync", "lstatSync",

@@ -94,6 +94,7 @@ RULE = Rule(
     summary="A Prisma read with no `select` returns every column.",
     fix=FixAvailability.SOMETIMES,
     request_path=True,
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 
 

@@ -72,6 +72,7 @@ RULE = Rule(
     fix=FixAvailability.SOMETIMES,
     options={"default-take": 100},
     request_path=True,
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 
 # Pagination input, by name, and the role it plays.

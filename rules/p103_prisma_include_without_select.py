@@ -78,6 +78,7 @@ RULE = Rule(
     summary="An `include` loads a relation with every column.",
     fix=FixAvailability.SOMETIMES,
     request_path=True,
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 
 # Operations that take `include` and return rows.

@@ -68,6 +68,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     fix=FixAvailability.SOMETIMES,
     request_path=True,
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 
 

@@ -72,6 +72,7 @@ RULE = Rule(
     summary="A Redis write creates a key that never expires.",
     fix=FixAvailability.SOMETIMES,
     options={"default-ttl": 300},
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 
 EXPIRY_TOKENS = {"ex", "px", "exat", "pxat", "keepttl"}

@@ -52,6 +52,7 @@ RULE = Rule(
     code="R202",
     name="redis-keys-command",
     summary="`KEYS` scans the whole keyspace and blocks Redis.",
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 
 

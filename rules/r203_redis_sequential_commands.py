@@ -74,6 +74,7 @@ RULE = Rule(
     summary="Redis commands awaited one by one: one round trip each.",
     fix=FixAvailability.SOMETIMES,
     request_path=True,
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 
 

@@ -66,6 +66,7 @@ RULE = Rule(
     name="redis-commands-in-loop",
     summary="A Redis command runs once per item of a loop.",
     request_path=True,
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 
 ITERATING = {"forEach", "map", "flatMap", "reduce", "filter", "some", "every", "find"}

@@ -72,6 +72,7 @@ RULE = Rule(
     severity=Severity.INFORMATION,
     fix=FixAvailability.SOMETIMES,
     request_path=True,
+    local=True,  # see Rule.local; tests/test_local_rules.py
 )
 EXPENSIVE = {"aggregate", "groupBy", "count", "$queryRaw", "$queryRawUnsafe"}
 TTL = 300

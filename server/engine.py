@@ -14,7 +14,7 @@ from perfaudit.server.registry import UNKNOWN_SUPPRESSION, all_rules
 from perfaudit.server.rule import FileContext, Rule, Scope, WorkspaceContext
 from perfaudit.server.analysis import parallel
 from perfaudit.server.analysis.roles import report_everywhere, serves_requests
-from perfaudit.server.analysis.workspace import Workspace, norm
+from perfaudit.server.analysis.workspace import FunctionView, Workspace, norm
 from perfaudit.server.analysis.checkpoint import checkpoint
 from perfaudit.server.analysis.index import WORKSPACE_RULES
 
@@ -87,6 +87,29 @@ class Engine:
                 checkpoint()
                 ctx = FileContext(rule=rule, workspace=self.ws, file=source, **self._context_args(rule))
                 out.extend(self._run(rule, ctx))
+        return out
+
+    def check_function(self, path: str, unit, codes: set[str]) -> list[Finding]:
+        """Findings of the file rules in `codes` that lie inside one function
+        node (`unit`) of a source file: the rules see that function only
+        (`FunctionView`), so the work follows its size, not the file's. For
+        rules whose findings in a function depend on nothing else of the
+        file (`Rule.local`)."""
+        path = norm(path)
+        source = self.ws.files.get(path)
+        if source is None:
+            return []
+        view = FunctionView.of(source, unit)
+        start, end = unit.start_byte, unit.end_byte
+        out: list[Finding] = []
+        serving = self._serving(path)
+        with self.ws.index.tracking(path, add=True):
+            for rule in self.enabled_rules():
+                if rule.scope != Scope.FILE or rule.code not in codes or (rule.request_path and not serving):
+                    continue
+                checkpoint()
+                ctx = FileContext(rule=rule, workspace=self.ws, file=view, **self._context_args(rule))
+                out.extend(f for f in self._run(rule, ctx) if f.path == path and start <= f.start and f.end <= end)
         return out
 
     def _memo_rules(self) -> list[Rule]:

@@ -6,6 +6,7 @@ front ends convert to LSP positions once, at the boundary.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 
@@ -83,3 +84,43 @@ class Finding:
 
     def sort_key(self):
         return (self.path, self.start, self.code, self.message)
+
+
+def shift(f: Finding, path: str, edit) -> Finding | None:
+    """`f` moved past an edit of `path` (`edit.start`, `.old_end`, `.new_end`:
+    bytes of the text before it); None when the edit touched its range."""
+    delta = edit.new_end - edit.old_end
+
+    def moved(start: int, end: int) -> tuple[int, int] | None:
+        if end < edit.start or (end == edit.start and start < end):
+            return start, end
+        if start >= edit.old_end:
+            return start + delta, end + delta
+        return None
+
+    span = moved(f.start, f.end)
+    if span is None:
+        return None
+    related = []
+    for r in f.related:
+        if r.path != path:
+            related.append(r)
+            continue
+        rs = moved(r.start, r.end)
+        if rs is not None:
+            related.append(dataclasses.replace(r, start=rs[0], end=rs[1]))
+    fixes = []
+    for fix in f.fixes:
+        edits = []
+        for e in fix.edits:
+            if e.path != path:
+                edits.append(e)
+                continue
+            es = moved(e.start, e.end)
+            if es is None:
+                edits = None
+                break
+            edits.append(dataclasses.replace(e, start=es[0], end=es[1]))
+        if edits is not None:
+            fixes.append(dataclasses.replace(fix, edits=tuple(edits)))
+    return dataclasses.replace(f, start=span[0], end=span[1], related=tuple(related), fixes=tuple(fixes))

@@ -14,8 +14,8 @@ import tree_sitter
 from perfaudit.server.analysis.checkpoint import checkpoint
 from perfaudit.server.analysis.extract_classes import ClassFacts
 from perfaudit.server.analysis.extract_module import ModuleFacts
-from perfaudit.server.analysis.facts import EXTRA_EXTRACTORS, CallFact, FileFacts, FunctionFact, ObjectFact, ValueRef
-from perfaudit.server.analysis.parsing import node_text, nodes_by_kind, position_key
+from perfaudit.server.analysis.facts import EXTRA_EXTRACTORS, CallFact, ClassFact, FileFacts, FunctionFact, ObjectFact, ValueRef
+from perfaudit.server.analysis.parsing import node_text, nodes_by_kind, nodes_under, position_key
 from perfaudit.server.analysis.scopes import Place, place_of, separate
 from perfaudit.server.analysis.syntax import (
     CLASS_KINDS,
@@ -106,10 +106,43 @@ class _Builder(ClassFacts, ModuleFacts):
 
     def build(self) -> FileFacts:
         nodes = nodes_by_kind(self.tree, self.language)
+        function_facts, module_calls, bindings, objects, fn_id_by_range = self._functions(nodes)
+        classes = _merged(nodes, "class_declaration", "abstract_class_declaration", "class")
+        class_facts = [self._class_fact(c, fn_id_by_range) for c in classes]
+        imports, exports, reexports, stars, default_export, more_bindings = self._module_level(fn_id_by_range, objects)
+        bindings.extend(more_bindings)
+        return FileFacts(
+            functions=tuple(function_facts),
+            classes=tuple(c for c in class_facts if c is not None),
+            imports=tuple(imports),
+            exports=tuple(exports),
+            reexports=tuple(reexports),
+            star_exports=tuple(stars),
+            default_export=default_export,
+            bindings=tuple(bindings),
+            module_calls=tuple(module_calls),
+            objects=tuple(objects),
+            has_errors=self.root.has_error,
+            extras=extras_of(self.root, self.language),
+        )
+
+    def build_unit(self, unit) -> tuple[list[FunctionFact], list[ClassFact]] | None:
+        """The facts of one function node and what it contains (see
+        splice.py); None when the subtree adds module-level facts."""
+        nodes = nodes_under(unit, self.language)
+        function_facts, module_calls, bindings, objects, fn_id_by_range = self._functions(nodes)
+        if module_calls or bindings or objects:
+            return None
+        classes = _merged(nodes, "class_declaration", "abstract_class_declaration", "class")
+        class_facts = [self._class_fact(c, fn_id_by_range) for c in classes]
+        return function_facts, [c for c in class_facts if c is not None]
+
+    def _functions(self, nodes: dict[str, list]):
+        """Functions with their calls, locals and returns; module-level calls,
+        bindings and object literals; each function node's id by range."""
         functions = _merged(nodes, "function_declaration", "generator_function_declaration", "function_expression",
                             "arrow_function", "method_definition")
         calls = _merged(nodes, "call_expression", "new_expression")
-        classes = _merged(nodes, "class_declaration", "abstract_class_declaration", "class")
         declarators = _merged(nodes, "variable_declarator")
 
         # Name the functions (outer before inner) and find parents.
@@ -211,30 +244,7 @@ class _Builder(ClassFacts, ModuleFacts):
                 )
             )
 
-        class_facts = [self._class_fact(c, fn_id_by_range) for c in classes]
-        imports, exports, reexports, stars, default_export, more_bindings = self._module_level(fn_id_by_range, objects)
-        bindings.extend(more_bindings)
-        extras = []
-        for key, extractor in EXTRA_EXTRACTORS:
-            checkpoint()
-            try:
-                extras.append((key, extractor(self.root, self.language)))
-            except Exception:  # a feature's extractor never breaks the file
-                continue
-        return FileFacts(
-            functions=tuple(function_facts),
-            classes=tuple(c for c in class_facts if c is not None),
-            imports=tuple(imports),
-            exports=tuple(exports),
-            reexports=tuple(reexports),
-            star_exports=tuple(stars),
-            default_export=default_export,
-            bindings=tuple(bindings),
-            module_calls=tuple(module_calls),
-            objects=tuple(objects),
-            has_errors=self.root.has_error,
-            extras=tuple(extras),
-        )
+        return function_facts, module_calls, bindings, objects, fn_id_by_range
 
     def _binding_ref(self, value_node, ref, fn_id_by_range, module_level: bool, objects: list) -> ValueRef | None:
         """What a `const name = <value>` holds, beyond `value_ref`: a function
@@ -350,6 +360,18 @@ class _Builder(ClassFacts, ModuleFacts):
             arg_names=tuple(arg_names) if any(arg_names) else (),
             is_new=is_new,
         )
+
+
+def extras_of(root, language: str) -> tuple:
+    """What feature modules extract from the whole tree (`register_extractor`)."""
+    extras = []
+    for key, extractor in EXTRA_EXTRACTORS:
+        checkpoint()
+        try:
+            extras.append((key, extractor(root, language)))
+        except Exception:  # a feature's extractor never breaks the file
+            continue
+    return tuple(extras)
 
 
 def extract_facts(tree: tree_sitter.Tree, language: str) -> FileFacts:

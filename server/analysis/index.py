@@ -136,14 +136,17 @@ class Index:
         return {f for f, deps in self._file_deps.items() if path in deps and f != path}
 
     @contextmanager
-    def tracking(self, path: str):
-        """Record which files the check of `path` reads."""
+    def tracking(self, path: str, add: bool = False):
+        """Record which files the check of `path` reads (`add`: a check of
+        part of it, whose reads add to those of the last whole check)."""
         deps: set[str] = {path}
         self._active.append(deps)
         try:
             yield
         finally:
             self._active.pop()
+            if add:
+                deps |= self._file_deps.get(path, set())
             self._file_deps[path] = deps
 
     @contextmanager

@@ -136,6 +136,11 @@ def nodes_by_kind(tree: tree_sitter.Tree, language: str) -> dict[str, list]:
     return found
 
 
+def nodes_under(node: tree_sitter.Node, language: str) -> dict[str, list]:
+    """`nodes_by_kind` for one subtree (itself included): an edited function."""
+    return captures(_kinds_query(language), node)
+
+
 def arguments(call_node) -> list:
     """The argument nodes of a call (comments left out)."""
     args = call_node.child_by_field_name("arguments") if call_node is not None else None

@@ -21,15 +21,12 @@ CLASS_KINDS = {"class_declaration", "abstract_class_declaration", "class"}
 LOOP_KINDS = {"for_statement", "for_in_statement", "while_statement", "do_statement"}
 
 
+WRAPPERS = ("parenthesized_expression", "non_null_expression", "as_expression", "satisfies_expression", "type_assertion")
+
+
 def unwrap(node):
     """Look through parentheses, `x!`, `x as T`, `<T>x` and `satisfies`."""
-    while node is not None and node.type in (
-        "parenthesized_expression",
-        "non_null_expression",
-        "as_expression",
-        "satisfies_expression",
-        "type_assertion",
-    ):
+    while node is not None and node.type in WRAPPERS:
         inner = node.named_children
         if not inner:
             break
@@ -137,7 +134,7 @@ def is_awaited(node) -> bool:
     if node.type == "call_expression" and _through_type_arguments(node.child_by_field_name("function"))[1]:
         return True
     parent = node.parent
-    while parent is not None and parent.type in ("parenthesized_expression", "non_null_expression", "as_expression"):
+    while parent is not None and parent.type in WRAPPERS:
         parent = parent.parent
     return parent is not None and parent.type == "await_expression"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+import dataclasses
 import os
 import stat
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from perfaudit.server.analysis.extract import extract_facts
 from perfaudit.server.analysis.facts import FileFacts
 from perfaudit.server.analysis.gitignore import GitIgnore
 from perfaudit.server.analysis.modules import ModuleResolver
-from perfaudit.server.analysis.parsing import SOURCE_EXTENSIONS, language_for, nodes_by_kind, parse
+from perfaudit.server.analysis.parsing import SOURCE_EXTENSIONS, language_for, nodes_by_kind, nodes_under, parse
 from perfaudit.server.analysis.project_files import read_package_json, read_tsconfig, read_yaml
 from perfaudit.server.analysis.text import LineIndex, decode_source
 
@@ -146,6 +147,27 @@ class SourceFile:
         tree = self.ensure_tree()
         if self._nodes is None or self._nodes[0] is not tree:
             self._nodes = (tree, nodes_by_kind(tree, self.language))
+        return self._nodes[1].get(kind, [])
+
+
+@dataclass
+class FunctionView(SourceFile):
+    """One function of a source file, as the rules see a file: its facts
+    hold that function and those inside it, `nodes` the nodes inside it.
+    Checking it finds what lies in the function (see `Engine.check_function`)."""
+
+    unit: tree_sitter.Node | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, source: SourceFile, unit: tree_sitter.Node) -> "FunctionView":
+        inside = tuple(f for f in source.facts.functions if unit.start_byte <= f.start and f.end <= unit.end_byte)
+        facts = dataclasses.replace(source.facts, functions=inside, module_calls=())
+        return cls(source.path, source._data, source.language, facts, source.tree, source.version,
+                   source._line_index, None, source._on_read, unit)
+
+    def nodes(self, kind: str) -> list:
+        if self._nodes is None:
+            self._nodes = (self.tree, nodes_under(self.unit, self.language))
         return self._nodes[1].get(kind, [])
 
 
@@ -544,14 +566,15 @@ class Workspace:
 
     # ------------------------------------------------------------ updating
 
-    def set_source(self, path: str, text: str, tree: tree_sitter.Tree | None = None, keep_tree: bool = False, version=None) -> bool:
+    def set_source(self, path: str, text: str, tree: tree_sitter.Tree | None = None, keep_tree: bool = False, version=None,
+                   facts: FileFacts | None = None) -> bool:
         """Set a source file's text (and tree, when the caller parsed it
-        incrementally). Returns True when its facts changed."""
+        incrementally; and facts, when it spliced them from the last ones:
+        see splice.py). Returns True when its facts changed."""
         path = norm(path)
         language = language_for(path) or "typescript"
         data = text.encode("utf-8")
-        facts = None
-        if tree is None and not keep_tree and self.facts_cache is not None:
+        if facts is None and tree is None and not keep_tree and self.facts_cache is not None:
             facts = self.facts_cache.facts_for(path, data)
         if facts is None:
             if tree is None:

@@ -89,6 +89,7 @@ class Document:
     language: str | None  # tree-sitter grammar; None for .prisma and others
     tree: tree_sitter.Tree | None = None
     tree_data: bytes | None = None  # the text `tree` is the parse of
+    analysed: object = None  # incremental.Analysed: what its last analysis saw and found
     skipped: str | None = None  # why the document is not analysed (the CLI's limits)
     _index: LineIndex | None = field(default=None, repr=False)
 

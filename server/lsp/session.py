@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from perfaudit.server.analysis.checkpoint import checkpoint
-from perfaudit.server.findings import Finding
+from perfaudit.server.findings import Finding, shift
+from perfaudit.server.incremental import Analysed, check_edit
 from perfaudit.server.analysis.parsing import parse
 from perfaudit.server.analysis.text import UTF16
 from perfaudit.server.analysis.workspace import is_source_path, norm
@@ -269,7 +270,7 @@ class Session:
         if known:
             self._queue_follow_up(root, dependents, delay=0.0)
 
-    def _analyse_source(self, root: Root, doc: Document) -> None:
+    def _analyse_source(self, root: Root, doc: Document, whole: bool = False) -> None:
         version, data = doc.version, doc.data
         tree = doc.tree if doc.tree_data is data else None
         if tree is None:
@@ -277,17 +278,29 @@ class Session:
             if doc.data is data:
                 doc.tree, doc.tree_data = tree, data
         dependents = root.ws.index.dependents(doc.path)
+        if not whole and doc.analysed is not None and root.settings.enable and not root.standalone:
+            done = check_edit(root.engine, doc.path, doc.analysed, tree, data, version)
+            if done is not None:  # an edit inside one function: that function was checked
+                self._keep_line_index(root, doc, data)
+                root.file_findings[doc.path] = done.findings
+                doc.analysed = done.analysed
+                # The whole file once typing pauses (another method may call this one).
+                self._queue_follow_up(root, {doc.path} | dependents | root.ws.index.dependents(doc.path))
+                return
         changed = root.ws.set_source(doc.path, data.decode("utf-8", errors="replace"), tree=tree, keep_tree=True, version=version)
-        source = root.ws.files[doc.path]
-        if doc.data is data:
-            source._line_index = doc.line_index  # same bytes; spares the engine a slow rebuild
-        root.file_findings[doc.path] = root.engine.check_file(doc.path) if root.settings.enable else []
+        self._keep_line_index(root, doc, data)
+        findings = root.file_findings[doc.path] = root.engine.check_file(doc.path) if root.settings.enable else []
+        doc.analysed = Analysed.whole(data, tree, findings) if data == root.ws.files[doc.path]._data else None
         if changed:
             self._queue_follow_up(root, dependents | root.ws.index.dependents(doc.path))
         elif root.ws.index.workspace_rules_read(doc.path):
             # Same facts, new text that the workspace rules read (P105 reads
             # each query's argument keys): they run again, nothing else.
             self._queue_follow_up(root, set())
+
+    def _keep_line_index(self, root: Root, doc: Document, data: bytes) -> None:
+        if doc.data is data:
+            root.ws.files[doc.path]._line_index = doc.line_index  # same bytes; spares the engine a slow rebuild
 
     def _shift_workspace_findings(self, doc: Document, edits: list[TextEdit]) -> None:
         """Keep workspace-rule findings on an edited file in place until they are recomputed."""
@@ -403,10 +416,12 @@ class Session:
     def _analyse_source_quiet(self, root: Root, doc: Document) -> None:
         source = root.ws.files.get(doc.path)
         if source is None or source.data != doc.data:
-            self._analyse_source(root, doc)
+            self._analyse_source(root, doc, whole=True)
             return
         source._line_index = doc.line_index
-        root.file_findings[doc.path] = root.engine.check_file(doc.path) if root.settings.enable else []
+        findings = root.file_findings[doc.path] = root.engine.check_file(doc.path) if root.settings.enable else []
+        if doc.analysed is not None and doc.analysed.data == source._data:
+            doc.analysed = dataclasses.replace(doc.analysed, findings=findings)
 
     def run_workspace_rules(self, root: Root) -> None:
         grouped: dict[str, list[Finding]] = {}
@@ -418,6 +433,7 @@ class Session:
     def recheck_all(self) -> None:
         """Settings changed: every document and every root again."""
         for doc in self.documents:
+            doc.analysed = None  # found under the old settings: checked whole again
             self.schedule(doc, at_once=True)
         for root in list(self.roots):
             self._queue_follow_up(root, None, delay=0.0)
@@ -526,45 +542,6 @@ class Session:
             (f, d) for f, d in zip(report.findings, report.diagnostics)
             if (d.range.start.line, d.range.start.character) <= pos <= (d.range.end.line, d.range.end.character)
         ]
-
-
-def shift(f: Finding, path: str, edit: TextEdit) -> Finding | None:
-    """`f` moved past an edit of `path`; None when the edit touched its range."""
-    delta = edit.new_end - edit.old_end
-
-    def moved(start: int, end: int) -> tuple[int, int] | None:
-        if end < edit.start or (end == edit.start and start < end):
-            return start, end
-        if start >= edit.old_end:
-            return start + delta, end + delta
-        return None
-
-    span = moved(f.start, f.end)
-    if span is None:
-        return None
-    related = []
-    for r in f.related:
-        if r.path != path:
-            related.append(r)
-            continue
-        rs = moved(r.start, r.end)
-        if rs is not None:
-            related.append(dataclasses.replace(r, start=rs[0], end=rs[1]))
-    fixes = []
-    for fix in f.fixes:
-        edits = []
-        for e in fix.edits:
-            if e.path != path:
-                edits.append(e)
-                continue
-            es = moved(e.start, e.end)
-            if es is None:
-                edits = None
-                break
-            edits.append(dataclasses.replace(e, start=es[0], end=es[1]))
-        if edits is not None:
-            fixes.append(dataclasses.replace(fix, edits=tuple(edits)))
-    return dataclasses.replace(f, start=span[0], end=span[1], related=tuple(related), fixes=tuple(fixes))
 
 
 def monotonic_ms() -> float:

@@ -112,7 +112,10 @@ register_extractor("redis.auto_pipelining", _auto_pipelined_names)
 
 # ---------------------------------------------------------------- getters
 
-_MENTIONS_REDIS = re.compile(rb"[Rr]edis|REDIS")
+def mentions_redis(text: bytes) -> bool:
+    # Substrings, not the regex `[Rr]edis|REDIS`: three times `in` runs at
+    # memory speed, the regex some twenty times slower.
+    return b"edis" in text and (b"redis" in text or b"Redis" in text) or b"REDIS" in text
 
 
 def _annotated_type(type_node) -> str | None:
@@ -166,7 +169,7 @@ def _getters(root, language: str = "typescript"):
     variables declared with a type but no value (`let client: RedisClientType | null = null`).
     ((function id, return type or None, returned names), ...), ((name, type), ...).
     No byte offsets: an edit inside a body leaves it equal."""
-    if not _MENTIONS_REDIS.search(root.text or b""):
+    if not mentions_redis(root.text or b""):
         return ((), ())
     functions, typed = [], []
     for top in root.named_children:

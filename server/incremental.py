@@ -1,0 +1,79 @@
+"""Checking an open file again after an edit inside one function's body.
+
+Typing lands inside one function. Its facts are spliced into the file's
+(analysis/splice.py); the rules whose findings in a function depend on that
+function alone (`Rule.local`) check just it (`Engine.check_function`); every
+other finding moves with the text. What the edit may change elsewhere in the
+file (a loop in another method that calls this one, rules that read the
+whole file) is brought up to date by a whole check of the file once typing
+pauses: the caller schedules it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import tree_sitter
+
+from perfaudit.server.analysis.splice import error_span, splice_facts
+from perfaudit.server.analysis.syntax import WRAPPERS
+from perfaudit.server.findings import Finding, shift
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """What the last analysis of an open document saw and found."""
+
+    data: bytes
+    errors: tuple[int, int] | None  # the stretch that holds its tree's syntax errors
+    findings: list[Finding]
+
+    @classmethod
+    def whole(cls, data: bytes, tree: tree_sitter.Tree, findings: list[Finding]) -> "Analysed":
+        return cls(data, error_span(tree), findings)
+
+
+@dataclass(frozen=True)
+class EditCheck:
+    findings: list[Finding]
+    changed: bool  # the file's facts changed
+    analysed: Analysed
+
+
+def check_edit(engine, path: str, last: Analysed, tree: tree_sitter.Tree, data: bytes, version=None) -> EditCheck | None:
+    """The file rules' findings for `data` (parsed as `tree`), from the last
+    analysis; None when the edit is not inside one function's body (or
+    the splice is not certain): the caller checks the whole file."""
+    ws = engine.ws
+    source = ws.files.get(path)
+    if source is None or source._data != last.data:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:  # the whole path replaces what does not decode
+        return None
+    spliced = splice_facts(source.facts, last.data, last.errors, tree, data, source.language)
+    if spliced is None or _is_argument(spliced.unit):
+        return None
+    changed = ws.set_source(path, text, tree=tree, keep_tree=True, version=version, facts=spliced.facts)
+    local = {rule.code for rule in engine.enabled_rules() if rule.local}
+    start, end = spliced.old_range
+    kept = []
+    for f in last.findings:
+        if f.code in local and f.path == path and start <= f.start and f.end <= end:
+            continue  # found again below
+        moved = shift(f, path, spliced)
+        if moved is not None:
+            kept.append(moved)
+    findings = kept + engine.check_function(path, spliced.unit, local)
+    return EditCheck(findings, changed, Analysed(data, spliced.errors, findings))
+
+
+def _is_argument(node) -> bool:
+    """A callback (`ids.forEach(async (id) => ...)`, `router.get('/', (req, res) => ...)`):
+    rules about loops and fan-out read the call around it, which lies
+    outside the function."""
+    parent = node.parent
+    while parent is not None and parent.type in WRAPPERS:
+        parent = parent.parent
+    return parent is not None and parent.type == "arguments"
