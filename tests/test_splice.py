@@ -123,3 +123,15 @@ def test_edited_span():
     assert edited_span(b"abcd", b"ad") == (1, 3, 1)
     assert edited_span(b"aa", b"aaa") == (2, 2, 3)
     assert edited_span(b"", b"x") == (0, 0, 1)
+
+
+def test_call_at_answers_alike_before_and_after_its_table_is_built():
+    data = (ROOT / "examples/backend/src/services/book.service.ts").read_bytes()
+    tree = parse(data, "typescript")
+    scanning, tabled = extract_facts(tree, "typescript"), extract_facts(tree, "typescript")
+    tabled._calls_by_range  # built up front: every answer from the table
+    calls = [(c.start, c.end) for _, c in scanning.calls_in_scope][:30] + [(0, 1), (5, 9)]
+    scanned = [scanning.call_at(s, e) for s, e in calls]
+    assert "_calls_by_range" not in scanning.__dict__  # a few questions: no table
+    assert scanned == [tabled.call_at(s, e) for s, e in calls]
+    assert all(call is not None for _, call in scanned[:-2]) and scanned[-2:] == [(None, None)] * 2

@@ -262,7 +262,31 @@ class FileFacts:
         return best
 
     def call_at(self, start: int, end: int) -> tuple[FunctionFact | None, CallFact | None]:
-        return self._calls_by_range.get(_range_key(start, end), (None, None))
+        table = self.__dict__.get("_calls_by_range")
+        if table is None:
+            # A few questions (the check of one edited function) are answered
+            # by a look through the function at `start`: the table of every
+            # call costs milliseconds on a long file, built anew each keystroke.
+            asked = self.__dict__["_calls_asked"] = self.__dict__.get("_calls_asked", 0) + 1
+            if asked <= _FEW_QUESTIONS:
+                return self._call_in_function_at(start, end)
+            table = self._calls_by_range
+        return table.get(_range_key(start, end), (None, None))
+
+    def _call_in_function_at(self, start: int, end: int) -> tuple[FunctionFact | None, CallFact | None]:
+        fn = self.function_at(start)
+        while fn is not None:
+            for call in fn.calls:
+                if call.start == start and call.end == end:
+                    return fn, call
+            fn = self.function(fn.parent) if fn.parent else None
+        for call in self.module_calls:
+            if call.start == start and call.end == end:
+                return None, call
+        return None, None
+
+
+_FEW_QUESTIONS = 32
 
 
 def _range_key(start: int, end: int) -> int:

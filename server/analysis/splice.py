@@ -102,9 +102,10 @@ def splice_facts(
         return None
     start, old_end, new_end = span
     delta = new_end - old_end
-    unit = _edited_function(old, start, old_end)
-    if unit is None:
+    first = _edited_function(old, start, old_end)
+    if first is None:
         return None
+    unit = old.functions[first]
     node = _node_of(tree.root_node, unit.start, unit.end + delta)
     if node is None:
         return None
@@ -118,15 +119,20 @@ def splice_facts(
     if not inner_functions or inner_functions[0].id != unit.id:
         return None
     move = _Mover(old, unit, delta)
-    outside = [move.function(f) for f in old.functions if not _inside(f, unit)]
-    if _ids_may_clash(outside, inner_functions):
+    # In source order: those before the edited function as they are, its
+    # own from its subtree, those after it moved.
+    after = first + 1
+    while after < len(old.functions) and old.functions[after].start < unit.end:
+        after += 1
+    before, moved = old.functions[:first], [move.function(f) for f in old.functions[after:]]
+    if _ids_may_clash(before, inner_functions) or _ids_may_clash(moved, inner_functions):
         return None
-    functions = sorted(outside + inner_functions, key=lambda f: (f.start, -f.end))
+    functions = (*before, *inner_functions, *moved)
     classes = _classes(old, unit, move, _Builder(tree, language), node, functions, inner_classes)
     if classes is None:
         return None
     facts = FileFacts(
-        functions=tuple(functions),
+        functions=functions,
         classes=classes,
         imports=old.imports,
         exports=old.exports,
@@ -143,12 +149,12 @@ def splice_facts(
     return Spliced(facts, node, (unit.start, unit.end), start, old_end, new_end, errors)
 
 
-def _edited_function(facts: FileFacts, start: int, old_end: int) -> FunctionFact | None:
-    """The outermost function whose body strictly holds the edit: its
-    header (name, parameters) and its closing brace are untouched."""
-    for fn in facts.functions:
+def _edited_function(facts: FileFacts, start: int, old_end: int) -> int | None:
+    """The index of the outermost function whose body strictly holds the
+    edit: its header (name, parameters) and its closing brace are untouched."""
+    for i, fn in enumerate(facts.functions):
         if fn.parent is None and fn.body_start < start and old_end < fn.end:
-            return fn
+            return i
     return None
 
 
@@ -180,14 +186,10 @@ def _within(span: tuple[int, int] | None, outer: tuple[int, int]) -> bool:
     return span is None or (outer[0] <= span[0] and span[1] <= outer[1])
 
 
-def _inside(fn: FunctionFact, unit: FunctionFact) -> bool:
-    return unit.start <= fn.start and fn.end <= unit.end
-
-
 _OFFSET_ID = re.compile(r"^(.*)@(\d+)>?$")
 
 
-def _ids_may_clash(outside: list[FunctionFact], inner: list[FunctionFact]) -> bool:
+def _ids_may_clash(outside, inner: list[FunctionFact]) -> bool:
     """Whether a full extraction could name a function differently: ids are
     given in source order, and a name taken twice gets `@offset` the second
     time, so a name used both inside the edited function (by a function
@@ -245,7 +247,7 @@ class _Mover:
         self.ids: dict[str, str] = {}
         if delta:
             for fn in old.functions:
-                if fn.start >= self.after and "@" in fn.id:
+                if "@" in fn.id and fn.start >= self.after:
                     self._map_id(fn.id)
             for obj in old.objects:
                 self._map_id(obj.id)
