@@ -4,6 +4,7 @@ the rules."""
 
 from __future__ import annotations
 
+import re
 import sys
 
 from perfaudit.server.analysis.facts import ValueRef
@@ -47,6 +48,20 @@ def member_path(node, through_calls: bool = False) -> tuple[str, ...]:
     (`RedisService.getInstance().set` -> ("RedisService", "getInstance()", "set")),
     and `(await x)` is `x`: the index resolves what the call returns."""
     node = unwrap(node)
+    if node is not None and node.type in ("member_expression", "identifier"):
+        # Most paths are names and dots only (`prisma.user.findMany`): split
+        # their text instead of walking their nodes (extraction asks this of
+        # every call: a fifth of its time).
+        text = node.text
+        if text is not None and _DOTTED_NAMES.match(text):
+            return tuple([sys.intern(part) for part in text.decode("ascii").split(".")])
+    return _member_path_walk(node, through_calls)
+
+
+_DOTTED_NAMES = re.compile(rb"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\Z")
+
+
+def _member_path_walk(node, through_calls: bool) -> tuple[str, ...]:
     parts: list[str] = []
     called = False
     while node is not None:

@@ -60,14 +60,14 @@ def list_files(root: str, config) -> list[str]:
 
 async def scan_root(session, root, progress, check_closed: bool = False) -> bool:
     """Load every file of `root`; True when it ran to the end (not cancelled)."""
-    paths = await asyncio.to_thread(list_files, root.path, root.config)
-    # The documents the editor opened with it first: reading the cache in a
-    # thread holds the interpreter for seconds, which their first
-    # diagnostics would share.
+    # The documents the editor opened with it first: listing the files and
+    # reading the cache in a thread hold the interpreter for seconds, which
+    # their first diagnostics would share.
     try:
         await asyncio.wait_for(session.settle(), OPEN_FIRST_SECONDS)
     except asyncio.TimeoutError:
         pass  # typed into all along: the scan goes on anyway
+    paths = await asyncio.to_thread(list_files, root.path, root.config)
     cache = None if root.standalone else await asyncio.to_thread(read_cache, root.path)
     share = 0.0 if cache is None else await _prefetch(cache, [p for p in paths if is_source_path(p)], progress)
     root.ws.facts_cache = cache
