@@ -255,30 +255,35 @@ class Engine:
         return found, self.errors[errors_before:], stored, memos
 
     def postprocess(self, findings: list[Finding], only_paths: set[str] | None = None,
-                    context: list[Finding] = ()) -> list[Finding]:
+                    context: list[Finding] = (), current: dict | None = None) -> list[Finding]:
         """Apply suppressions (and report unknown codes in them), make the
         findings of one problem one (`context`: other files' findings that
-        may cover these), dedupe, sort."""
+        may cover these), dedupe, sort. `current`: path -> (text, line
+        index) of a document whose findings are for a newer text than the
+        workspace holds (the server's, while an edit is held)."""
         from perfaudit.server.suppress import parse_suppressions
 
         known = set(all_rules())
         by_path: dict[str, object] = {}
+        current = current or {}
 
         def suppressions(path):
             if path not in by_path:
-                text = self.ws.text_of(path)
+                text = current[path][0] if path in current else self.ws.text_of(path)
                 by_path[path] = parse_suppressions(text) if text is not None else None
             return by_path[path]
+
+        def line_of(path: str, offset: int) -> int:
+            index = current[path][1] if path in current else self.ws.line_index(path)
+            return index.line_of(offset)
 
         out: list[Finding] = []
         for f in findings:
             sup = suppressions(f.path)
-            if sup is not None:
-                line = self.ws.line_index(f.path).line_of(f.start)
-                if sup.is_suppressed(f.code, line):
-                    continue
+            if sup is not None and sup.is_suppressed(f.code, line_of(f.path, f.start)):
+                continue
             out.append(f)
-        out = merge_overlaps(out, context, lambda path, offset: self.ws.line_index(path).line_of(offset))
+        out = merge_overlaps(out, context, line_of)
         if self.config is None or self.config.enabled(UNKNOWN_SUPPRESSION.code):
             paths = only_paths if only_paths is not None else set(self.ws.files) | set(self.ws.side_texts)
             for path in sorted(paths):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from perfaudit.server.analysis.splice import error_span, splice_facts
+from perfaudit.server.analysis.splice import Span, edited_function, edited_span, error_span, splice_facts
 from perfaudit.server.analysis.syntax import WRAPPERS
 from perfaudit.server.findings import Finding, shift
 
@@ -38,6 +38,9 @@ class EditCheck:
     findings: list[Finding]
     changed: bool  # the file's facts changed
     analysed: Analysed
+    # The edit broke the syntax beyond its function: nothing was analysed,
+    # the last findings moved with the text (see `_held`).
+    held: bool = False
 
 
 def check_edit(engine, path: str, last: Analysed, tree: tree_sitter.Tree, data: bytes, version=None) -> EditCheck | None:
@@ -53,7 +56,9 @@ def check_edit(engine, path: str, last: Analysed, tree: tree_sitter.Tree, data: 
     except UnicodeDecodeError:  # the whole path replaces what does not decode
         return None
     spliced = splice_facts(source.facts, last.data, last.errors, tree, data, source.language)
-    if spliced is None or _is_argument(spliced.unit):
+    if spliced is None:
+        return _held(source.facts, last, tree, data, path)
+    if _is_argument(spliced.unit):
         return None
     changed = ws.set_source(path, text, tree=tree, keep_tree=True, version=version, facts=spliced.facts)
     local = {rule.code for rule in engine.enabled_rules() if rule.local}
@@ -67,6 +72,30 @@ def check_edit(engine, path: str, last: Analysed, tree: tree_sitter.Tree, data: 
             kept.append(moved)
     findings = kept + engine.check_function(path, spliced.unit, local)
     return EditCheck(findings, changed, Analysed(data, spliced.errors, findings))
+
+
+def _held(facts, last: Analysed, tree: tree_sitter.Tree, data: bytes, path: str) -> EditCheck | None:
+    """Typing inside a function often leaves its syntax broken for a few
+    keystrokes (`for (c`, `const x =`), and tree-sitter's recovery may then
+    read the rest of the file differently (an open brace swallows the
+    methods after it). What the whole path would find in that text is noise
+    that comes and goes. So while the last analysed text was clean outside
+    one function and the edit since lies inside that function's body, the
+    last findings are kept,
+    moved with the text (those the edit touched are dropped), and the file
+    is analysed whole once typing pauses (the caller schedules it)."""
+    span = edited_span(last.data, data)
+    if span is None or not tree.root_node.has_error:
+        return None
+    index = edited_function(facts, span[0], span[1])
+    if index is None:
+        return None
+    unit = facts.functions[index]
+    if last.errors is not None and not (unit.start <= last.errors[0] and last.errors[1] <= unit.end):
+        return None  # the last analysis read broken text outside the function: not worth keeping
+    edit = Span(*span)
+    moved = [m for m in (shift(f, path, edit) for f in last.findings) if m is not None]
+    return EditCheck(moved, False, last, held=True)
 
 
 def _is_argument(node) -> bool:

@@ -76,6 +76,15 @@ def error_span(tree: tree_sitter.Tree) -> tuple[int, int] | None:
 
 
 @dataclass(frozen=True)
+class Span:
+    """An edit, in bytes of the text before it (`findings.shift` takes it)."""
+
+    start: int
+    old_end: int
+    new_end: int
+
+
+@dataclass(frozen=True)
 class Spliced:
     facts: FileFacts
     unit: tree_sitter.Node  # the edited function, in the new tree
@@ -102,7 +111,7 @@ def splice_facts(
         return None
     start, old_end, new_end = span
     delta = new_end - old_end
-    first = _edited_function(old, start, old_end)
+    first = edited_function(old, start, old_end)
     if first is None:
         return None
     unit = old.functions[first]
@@ -149,7 +158,7 @@ def splice_facts(
     return Spliced(facts, node, (unit.start, unit.end), start, old_end, new_end, errors)
 
 
-def _edited_function(facts: FileFacts, start: int, old_end: int) -> int | None:
+def edited_function(facts: FileFacts, start: int, old_end: int) -> int | None:
     """The index of the outermost function whose body strictly holds the
     edit: its header (name, parameters) and its closing brace are untouched."""
     for i, fn in enumerate(facts.functions):

@@ -69,14 +69,17 @@ class Root:
     def config(self) -> Config:
         return self.engine.config
 
-    def findings_for(self, path: str) -> list[Finding]:
-        """Suppressions applied, X001 for this file, sorted."""
+    def findings_for(self, path: str, current: tuple | None = None) -> list[Finding]:
+        """Suppressions applied, X001 for this file, sorted. `current`: the
+        (text, line index) the findings are for, when newer than the
+        workspace's (an edit held: see incremental.py)."""
         if not self.settings.enable:
             return []
         found = self.file_findings.get(path, []) + self.workspace_findings.get(path, [])
         # A route's E303 in another file covers the A401 on its awaits here.
         routes = [f for other, fs in self.file_findings.items() if other != path for f in fs if f.code == "E303"]
-        return self.engine.postprocess(found, only_paths={path}, context=routes)
+        return self.engine.postprocess(found, only_paths={path}, context=routes,
+                                       current={path: current} if current is not None else None)
 
     def paths_with_findings(self) -> set[str]:
         return {p for p, f in self.file_findings.items() if f} | {p for p, f in self.workspace_findings.items() if f}

@@ -280,8 +280,9 @@ class Session:
         dependents = root.ws.index.dependents(doc.path)
         if not whole and doc.analysed is not None and root.settings.enable and not root.standalone:
             done = check_edit(root.engine, doc.path, doc.analysed, tree, data, version)
-            if done is not None:  # an edit inside one function: that function was checked
-                self._keep_line_index(root, doc, data)
+            if done is not None:  # an edit inside one function: that function was checked, or the edit held
+                if not done.held:
+                    self._keep_line_index(root, doc, data)
                 root.file_findings[doc.path] = done.findings
                 doc.analysed = done.analysed
                 # The whole file once typing pauses (another method may call this one).
@@ -510,7 +511,9 @@ class Session:
                 source=convert.SOURCE,
             )
             return Report(version, [], [note], result_id_of([note]))
-        findings = root.findings_for(path)
+        source = root.ws.files.get(path)
+        held = doc is not None and source is not None and source._data != doc.data
+        findings = root.findings_for(path, (doc.text, doc.line_index) if held else None)
         diagnostics = [convert.to_diagnostic(f, self.index_of, self.version_of, self.encoding) for f in findings]
         return Report(version, findings, diagnostics, result_id_of(diagnostics))
 
