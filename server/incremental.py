@@ -11,7 +11,9 @@ pauses: the caller schedules it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Callable
 
 import tree_sitter
 
@@ -43,10 +45,11 @@ class EditCheck:
     held: bool = False
 
 
-def check_edit(engine, path: str, last: Analysed, tree: tree_sitter.Tree, data: bytes, version=None) -> EditCheck | None:
-    """The file rules' findings for `data` (parsed as `tree`), from the last
-    analysis; None when the edit is not inside one function's body (or
-    the splice is not certain): the caller checks the whole file."""
+def check_edit(engine, path: str, last: Analysed, parsed: Callable[[], tree_sitter.Tree], data: bytes,
+               version=None) -> EditCheck | None:
+    """The file rules' findings for `data` (`parsed()` gives its tree),
+    from the last analysis; None when the edit is not inside one function's
+    body (or the splice is not certain): the caller checks the whole file."""
     ws = engine.ws
     source = ws.files.get(path)
     if source is None or source._data != last.data:
@@ -55,9 +58,18 @@ def check_edit(engine, path: str, last: Analysed, tree: tree_sitter.Tree, data: 
         text = data.decode("utf-8")
     except UnicodeDecodeError:  # the whole path replaces what does not decode
         return None
+    span = edited_span(last.data, data)
+    if span is None:
+        return None
+    # Brackets left open: held without a parse (recovering from them costs
+    # tree-sitter 100 ms and more on a long file).
+    held = _held(source.facts, last, data, path, span, broken=_open_brackets)
+    if held is not None:
+        return held
+    tree = parsed()
     spliced = splice_facts(source.facts, last.data, last.errors, tree, data, source.language)
     if spliced is None:
-        return _held(source.facts, last, tree, data, path)
+        return _held(source.facts, last, data, path, span, broken=lambda _: tree.root_node.has_error)
     if _is_argument(spliced.unit):
         return None
     changed = ws.set_source(path, text, tree=tree, keep_tree=True, version=version, facts=spliced.facts)
@@ -74,28 +86,78 @@ def check_edit(engine, path: str, last: Analysed, tree: tree_sitter.Tree, data: 
     return EditCheck(findings, changed, Analysed(data, spliced.errors, findings))
 
 
-def _held(facts, last: Analysed, tree: tree_sitter.Tree, data: bytes, path: str) -> EditCheck | None:
+def _held(facts, last: Analysed, data: bytes, path: str, span: tuple[int, int, int], broken) -> EditCheck | None:
     """Typing inside a function often leaves its syntax broken for a few
     keystrokes (`for (c`, `const x =`), and tree-sitter's recovery may then
     read the rest of the file differently (an open brace swallows the
     methods after it). What the whole path would find in that text is noise
     that comes and goes. So while the last analysed text was clean outside
-    one function and the edit since lies inside that function's body, the
-    last findings are kept,
-    moved with the text (those the edit touched are dropped), and the file
-    is analysed whole once typing pauses (the caller schedules it)."""
-    span = edited_span(last.data, data)
-    if span is None or not tree.root_node.has_error:
-        return None
+    one function, the edit since lies inside that function's body and
+    `broken(its new text)`, the last findings are kept, moved with the text
+    (those the edit touched are dropped), and the file is analysed whole
+    once typing pauses (the caller schedules it)."""
     index = edited_function(facts, span[0], span[1])
     if index is None:
         return None
     unit = facts.functions[index]
     if last.errors is not None and not (unit.start <= last.errors[0] and last.errors[1] <= unit.end):
         return None  # the last analysis read broken text outside the function: not worth keeping
+    if not broken(data[unit.start:unit.end + span[2] - span[1]]):
+        return None
     edit = Span(*span)
     moved = [m for m in (shift(f, path, edit) for f in last.findings) if m is not None]
     return EditCheck(moved, False, last, held=True)
+
+
+_CLOSING = {ord("("): ord(")"), ord("["): ord("]"), ord("{"): ord("}")}
+_TEMPLATE = -1  # on the stack: inside a template literal's text
+_NEXT_CODE = re.compile(rb"[(){}\[\]'\"`/]")
+_NEXT_IN_TEMPLATE = re.compile(rb"[`\\]|\$\{")
+
+
+def _open_brackets(text: bytes) -> bool:
+    """Whether the brackets of a function's text fail to pair up (strings,
+    template literals and comments skipped; a regular expression literal
+    with a bracket in it reads as open, which only means a wait): a guess,
+    before any parse, that its syntax is broken past its end."""
+    stack: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        if stack and stack[-1] == _TEMPLATE:
+            m = _NEXT_IN_TEMPLATE.search(text, i)
+            if m is None:
+                return True
+            token, i = m.group(), m.end()
+            if token == b"\\":
+                i += 1  # the escaped character
+            elif token == b"`":
+                stack.pop()
+            else:  # `${`: code until its `}`
+                stack.append(ord("}"))
+            continue
+        m = _NEXT_CODE.search(text, i)
+        if m is None:
+            break
+        c, i = text[m.start()], m.end()
+        if c in (ord("'"), ord('"')):
+            while i < n and text[i] != c and text[i] != ord("\n"):
+                i += 2 if text[i] == ord("\\") else 1
+            i += 1
+        elif c == ord("`"):
+            stack.append(_TEMPLATE)
+        elif c == ord("/") and text[i:i + 1] == b"/":
+            end = text.find(b"\n", i)
+            i = n if end < 0 else end
+        elif c == ord("/") and text[i:i + 1] == b"*":
+            end = text.find(b"*/", i + 1)
+            if end < 0:
+                return True
+            i = end + 2
+        elif c in _CLOSING:
+            stack.append(_CLOSING[c])
+        elif c != ord("/") and (not stack or stack.pop() != c):
+            return True
+    return bool(stack)
 
 
 def _is_argument(node) -> bool:

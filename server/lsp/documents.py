@@ -1,9 +1,10 @@
 """Open documents: text and tree-sitter tree kept in step with each edit.
 
 Each `didChange` is applied to the bytes and, for TypeScript/JavaScript, to
-the tree with `Tree.edit`, then re-parsed with the old tree so tree-sitter
-reuses what did not change. A change whose version is not newer than the
-document's is stale (a late or duplicated message) and is dropped.
+the tree with `Tree.edit`; the analysis re-parses it with that tree when it
+needs one (`Document.parsed`), so tree-sitter reuses what did not change. A
+change whose version is not newer than the document's is stale (a late or
+duplicated message) and is dropped.
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ class Document:
     language: str | None  # tree-sitter grammar; None for .prisma and others
     tree: tree_sitter.Tree | None = None
     tree_data: bytes | None = None  # the text `tree` is the parse of
+    # The last tree with the edits since applied (`Tree.edit`), not parsed
+    # yet: `parsed()` parses it when the analysis needs a tree. While an
+    # edit leaves the syntax broken, tree-sitter's recovery can take 100 ms
+    # and more on a long file; the analysis may not need the tree then.
+    _edited: tuple | None = field(default=None, repr=False)  # (tree, the text it was edited to)
     analysed: object = None  # incremental.Analysed: what its last analysis saw and found
     skipped: str | None = None  # why the document is not analysed (the CLI's limits)
     _index: LineIndex | None = field(default=None, repr=False)
@@ -125,7 +131,8 @@ class Document:
         edits: list[TextEdit] = []
         data = self.data
         # Edit a copy: the analysis may still be reading the old tree.
-        tree = self.tree.copy() if self.tree is not None and self.tree_data is data else None
+        tree = self._tree_in_step()
+        tree = tree.copy() if tree is not None else None
         index = None
         for change in changes:
             new_text = change.text.encode("utf-8")
@@ -157,10 +164,26 @@ class Document:
         if version is not None:
             self.version = version
         self.skipped = limit_problem(data)
-        if tree is not None and self.skipped is None:
-            # Incremental: only what changed is parsed again (milliseconds).
-            self.tree, self.tree_data = parse(data, self.language, tree), data
+        self._edited = (tree, data) if tree is not None and self.skipped is None else None
         return edits
+
+    def _tree_in_step(self) -> tree_sitter.Tree | None:
+        """A tree whose offsets match the text: parsed, or edited since."""
+        if self.tree is not None and self.tree_data is self.data:
+            return self.tree
+        if self._edited is not None and self._edited[1] is self.data:
+            return self._edited[0]
+        return None
+
+    def parsed(self) -> tree_sitter.Tree:
+        """The tree of the current text: incrementally, from the edited tree,
+        when there is one (milliseconds while the syntax holds)."""
+        data = self.data
+        if self.tree is None or self.tree_data is not data:
+            edited = self._edited[0] if self._edited is not None and self._edited[1] is data else None
+            self.tree, self.tree_data = parse(data, self.language, edited), data
+            self._edited = None
+        return self.tree
 
 
 class Documents:

@@ -23,7 +23,6 @@ from lsprotocol import types
 from perfaudit.server.analysis.checkpoint import checkpoint
 from perfaudit.server.findings import Finding, shift
 from perfaudit.server.incremental import Analysed, check_edit
-from perfaudit.server.analysis.parsing import parse
 from perfaudit.server.analysis.text import UTF16
 from perfaudit.server.analysis.workspace import is_source_path, norm
 
@@ -272,14 +271,9 @@ class Session:
 
     def _analyse_source(self, root: Root, doc: Document, whole: bool = False) -> None:
         version, data = doc.version, doc.data
-        tree = doc.tree if doc.tree_data is data else None
-        if tree is None:
-            tree = parse(data, doc.language)
-            if doc.data is data:
-                doc.tree, doc.tree_data = tree, data
         dependents = root.ws.index.dependents(doc.path)
         if not whole and doc.analysed is not None and root.settings.enable and not root.standalone:
-            done = check_edit(root.engine, doc.path, doc.analysed, tree, data, version)
+            done = check_edit(root.engine, doc.path, doc.analysed, doc.parsed, data, version)
             if done is not None:  # an edit inside one function: that function was checked, or the edit held
                 if not done.held:
                     self._keep_line_index(root, doc, data)
@@ -288,6 +282,7 @@ class Session:
                 # The whole file once typing pauses (another method may call this one).
                 self._queue_follow_up(root, {doc.path} | dependents | root.ws.index.dependents(doc.path))
                 return
+        tree = doc.parsed()
         changed = root.ws.set_source(doc.path, data.decode("utf-8", errors="replace"), tree=tree, keep_tree=True, version=version)
         self._keep_line_index(root, doc, data)
         findings = root.file_findings[doc.path] = root.engine.check_file(doc.path) if root.settings.enable else []
