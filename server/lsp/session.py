@@ -7,6 +7,10 @@ slices and there are no locks. An edited document is analysed first
 more), the work it implies elsewhere (open files that depend on it, the
 workspace-scoped rules) follows after a short pause, and the background
 scan yields to both. Publishing happens on the event loop, after a job.
+
+An edit inside one function's body re-checks that function alone, or holds
+the last findings while the syntax is broken beyond it (incremental.py);
+the whole file is then checked with the follow-up, once typing pauses.
 """
 
 from __future__ import annotations
