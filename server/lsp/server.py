@@ -89,7 +89,8 @@ class PerfauditServer(LanguageServer):
 
     # ------------------------------------------------------------ settings
 
-    def apply_settings(self, raw, root=None) -> None:
+    def apply_settings(self, raw, root=None) -> bool:
+        """Settings for `root` (None: every root); whether they changed."""
         settings, problems = parse_settings(raw)
         for problem in problems:
             if problem in self.shown_problems:
@@ -99,28 +100,36 @@ class PerfauditServer(LanguageServer):
         targets = [root] if root is not None else [*self.session.roots, *self.session.loose.values()]
         if root is None:
             self.session.settings = settings
+        changed = False
         for r in targets:
+            if r.settings == settings:
+                continue  # the same again: its config and what was found with it stay
+            changed = True
             r.settings = settings
             r.configure()
         if self.log_handler is not None:
             self.log_handler.set_trace(settings.trace)
+        return changed
 
-    async def fetch_configuration(self) -> None:
+    async def fetch_configuration(self) -> bool:
+        """The client's settings for each root; whether any changed."""
         caps = self.client_capabilities.workspace
         if not (caps and caps.configuration) or not self.session.roots:
-            return
+            return False
         items = [types.ConfigurationItem(scope_uri=convert.path_to_uri(r.path), section=CONFIG_SECTION) for r in self.session.roots]
         try:
             values = await self.workspace_configuration_async(types.ConfigurationParams(items=items))
         except Exception as exc:
             log.warning("workspace/configuration failed: %s", exc)
-            return
+            return False
+        changed = False
         for root, value in zip(list(self.session.roots), values or []):
-            self.apply_settings(layered(self.init_options, value), root)
+            changed |= self.apply_settings(layered(self.init_options, value), root)
         if self.session.roots:
             self.session.settings = self.session.roots[0].settings
         if self.log_handler is not None:
             self.log_handler.set_trace(self.session.settings.trace)
+        return changed
 
     # ------------------------------------------------------------ workspace scan
 
@@ -166,10 +175,11 @@ def initialize(ls: PerfauditServer, params: types.InitializeParams) -> None:
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: PerfauditServer, params: types.InitializedParams) -> None:
-    await ls.fetch_configuration()
     session = ls.session
-    for doc in session.documents:
-        session.schedule(doc, at_once=True)  # with the fetched settings
+    if await ls.fetch_configuration():
+        for doc in session.documents:
+            doc.analysed = None
+            session.schedule(doc, at_once=True)  # with the fetched settings
     caps = ls.client_capabilities.workspace
     if caps and caps.did_change_watched_files and caps.did_change_watched_files.dynamic_registration:
         watchers = [types.FileSystemWatcher(glob_pattern=g) for g in WATCHED]
