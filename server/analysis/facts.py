@@ -27,6 +27,20 @@ def fast_pickle(cls):
     return cls
 
 
+def built_directly(cls):
+    """`cls.build(*values)`: an instance from all its field values, in field
+    order, set slot by slot: twice as fast as the frozen `__init__`, which
+    goes through `object.__setattr__` for each field. For the facts the
+    splice moves at each keystroke (analysis/splice.py)."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    setters = {f"_set_{n}": getattr(cls, n).__set__ for n in names}
+    body = "".join(f"    _set_{n}(obj, {n})\n" for n in names)
+    namespace = {"_new": object.__new__, "_cls": cls, **setters}
+    exec(f"def build({', '.join(names)}):\n    obj = _new(_cls)\n{body}    return obj\n", namespace)
+    cls.build = staticmethod(namespace["build"])
+    return cls
+
+
 @fast_pickle
 @dataclass(frozen=True, slots=True)
 class ValueRef:
@@ -65,6 +79,7 @@ def _lookup(pairs, key):
     return None
 
 
+@built_directly
 @fast_pickle
 @dataclass(frozen=True, slots=True)
 class CallFact:
@@ -78,6 +93,7 @@ class CallFact:
     is_new: bool = False
 
 
+@built_directly
 @fast_pickle
 @dataclass(frozen=True, slots=True)
 class FunctionFact:

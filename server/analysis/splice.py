@@ -291,15 +291,15 @@ class _Mover:
     def function(self, fn: FunctionFact) -> FunctionFact:
         if fn.start < self.after or not self.delta:
             return fn
-        d, ids, ref = self.delta, self.ids, self.ref
-        calls = tuple([CallFact(c.start + d, c.end + d, c.callee, c.method, c.awaited,
-                                tuple([(i, ids.get(f, f)) for i, f in c.callbacks]) if c.callbacks else (),
-                                c.arg_names, c.is_new) for c in fn.calls])
+        d, ids, ref, call = self.delta, self.ids, self.ref, CallFact.build
+        calls = tuple([call(c.start + d, c.end + d, c.callee, c.method, c.awaited,
+                            tuple([(i, ids.get(f, f)) for i, f in c.callbacks]) if c.callbacks else (),
+                            c.arg_names, c.is_new) for c in fn.calls])
         locals_ = tuple([(name, ref(r)) for name, r in fn.locals]) if ids else fn.locals
         parent = ids.get(fn.parent, fn.parent) if fn.parent is not None else None
-        return FunctionFact(ids.get(fn.id, fn.id), fn.name, fn.class_name, fn.start + d, fn.end + d,
-                            fn.body_start + d, fn.params, fn.param_types, parent, fn.is_async, calls, locals_,
-                            ref(fn.returns))
+        return FunctionFact.build(ids.get(fn.id, fn.id), fn.name, fn.class_name, fn.start + d, fn.end + d,
+                                  fn.body_start + d, fn.params, fn.param_types, parent, fn.is_async, calls, locals_,
+                                  ref(fn.returns))
 
     def pairs(self, pairs: tuple) -> tuple:
         if not self.ids:
