@@ -6,7 +6,9 @@ function alone (`Rule.local`) check just it (`Engine.check_function`); every
 other finding moves with the text. What the edit may change elsewhere in the
 file (a loop in another method that calls this one, rules that read the
 whole file) is brought up to date by a whole check of the file once typing
-pauses: the caller schedules it.
+pauses: the caller schedules it. While an edit leaves the syntax broken
+beyond its function, the last findings are held, moved with the text
+(`_held`).
 """
 
 from __future__ import annotations
