@@ -20,7 +20,9 @@ from typing import Callable
 import tree_sitter
 
 from perfaudit.server.analysis.splice import Span, edited_function, edited_span, error_span, splice_facts
-from perfaudit.server.analysis.syntax import WRAPPERS
+from perfaudit.server.analysis.loops import ITERATING_METHODS, PROMISE_COMBINATORS
+from perfaudit.server.analysis.parsing import node_text
+from perfaudit.server.analysis.syntax import WRAPPERS, call_function
 from perfaudit.server.findings import Finding, shift
 
 
@@ -40,7 +42,6 @@ class Analysed:
 @dataclass(frozen=True)
 class EditCheck:
     findings: list[Finding]
-    changed: bool  # the file's facts changed
     analysed: Analysed
     # The edit broke the syntax beyond its function: nothing was analysed,
     # the last findings moved with the text (see `_held`).
@@ -72,9 +73,9 @@ def check_edit(engine, path: str, last: Analysed, parsed: Callable[[], tree_sitt
     spliced = splice_facts(source.facts, last.data, last.errors, tree, data, source.language)
     if spliced is None:
         return _held(source.facts, last, data, path, span, broken=lambda _: tree.root_node.has_error)
-    if _is_argument(spliced.unit):
+    if _per_item_callback(spliced.unit):
         return None
-    changed = ws.set_source(path, text, tree=tree, keep_tree=True, version=version, facts=spliced.facts)
+    ws.set_source(path, text, tree=tree, keep_tree=True, version=version, facts=spliced.facts)
     local = {rule.code for rule in engine.enabled_rules() if rule.local}
     start, end = spliced.old_range
     kept = []
@@ -85,7 +86,7 @@ def check_edit(engine, path: str, last: Analysed, parsed: Callable[[], tree_sitt
         if moved is not None:
             kept.append(moved)
     findings = kept + engine.check_function(path, spliced.unit, local)
-    return EditCheck(findings, changed, Analysed(data, spliced.errors, findings))
+    return EditCheck(findings, Analysed(data, spliced.errors, findings))
 
 
 def _held(facts, last: Analysed, data: bytes, path: str, span: tuple[int, int, int], broken) -> EditCheck | None:
@@ -108,7 +109,7 @@ def _held(facts, last: Analysed, data: bytes, path: str, span: tuple[int, int, i
         return None
     edit = Span(*span)
     moved = [m for m in (shift(f, path, edit) for f in last.findings) if m is not None]
-    return EditCheck(moved, False, last, held=True)
+    return EditCheck(moved, last, held=True)
 
 
 _CLOSING = {ord("("): ord(")"), ord("["): ord("]"), ord("{"): ord("}")}
@@ -162,11 +163,23 @@ def _open_brackets(text: bytes) -> bool:
     return bool(stack)
 
 
-def _is_argument(node) -> bool:
-    """A callback (`ids.forEach(async (id) => ...)`, `router.get('/', (req, res) => ...)`):
-    rules about loops and fan-out read the call around it, which lies
-    outside the function."""
+def _per_item_callback(node) -> bool:
+    """A callback that runs per item (`ids.forEach(async (id) => ...)`,
+    `Promise.all(ids.map(...))`): rules about loops and fan-out read the
+    call around it, which lies outside the function. Other callbacks (a
+    route handler: `router.get('/', async (req, res) => ...)`) are checked
+    alone like any function."""
     parent = node.parent
     while parent is not None and parent.type in WRAPPERS:
         parent = parent.parent
-    return parent is not None and parent.type == "arguments"
+    if parent is None or parent.type != "arguments":
+        return False
+    call = parent.parent
+    fn = call_function(call) if call is not None and call.type == "call_expression" else None
+    if fn is None or fn.type != "member_expression":
+        return False
+    prop = fn.child_by_field_name("property")
+    return prop is None or node_text(prop) in _PER_ITEM
+
+
+_PER_ITEM = ITERATING_METHODS | PROMISE_COMBINATORS | {"findLast", "findLastIndex", "sort", "flatMap"}

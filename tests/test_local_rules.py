@@ -2,7 +2,7 @@
 
 After an edit inside a function, the language server checks that function
 alone with the local rules (server/incremental.py). For every outermost
-function that is not a callback, on the example backend, the fixture
+function that is not a per-item callback (route handlers included), on the example backend, the fixture
 workspaces and a service whose evidence is spread over its methods (an
 interval started in one and cleared in another, a listener added in one and
 removed in another), the function's check must equal the whole check's
@@ -18,7 +18,7 @@ import pytest
 from perfaudit.server.analysis.splice import _node_of
 from perfaudit.server.analysis.workspace import Workspace
 from perfaudit.server.engine import Engine
-from perfaudit.server.incremental import _is_argument
+from perfaudit.server.incremental import _per_item_callback
 from perfaudit.server.registry import all_rules
 from perfaudit.server.rule import Scope
 
@@ -76,6 +76,39 @@ export class PollerService {
   }
 }
 """,
+    "src/users.routes.ts": """
+import { Router } from 'express';
+import { prisma } from './db';
+import { redis } from './redis';
+
+export const usersRouter = Router();
+
+usersRouter.get('/users/:id', async (req, res) => {
+  const user = await prisma.user.findUnique({ where: { id: req.params.id } });
+  const posts = await prisma.user.count();
+  res.json({ user, posts });
+});
+
+usersRouter.post('/users/touch', async (req, res) => {
+  const ids: string[] = req.body.ids;
+  for (const id of ids) {
+    await prisma.user.update({ where: { id }, data: { name: 'x' } });
+  }
+  ids.forEach(async (id) => {
+    await redis.set(`touched:${id}`, '1');
+  });
+  res.sendStatus(204);
+});
+""",
+    "src/app.ts": """
+import express from 'express';
+import { usersRouter } from './users.routes';
+
+const app = express();
+app.use(express.json());
+app.use('/api', usersRouter);
+app.listen(3000);
+""",
     "src/db.ts": "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n",
     "src/redis.ts": "import Redis from 'ioredis';\nexport const redis = new Redis();\n",
     "package.json": '{"name": "spread", "dependencies": {"@prisma/client": "5", "ioredis": "5", "express": "4"}}',
@@ -98,7 +131,7 @@ def _compare(ws: Workspace) -> int:
         whole = engine.check_file(path)
         for fn in source.facts.functions:
             unit = _node_of(tree.root_node, fn.start, fn.end) if fn.parent is None else None
-            if unit is None or _is_argument(unit):
+            if unit is None or _per_item_callback(unit):
                 continue
             expected = sorted((f.code, f.start, f.end, f.message) for f in whole
                               if f.code in codes and f.path == path and fn.start <= f.start and f.end <= fn.end)
@@ -124,7 +157,10 @@ def test_evidence_spread_over_methods(tmp_path):
     # The shapes are there: findings the methods' checks must reproduce.
     assert {"P104", "R204", "A404", "R202", "R203"} <= whole, whole
     assert not {"A402", "A403"} & whole  # cleared and removed in `stop`
-    assert _compare(ws) >= 5
+    routes = next(p for p in ws.files if p.endswith("users.routes.ts"))
+    in_handlers = {f.code for f in engine.check_file(routes)}
+    assert {"P101", "P104", "A401"} <= in_handlers, in_handlers  # inside the route handlers
+    assert _compare(ws) >= 7
 
 
 def test_every_file_rule_says_whether_it_is_local():
