@@ -19,7 +19,6 @@ could now take.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 
