@@ -88,7 +88,8 @@ class Finding:
 
 def shift(f: Finding, path: str, edit) -> Finding | None:
     """`f` moved past an edit of `path` (`edit.start`, `.old_end`, `.new_end`:
-    bytes of the text before it); None when the edit touched its range."""
+    bytes of the text before it): its range when it lies in `path`, its
+    related ranges and fix edits that do; None when the edit touched its range."""
     delta = edit.new_end - edit.old_end
 
     def moved(start: int, end: int) -> tuple[int, int] | None:
@@ -98,7 +99,7 @@ def shift(f: Finding, path: str, edit) -> Finding | None:
             return start + delta, end + delta
         return None
 
-    span = moved(f.start, f.end)
+    span = moved(f.start, f.end) if f.path == path else (f.start, f.end)
     if span is None:
         return None
     related = []

@@ -78,14 +78,8 @@ def check_edit(engine, path: str, last: Analysed, parsed: Callable[[], tree_sitt
     ws.set_source(path, text, tree=tree, keep_tree=True, version=version, facts=spliced.facts)
     local = {rule.code for rule in engine.enabled_rules() if rule.local}
     start, end = spliced.old_range
-    kept = []
-    for f in last.findings:
-        if f.code in local and f.path == path and start <= f.start and f.end <= end:
-            continue  # found again below
-        moved = shift(f, path, spliced)
-        if moved is not None:
-            kept.append(moved)
-    findings = kept + engine.check_function(path, spliced.unit, local)
+    kept = [f for f in last.findings if not (f.code in local and f.path == path and start <= f.start and f.end <= end)]
+    findings = _moved(kept, path, spliced) + engine.check_function(path, spliced.unit, local)
     return EditCheck(findings, Analysed(data, spliced.errors, findings))
 
 
@@ -107,9 +101,13 @@ def _held(facts, last: Analysed, data: bytes, path: str, span: tuple[int, int, i
         return None  # the last analysis read broken text outside the function: not worth keeping
     if not broken(data[unit.start:unit.end + span[2] - span[1]]):
         return None
-    edit = Span(*span)
-    moved = [m for m in (shift(f, path, edit) for f in last.findings) if m is not None]
-    return EditCheck(moved, last, held=True)
+    return EditCheck(_moved(last.findings, path, Span(*span)), last, held=True)
+
+
+def _moved(findings: list[Finding], path: str, edit) -> list[Finding]:
+    """The findings after an edit of `path`, moved with the text (dropped
+    where the edit touched them)."""
+    return [m for m in (shift(f, path, edit) for f in findings) if m is not None]
 
 
 _CLOSING = {ord("("): ord(")"), ord("["): ord("]"), ord("{"): ord("}")}

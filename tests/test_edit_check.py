@@ -65,3 +65,14 @@ def test_the_edited_function_is_found_as_a_whole_check_finds_it(root):
         ws.set_source(path, text)
         ws.drop_tree(path)
     assert compared > 10
+
+
+def test_a_finding_elsewhere_keeps_its_range_and_moves_what_it_points_at_here():
+    from perfaudit.server.analysis.splice import Span
+    from perfaudit.server.findings import Finding, Related, Severity, shift
+
+    here, there = "/w/src/a.ts", "/w/src/b.ts"
+    f = Finding("P104", there, 10, 20, "m", Severity.WARNING, related=(Related(here, 100, 110, "query"),))
+    moved = shift(f, here, Span(50, 50, 53))  # three bytes typed before the related range
+    assert (moved.path, moved.start, moved.end) == (there, 10, 20)
+    assert (moved.related[0].start, moved.related[0].end) == (103, 113)
