@@ -14,7 +14,7 @@ from perfaudit.server.registry import UNKNOWN_SUPPRESSION, all_rules
 from perfaudit.server.rule import FileContext, Rule, Scope, WorkspaceContext
 from perfaudit.server.analysis import parallel
 from perfaudit.server.analysis.roles import report_everywhere, serves_requests
-from perfaudit.server.analysis.workspace import FunctionView, Workspace, norm
+from perfaudit.server.analysis.workspace import FunctionView, RebuildDeferred, Workspace, norm
 from perfaudit.server.analysis.checkpoint import checkpoint
 from perfaudit.server.analysis.index import WORKSPACE_RULES
 
@@ -68,9 +68,12 @@ class Engine:
         try:
             return list(rule.check(ctx) or ())
         except Exception as exc:  # one rule failing never stops the others
-            self.errors.append((rule.code, f"{type(exc).__name__}: {exc}"))
-            self.on_rule_error(rule.code, exc)
+            self._failed(rule, exc)
             return []
+
+    def _failed(self, rule: Rule, exc: Exception) -> None:
+        self.errors.append((rule.code, f"{type(exc).__name__}: {exc}"))
+        self.on_rule_error(rule.code, exc)
 
     def check_file(self, path: str) -> list[Finding]:
         """Findings of the file-scoped rules for one source file (unsuppressed)."""
@@ -89,28 +92,43 @@ class Engine:
                 out.extend(self._run(rule, ctx))
         return out
 
-    def check_function(self, path: str, unit, codes: set[str]) -> list[Finding]:
+    def check_function(self, path: str, unit, codes: set[str]) -> tuple[list[Finding], set[str]]:
         """Findings of the file rules in `codes` that lie inside one function
         node (`unit`) of a source file: the rules see that function only
         (`FunctionView`), so the work follows its size, not the file's. For
         rules whose findings in a function depend on nothing else of the
-        file (`Rule.local`)."""
+        file (`Rule.local`). Also the codes of the rules that asked for a
+        workspace model the edit made stale (`RebuildDeferred`): they found
+        nothing here and wait for the next whole check."""
         path = norm(path)
         source = self.ws.files.get(path)
         if source is None:
-            return []
+            return [], set()
         view = FunctionView.of(source, unit)
         start, end = unit.start_byte, unit.end_byte
         out: list[Finding] = []
+        deferred: set[str] = set()
         serving = self._serving(path)
-        with self.ws.index.tracking(path, add=True):
-            for rule in self.enabled_rules():
-                if rule.scope != Scope.FILE or rule.code not in codes or (rule.request_path and not serving):
-                    continue
-                checkpoint()
-                ctx = FileContext(rule=rule, workspace=self.ws, file=view, **self._context_args(rule))
-                out.extend(f for f in self._run(rule, ctx) if f.path == path and start <= f.start and f.end <= end)
-        return out
+        self.ws.defer_rebuilds = True
+        try:
+            with self.ws.index.tracking(path, add=True):
+                for rule in self.enabled_rules():
+                    if rule.scope != Scope.FILE or rule.code not in codes or (rule.request_path and not serving):
+                        continue
+                    checkpoint()
+                    ctx = FileContext(rule=rule, workspace=self.ws, file=view, **self._context_args(rule))
+                    try:
+                        found = list(rule.check(ctx) or ())
+                    except RebuildDeferred:
+                        deferred.add(rule.code)
+                        continue
+                    except Exception as exc:  # one rule failing never stops the others
+                        self._failed(rule, exc)
+                        continue
+                    out.extend(f for f in found if f.path == path and start <= f.start and f.end <= end)
+        finally:
+            self.ws.defer_rebuilds = False
+        return out, deferred
 
     def _memo_rules(self) -> list[Rule]:
         return [r for r in self.enabled_rules() if r.scope == Scope.WORKSPACE and r.file_memo is not None]

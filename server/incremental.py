@@ -77,9 +77,13 @@ def check_edit(engine, path: str, last: Analysed, parsed: Callable[[], tree_sitt
         return None
     ws.set_source(path, text, tree=tree, keep_tree=True, version=version, facts=spliced.facts)
     local = {rule.code for rule in engine.enabled_rules() if rule.local}
+    found, deferred = engine.check_function(path, spliced.unit, local)
+    # Those found again drop their last findings in the function; a rule
+    # deferred (a route model this edit made stale) keeps its own, moved.
     start, end = spliced.old_range
-    kept = [f for f in last.findings if not (f.code in local and f.path == path and start <= f.start and f.end <= end)]
-    findings = _moved(kept, path, spliced) + engine.check_function(path, spliced.unit, local)
+    again = local - deferred
+    kept = [f for f in last.findings if not (f.code in again and f.path == path and start <= f.start and f.end <= end)]
+    findings = _moved(kept, path, spliced) + found
     return EditCheck(findings, Analysed(data, spliced.errors, findings))
 
 

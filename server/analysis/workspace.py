@@ -58,6 +58,12 @@ def before_first_workspace(hook) -> None:
 _SHARED_MODELS: list = []
 
 
+class RebuildDeferred(Exception):
+    """A whole-workspace model would be rebuilt inside a check that must stay
+    short (an edit's check, `Workspace.defer_rebuilds`): the rule that asked
+    keeps its last findings until the next whole check."""
+
+
 def register_shared_model(build) -> None:
     """`build(ws)` returns the model, from its memo when it is current."""
     _SHARED_MODELS.append(build)
@@ -245,6 +251,9 @@ class Workspace:
         # read changed.
         self.structure_changed_at: dict[str, int] = {}
         self.structure_reset_at = 0
+        # Set while an edit's check runs: a model the edit made stale raises
+        # RebuildDeferred instead of being rebuilt (seconds on 30 MB).
+        self.defer_rebuilds = False
         self.modules = ModuleResolver(self)
         self.index = Index(self)
         # Called with each source file read by `load` (the CLI's progress line).

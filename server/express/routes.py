@@ -10,6 +10,8 @@ reads, pagination, blocking calls.
 """
 
 from __future__ import annotations
+
+import time
 from dataclasses import dataclass, field
 from typing import Iterable
 from perfaudit.server.analysis.checkpoint import checkpoint
@@ -17,7 +19,7 @@ from perfaudit.server.analysis.effects import Effect, qualifier
 from perfaudit.server.analysis.facts import CallFact, FunctionFact
 from perfaudit.server.analysis.index import register_classifier
 from perfaudit.server.analysis.roles import FileRole, role_of
-from perfaudit.server.analysis.workspace import register_shared_model
+from perfaudit.server.analysis.workspace import RebuildDeferred, register_shared_model
 from perfaudit.server.redis import READ_COMMANDS, command_name
 from perfaudit.server.express.facts import (
     APP_SINKS,
@@ -404,6 +406,7 @@ class RouteModel:
         # What runs for every request of every NestJS app (APP_INTERCEPTOR, consumer.apply).
         self.nest_globals: list[tuple[str, HandlerRef]] = []
         self.read: set[str] = set()  # the files whose facts it was built from
+        self.build_seconds = 0.0
         self._build()
 
     def _file(self, path: str):
@@ -760,6 +763,11 @@ def join_paths(prefix: str, path: str) -> str:
     return "/" + "/".join(parts)
 
 
+# An edit's check rebuilds the route model only when that is quick; a slower
+# one (hundreds of ms on 4,000 files) waits for the whole check at the pause.
+DEFER_REBUILD_SECONDS = 0.05
+
+
 def route_model(ws) -> RouteModel:
     """The workspace's route model, rebuilt when the structure (apps,
     routers, imports, exports, classes) of a file it was built from changed,
@@ -771,8 +779,12 @@ def route_model(ws) -> RouteModel:
         cached = ws._perfaudit_routes = (ws.structure_generation, cached[1], cached[2])
     if cached is not None and cached[0] == ws.structure_generation:
         return cached[1]
+    if cached is not None and ws.defer_rebuilds and cached[1].build_seconds > DEFER_REBUILD_SECONDS:
+        raise RebuildDeferred("route model")
+    started = time.perf_counter()
     with ws.index.reads_of() as read:
         model = RouteModel(ws)
+    model.build_seconds = time.perf_counter() - started
     ws._perfaudit_routes = (ws.structure_generation, model, frozenset(read | model.read))
     return model
 

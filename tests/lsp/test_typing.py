@@ -134,3 +134,37 @@ async def test_while_an_edit_breaks_the_syntax_the_other_findings_move_with_the_
     # Once typing pauses, the whole (broken) text is analysed.
     await _whole_pass(session)
     assert whole_checks
+
+
+async def test_typing_in_a_route_handler_does_not_rebuild_the_route_model_at_each_keystroke(tmp_path, monkeypatch):
+    """A route file's registrations carry offsets, so each keystroke in it
+    makes the route model stale; rebuilding it costs hundreds of ms on a
+    large workspace. The handler's check then defers the rules that need
+    it (they keep their last findings), and the pause's whole check
+    rebuilds it once."""
+    from perfaudit.server.express import routes as routes_module
+
+    backend = copy_backend(tmp_path)
+    route_file = backend / "src/routes/report.routes.ts"
+    text = route_file.read_text()
+    session, doc_uri = await _open(backend, route_file, text)
+    builds = []
+    model = routes_module.RouteModel
+    monkeypatch.setattr(routes_module, "RouteModel", lambda ws: builds.append(1) or model(ws))
+    monkeypatch.setattr(routes_module, "DEFER_REBUILD_SECONDS", -1.0)  # as slow as a large workspace's
+
+    line = text.splitlines().index("  res.json(await reportService.activity(req.user!.id, since));")
+    version = 1
+    for col, inserted in [(0, "\n"), *keystrokes("  const rows = await prisma.user.findMany({ where: { id: req.user!.id } });")]:
+        version += 1
+        at = types.Range(types.Position(line, col), types.Position(line, col))
+        session.change(doc_uri, version, [types.TextDocumentContentChangePartial(range=at, text=inserted)])
+        await session.settle(doc_uri)
+    assert builds == []
+
+    await _whole_pass(session)
+    assert builds
+    fresh_backend = copy_backend(tmp_path / "fresh")
+    fresh, fresh_uri = await _open(fresh_backend, fresh_backend / "src/routes/report.routes.ts",
+                                   session.documents.get(doc_uri).text)
+    assert _diagnostics(session, doc_uri) == _diagnostics(fresh, fresh_uri)
