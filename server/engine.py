@@ -67,13 +67,22 @@ class Engine:
     def _run(self, rule: Rule, ctx) -> list[Finding]:
         try:
             return list(rule.check(ctx) or ())
+        except RebuildDeferred:  # not a failure: the caller keeps the rule's last findings
+            raise
         except Exception as exc:  # one rule failing never stops the others
-            self._failed(rule, exc)
+            self.errors.append((rule.code, f"{type(exc).__name__}: {exc}"))
+            self.on_rule_error(rule.code, exc)
             return []
 
-    def _failed(self, rule: Rule, exc: Exception) -> None:
-        self.errors.append((rule.code, f"{type(exc).__name__}: {exc}"))
-        self.on_rule_error(rule.code, exc)
+    def _file_rules(self, path: str, only: set[str] | None = None):
+        """The enabled file-scoped rules for `path` (request-path rules only
+        where requests are served), those in `only` when given."""
+        serving = self._serving(path)
+        for rule in self.enabled_rules():
+            if rule.scope != Scope.FILE or (only is not None and rule.code not in only):
+                continue
+            if not rule.request_path or serving:
+                yield rule
 
     def check_file(self, path: str) -> list[Finding]:
         """Findings of the file-scoped rules for one source file (unsuppressed)."""
@@ -82,11 +91,8 @@ class Engine:
         if source is None:
             return []
         out: list[Finding] = []
-        serving = self._serving(path)
         with self.ws.index.tracking(path):
-            for rule in self.enabled_rules():
-                if rule.scope != Scope.FILE or (rule.request_path and not serving):
-                    continue
+            for rule in self._file_rules(path):
                 checkpoint()
                 ctx = FileContext(rule=rule, workspace=self.ws, file=source, **self._context_args(rule))
                 out.extend(self._run(rule, ctx))
@@ -108,22 +114,16 @@ class Engine:
         start, end = unit.start_byte, unit.end_byte
         out: list[Finding] = []
         deferred: set[str] = set()
-        serving = self._serving(path)
         self.ws.defer_rebuilds = True
         try:
             with self.ws.index.tracking(path, add=True):
-                for rule in self.enabled_rules():
-                    if rule.scope != Scope.FILE or rule.code not in codes or (rule.request_path and not serving):
-                        continue
+                for rule in self._file_rules(path, codes):
                     checkpoint()
                     ctx = FileContext(rule=rule, workspace=self.ws, file=view, **self._context_args(rule))
                     try:
-                        found = list(rule.check(ctx) or ())
+                        found = self._run(rule, ctx)
                     except RebuildDeferred:
                         deferred.add(rule.code)
-                        continue
-                    except Exception as exc:  # one rule failing never stops the others
-                        self._failed(rule, exc)
                         continue
                     out.extend(f for f in found if f.path == path and start <= f.start and f.end <= end)
         finally:

@@ -70,7 +70,7 @@ def check_edit(engine, path: str, last: Analysed, parsed: Callable[[], tree_sitt
     if held is not None:
         return held
     tree = parsed()
-    spliced = splice_facts(source.facts, last.data, last.errors, tree, data, source.language)
+    spliced = splice_facts(source.facts, last.data, last.errors, tree, data, source.language, span)
     if spliced is None:
         return _held(source.facts, last, data, path, span, broken=lambda _: tree.root_node.has_error)
     if _per_item_callback(spliced.unit):
@@ -83,7 +83,7 @@ def check_edit(engine, path: str, last: Analysed, parsed: Callable[[], tree_sitt
     start, end = spliced.old_range
     again = local - deferred
     kept = [f for f in last.findings if not (f.code in again and f.path == path and start <= f.start and f.end <= end)]
-    findings = _moved(kept, path, spliced) + found
+    findings = _moved(kept, path, spliced.edit) + found
     return EditCheck(findings, Analysed(data, spliced.errors, findings))
 
 

@@ -84,11 +84,12 @@ class Rule:
     # What it reports costs each request: silent in tests, seeds, scripts,
     # migrations and fixtures (see analysis/roles.py) unless configured.
     request_path: bool = False
-    # What it reports inside a function that is not a call's argument
-    # depends on that function alone, on what the index and the workspace
-    # models resolve, and on the file's tree: an edit inside such a
-    # function re-checks just it with this rule (server/incremental.py;
-    # tests/test_local_rules.py compares with a whole check).
+    # What it reports inside a function (not a callback run per item, whose
+    # loop lies outside it) depends on that function alone, on what the
+    # index and the workspace models resolve, and on the file's tree: an
+    # edit inside such a function re-checks just it with this rule
+    # (server/incremental.py; tests/test_local_rules.py compares with a
+    # whole check).
     local: bool = False
     # Set by the registry from the module.
     doc: str = ""

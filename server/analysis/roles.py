@@ -197,7 +197,7 @@ class _ProjectRoles:
         self.test_dirs: list[str] = []  # relative to root
         for path, pkg in sorted(ws.package_jsons.items()):
             self._package(ws, posixpath.dirname(path), pkg)
-        for path in sorted(_runner_configs(ws)):
+        for path in sorted(_runner_configs_memo(ws)):
             self._runner_config(ws, path)
 
     def _rel(self, ws, path: str) -> str | None:
@@ -325,8 +325,9 @@ def _strings(value) -> list[str]:
     return []
 
 
-def _runner_configs_memo(ws, packages: tuple) -> set[str]:
-    key = (ws.structure_reset_at, len(ws.files), packages)
+def _runner_configs_memo(ws) -> set[str]:
+    """`_runner_configs`, again only when files come or go or a package.json changes."""
+    key = (ws.structure_reset_at, len(ws.files), tuple(id(v) for v in ws.package_jsons.values()))
     held = getattr(ws, "_perfaudit_runner_configs", None)
     if held is None or held[0] != key:
         held = ws._perfaudit_runner_configs = (key, _runner_configs(ws))
@@ -424,9 +425,9 @@ def file_roles(ws) -> FileRoles:
     # Rebuilt when files come or go, a package.json or the config changes, or
     # a test runner's config is edited; not at each keystroke elsewhere
     # (finding the runner configs looks at every path: 14 ms on 4,000 files).
-    packages = tuple(id(v) for v in ws.package_jsons.values())
-    configs = _runner_configs_memo(ws, packages)
-    key = (ws.structure_reset_at, len(ws.files), packages, id(ws.config), tuple(id(ws.files.get(p)) for p in configs))
+    configs = _runner_configs_memo(ws)
+    key = (ws.structure_reset_at, len(ws.files), tuple(id(v) for v in ws.package_jsons.values()), id(ws.config),
+           tuple(id(ws.files.get(p)) for p in configs))
     held = getattr(ws, "_perfaudit_roles", None)
     if held is not None and held[0] == key:
         return held[1]

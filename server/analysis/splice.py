@@ -35,19 +35,18 @@ def edited_span(old: bytes, new: bytes) -> tuple[int, int, int] | None:
     if old == new:
         return None
     limit = min(len(old), len(new))
-    start = _common_length(old, new, limit, lambda a, n, i, j: a[i:j])
-    tail_limit = limit - start
-    tail = _common_length(old, new, tail_limit, lambda a, n, i, j: a[len(a) - j:len(a) - i])
+    start = _common_length(limit, lambda i, j: old[i:j] == new[i:j])
+    tail = _common_length(limit - start, lambda i, j: old[len(old) - j:len(old) - i] == new[len(new) - j:len(new) - i])
     return start, len(old) - tail, len(new) - tail
 
 
-def _common_length(a: bytes, b: bytes, limit: int, piece) -> int:
-    """How many leading (or, through `piece`, trailing) bytes agree: binary
-    search over slice comparisons, which run in C."""
+def _common_length(limit: int, agree) -> int:
+    """The longest n <= limit whose first n positions `agree(i, j)` over
+    [i, j): a binary search over slice comparisons, which run in C."""
     lo, hi = 0, limit
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if piece(a, None, lo, mid) == piece(b, None, lo, mid):
+        if agree(lo, mid):
             lo = mid
         else:
             hi = mid - 1
@@ -88,9 +87,7 @@ class Spliced:
     facts: FileFacts
     unit: tree_sitter.Node  # the edited function, in the new tree
     old_range: tuple[int, int]  # its range in the old text
-    start: int  # the edit, in bytes of the old text (see `edited_span`)
-    old_end: int
-    new_end: int
+    edit: Span
     errors: tuple[int, int] | None  # what holds the new tree's syntax errors
 
 
@@ -101,11 +98,13 @@ def splice_facts(
     tree: tree_sitter.Tree,
     data: bytes,
     language: str,
+    span: tuple[int, int, int] | None = None,
 ) -> Spliced | None:
     """The facts of `tree` (the parse of `data`, which differs from
     `old_data`), built from `old` (the facts of `old_data`, whose tree had
-    its syntax errors within `old_errors`)."""
-    span = edited_span(old_data, data)
+    its syntax errors within `old_errors`). `span`: `edited_span(old_data,
+    data)`, when the caller has it."""
+    span = span or edited_span(old_data, data)
     if span is None:
         return None
     start, old_end, new_end = span
@@ -120,7 +119,8 @@ def splice_facts(
     new_range = (unit.start, unit.end + delta)
     if not _within(old_errors, (unit.start, unit.end)) or _errors_outside(tree.root_node, new_range):
         return None
-    built = _Builder(tree, language).build_unit(node)
+    builder = _Builder(tree, language)
+    built = builder.build_unit(node)
     if built is None:
         return None
     inner_functions, inner_classes = built
@@ -136,7 +136,7 @@ def splice_facts(
     if _ids_may_clash(before, inner_functions) or _ids_may_clash(moved, inner_functions):
         return None
     functions = (*before, *inner_functions, *moved)
-    classes = _classes(old, unit, move, _Builder(tree, language), node, functions, inner_classes)
+    classes = _classes(old, unit, move, builder, node, functions, inner_classes)
     if classes is None:
         return None
     facts = FileFacts(
@@ -154,7 +154,7 @@ def splice_facts(
         extras=extras_of(tree.root_node, language),
     )
     errors = new_range if tree.root_node.has_error else None
-    return Spliced(facts, node, (unit.start, unit.end), start, old_end, new_end, errors)
+    return Spliced(facts, node, (unit.start, unit.end), Span(start, old_end, new_end), errors)
 
 
 def edited_function(facts: FileFacts, start: int, old_end: int) -> int | None:
