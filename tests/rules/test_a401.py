@@ -137,3 +137,30 @@ def test_fix_moves_multi_line_calls_one_level_in(tmp_path):
         "        }),\n"
         "    ]);"
     )
+
+
+TYPED_READS = """\
+    import { PrismaClient, type User } from '@prisma/client';
+    const prisma = new PrismaClient();
+
+    export class ProfileService {
+      async card(userId: string) {
+        const user = await (prisma.user.findUnique({ where: { id: userId }, select: { id: true } }) satisfies Promise<Pick<User, 'id'> | null>);
+        const posts = await (prisma.post.count({ where: { authorId: userId } }) satisfies Promise<number>);
+        return { user, posts };
+      }
+
+      async owned(userId: string) {
+        const user = await (prisma.user.findUniqueOrThrow({ where: { id: userId }, select: { id: true } }) satisfies Promise<Pick<User, 'id'>>);
+        const posts = await (prisma.post.count({ where: { authorId: user.id } }) satisfies Promise<number>);
+        return posts;
+      }
+    }
+    """
+
+
+def test_reads_awaited_through_satisfies_count(tmp_path):
+    # The only awaits of the file are written `await (call satisfies T)`:
+    # they are awaited calls; the dependent pair in `owned` stays silent.
+    findings = run_rules(tmp_path, {"src/services/profile.service.ts": TYPED_READS}, "A401")
+    assert lines_of(tmp_path, findings) == [("src/services/profile.service.ts", 7, "A401")]
