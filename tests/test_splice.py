@@ -135,3 +135,11 @@ def test_call_at_answers_alike_before_and_after_its_table_is_built():
     assert "_calls_by_range" not in scanning.__dict__  # a few questions: no table
     assert scanned == [tabled.call_at(s, e) for s, e in calls]
     assert all(call is not None for _, call in scanned[:-2]) and scanned[-2:] == [(None, None)] * 2
+
+
+def test_crlf_files_splice_exactly():
+    data = (ROOT / "examples/backend/src/services/book.service.ts").read_bytes().replace(b"\n", b"\r\n")
+    rng = random.Random(11)
+    offsets = _body_offsets(data, "typescript")
+    spliced = sum(_check(data, _edit(data, offset, rng), "typescript") for offset in rng.sample(offsets, 40))
+    assert spliced > 20
