@@ -171,7 +171,8 @@ def _shape(ws, path: str, call) -> _Shape | None:
     source = ws.files[path]
     key = (path, call.start, call.end)
     held = _SHAPES.get(key)
-    if held is None or not (held[0] is source.data or held[0] == source.data):
+    text = source.text_key()
+    if held is None or not (held[0] is text or held[0] == text):
         if len(_SHAPES) > 2000:
             _SHAPES.clear()
         with source.tree_for_now() as tree:
@@ -179,7 +180,7 @@ def _shape(ws, path: str, call) -> _Shape | None:
             shape = None if node is None else _Shape(
                 node.start_byte, node.start_point.row, _constructor_end(node),
                 _guarded(node) or _via_cache_helper(node), _enclosing_conditional(node), _url_of(node))
-        held = _SHAPES[key] = (source.data, shape)
+        held = _SHAPES[key] = (text, shape)
     return held[1]
 
 

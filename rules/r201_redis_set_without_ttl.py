@@ -183,10 +183,11 @@ def ttl_wrapper(index, path: str, fn):
         return None
     key = (path, fn.id, fn.start, fn.end)
     held = _WRAPPERS.get(key)
-    if held is None or not (held[0] is source.data or held[0] == source.data):
+    text = source.text_key()
+    if held is None or not (held[0] is text or held[0] == text):
         if len(_WRAPPERS) > 2000:
             _WRAPPERS.clear()
-        held = _WRAPPERS[key] = (source.data, _ttl_wrapper(index, path, fn, source))
+        held = _WRAPPERS[key] = (text, _ttl_wrapper(index, path, fn, source))
     return held[1]
 
 

@@ -32,6 +32,10 @@ class AnalysisResult:
     warnings: list[tuple[str, str]] = field(default_factory=list)
 
 
+# How many trees of files read (not checked) a one-shot check keeps.
+TREES_READ_KEPT = 16
+
+
 def _default_config():
     try:
         from perfaudit.server.config import Config
@@ -217,6 +221,10 @@ class Engine:
 
     def _check_files(self, paths: list[str], drop_trees: bool = True, report=None) -> list[Finding]:
         findings: list[Finding] = []
+        index = self.ws.index
+        if drop_trees:
+            index.texts_read = set()
+            recent: dict[str, None] = {}  # other files' trees, least recently read first
         for done, path in enumerate(paths, 1):
             found = self.check_file(path)
             if drop_trees:  # the tree goes next: what workspace rules read of it, now
@@ -230,7 +238,22 @@ class Engine:
                 report(done, len(paths))
             if drop_trees:
                 self.ws.drop_tree(path)
-                self.ws.index.forget_calls(path)
+                index.forget_calls(path)
+                # Trees of other files that rules parsed to read them: the
+                # files next in line (of the same package) often read them
+                # again, but held to the end of the check they add up.
+                index.texts_read.discard(path)
+                for read in index.texts_read:
+                    recent.pop(read, None)
+                    recent[read] = None
+                index.texts_read.clear()
+                while len(recent) > TREES_READ_KEPT:
+                    self.ws.drop_tree(next(iter(recent)))
+                    del recent[next(iter(recent))]
+        if drop_trees:
+            index.texts_read = None
+            for read in recent:
+                self.ws.drop_tree(read)
         return findings
 
     def _check_forked(self, paths: list[str], workers: int, report) -> list[Finding]:

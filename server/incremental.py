@@ -55,7 +55,7 @@ def check_edit(engine, path: str, last: Analysed, parsed: Callable[[], tree_sitt
     body (or the splice is not certain): the caller checks the whole file."""
     ws = engine.ws
     source = ws.files.get(path)
-    if source is None or source._data != last.data:
+    if source is None or source.raw_data != last.data:
         return None
     try:
         text = data.decode("utf-8")

@@ -44,7 +44,7 @@ def test_the_edited_function_is_found_as_a_whole_check_finds_it(root):
     compared = 0
     for path in sorted(ws.files):
         source = ws.files[path]
-        data, text, language = source._data, source.text, source.language
+        data, text, language = source.raw_data, source.text, source.language
         bodies = [o for fn in source.facts.functions if fn.parent is None for o in range(fn.body_start + 1, fn.end - 1)]
         for offset in rng.sample(bodies, min(6, len(bodies))):
             ws.set_source(path, text, tree=parse(data, language), keep_tree=True)

@@ -85,6 +85,9 @@ class Index:
         self.work = 0
         # Off in one-shot checks, where nothing is edited afterwards.
         self.track_dependencies = True
+        # The files whose text was read (a tree parsed, say), while a
+        # one-shot check collects them to drop their trees again.
+        self.texts_read: set[str] | None = None
 
     # ------------------------------------------------------------ invalidation
 
@@ -139,6 +142,11 @@ class Index:
     def tracking(self, path: str, add: bool = False):
         """Record which files the check of `path` reads (`add`: a check of
         part of it, whose reads add to those of the last whole check)."""
+        if not self.track_dependencies:
+            # A one-shot check: nothing asks what it read, and collecting it
+            # copied the route model's reads into every route file's set.
+            yield
+            return
         deps: set[str] = {path}
         self._active.append(deps)
         try:
@@ -174,6 +182,8 @@ class Index:
         """A check read `path`'s text (not only its facts)."""
         if self._active:
             self._touch(path)
+        if self.texts_read is not None:
+            self.texts_read.add(path)
 
     def facts(self, path: str) -> FileFacts | None:
         if self.track_dependencies:

@@ -290,7 +290,7 @@ class Session:
         changed = root.ws.set_source(doc.path, data.decode("utf-8", errors="replace"), tree=tree, keep_tree=True, version=version)
         self._keep_line_index(root, doc, data)
         findings = root.file_findings[doc.path] = root.engine.check_file(doc.path) if root.settings.enable else []
-        doc.analysed = Analysed.whole(data, tree, findings) if data == root.ws.files[doc.path]._data else None
+        doc.analysed = Analysed.whole(data, tree, findings) if data == root.ws.files[doc.path].raw_data else None
         if changed:
             self._queue_follow_up(root, dependents | root.ws.index.dependents(doc.path))
         elif root.ws.index.workspace_rules_read(doc.path):
@@ -420,7 +420,7 @@ class Session:
             return
         source._line_index = doc.line_index
         findings = root.file_findings[doc.path] = root.engine.check_file(doc.path) if root.settings.enable else []
-        if doc.analysed is not None and doc.analysed.data == source._data:
+        if doc.analysed is not None and doc.analysed.data == source.raw_data:
             doc.analysed = dataclasses.replace(doc.analysed, findings=findings)
 
     def run_workspace_rules(self, root: Root) -> None:
@@ -511,7 +511,7 @@ class Session:
             )
             return Report(version, [], [note], result_id_of([note]))
         source = root.ws.files.get(path)
-        held = doc is not None and source is not None and source._data != doc.data
+        held = doc is not None and source is not None and source.raw_data != doc.data
         findings = root.findings_for(path, (doc.text, doc.line_index) if held else None)
         diagnostics = [convert.to_diagnostic(f, self.index_of, self.version_of, self.encoding) for f in findings]
         return Report(version, findings, diagnostics, result_id_of(diagnostics))

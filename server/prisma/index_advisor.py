@@ -573,13 +573,14 @@ class Advisor:
         structure = self._structure_of(schema)
         ties = tied_calls(ws, path, schema)
         held = self._sites.get((path, schema.root))
-        if held is not None and (held[0] is source.data or held[0] == source.data) and held[1] == structure and held[2] == ties:
+        text = source.text_key()
+        if held is not None and (held[0] is text or held[0] == text) and held[1] == structure and held[2] == ties:
             return held[3]
         try:
             sites = file_sites(source, schema, ties) if ties is None or ties else ()
         except Exception:  # half-typed code: that file contributes nothing
             sites = ()
-        self._sites[(path, schema.root)] = (source.data, structure, ties, sites)
+        self._sites[(path, schema.root)] = (text, structure, ties, sites)
         return sites
 
     # The per-file checks read each file's sites while its tree is open
@@ -607,7 +608,7 @@ class Advisor:
         if source is None:
             return
         for root, (structure, ties, sites) in value.items():
-            self._sites[(path, root)] = (source.data, self._canonical(structure), ties, sites)
+            self._sites[(path, root)] = (source.text_key(), self._canonical(structure), ties, sites)
 
     def _canonical(self, structure: tuple) -> tuple:
         """This process's own equal structure, so the check in `sites_of` is
