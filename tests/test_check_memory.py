@@ -66,3 +66,56 @@ def _loaded(root: Path) -> Workspace:
     ws = Workspace(str(root))
     ws.load()
     return ws
+
+
+ROUTES = """\
+import { Router, Request, Response } from 'express';
+import { userService } from './user.service';
+
+export const router = Router();
+
+router.get('/users', async (req: Request, res: Response) => {
+  const users = await userService.list(req.query.page, req.query.size);
+  res.json(users);
+});
+
+router.get('/users/:id', async (req: Request, res: Response) => {
+  const user = await userService.get(req.params.id);
+  res.json(user);
+});
+
+router.get('/teams', async (req: Request, res: Response) => {
+  const teams = await userService.list(req.query.page, req.query.size);
+  res.json(teams);
+});
+"""
+
+
+def test_equal_small_facts_are_one_object_across_functions():
+    """Parameter lists, their types and argument names recur in thousands of
+    functions of a workspace: each is kept once."""
+    from perfaudit.server.analysis.extract import extract_facts
+    from perfaudit.server.analysis.parsing import parse
+
+    facts = extract_facts(parse(ROUTES.encode(), "typescript"), "typescript")
+    handlers = [fn for fn in facts.functions if fn.params == ("req", "res")]
+    assert len(handlers) == 3
+    assert handlers[0].params is handlers[1].params is handlers[2].params
+    assert handlers[0].param_types is handlers[2].param_types
+    lists = [c for fn in handlers for c in fn.calls if c.method == "list"]
+    assert len(lists) == 2 and lists[0].arg_names == ("req.query.page", "req.query.size")
+    assert lists[0].arg_names is lists[1].arg_names
+
+
+def test_a_checked_file_forgets_its_tables_of_calls_and_builds_them_again_when_asked():
+    """A one-shot check is done with a file once checked (Index.forget_calls);
+    another file's check that reads it later builds what it asks again."""
+    ws = _loaded(EXAMPLE)
+    path = next(p for p, s in ws.files.items() if len(s.facts.all_calls) > 40)
+    facts = ws.files[path].facts
+    pairs = facts.calls_in_scope
+    asked = [facts.call_at(c.start, c.end) for _, c in pairs]  # enough questions to build the table
+    assert "_calls_by_range" in facts.__dict__
+    ws.index.forget_calls(path)
+    assert not {"calls_in_scope", "all_calls", "_calls_by_range"} & set(facts.__dict__)
+    assert [facts.call_at(c.start, c.end) for _, c in pairs] == asked == list(pairs)

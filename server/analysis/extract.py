@@ -206,7 +206,7 @@ class _Builder(ClassFacts, ModuleFacts):
                 if owner is None:
                     bindings.append((name, ref))
                 else:
-                    locals_by_fn.setdefault(owner, []).append((name, ref))
+                    locals_by_fn.setdefault(owner, []).append(_shared((name, _shared(ref))))
                     places_by_fn.setdefault(owner, []).append(place_of(decl, node_by_fid[owner]))
         ranges = {fid: (n.start_byte, n.end_byte) for n, fid, *_ in fn_info}
         separate(locals_by_fn, places_by_fn, calls_by_fn, ranges, lambda fid: self._params(node_by_fid[fid])[0])
@@ -239,7 +239,7 @@ class _Builder(ClassFacts, ModuleFacts):
                     parent=parent_id,
                     is_async=is_async,
                     calls=tuple(calls_by_fn.get(fid, ())),
-                    locals=tuple(locals_by_fn.get(fid, ())),
+                    locals=_shared(tuple(locals_by_fn.get(fid, ()))),
                     returns=self._returns(node, body, returns_by_fn.get(fid)),
                 )
             )
@@ -304,7 +304,7 @@ class _Builder(ClassFacts, ModuleFacts):
         if params_node is None:
             single = node.child_by_field_name("parameter")  # `x => ...`
             if single is not None:
-                return (node_text(single),), (None,)
+                return _shared((node_text(single),)), _NO_TYPE
             return (), ()
         names, types = [], []
         for p in params_node.named_children:
@@ -315,7 +315,7 @@ class _Builder(ClassFacts, ModuleFacts):
                 pattern = pattern.named_children[0] if pattern.named_children else None
             names.append(node_text(pattern) if pattern is not None and pattern.type == "identifier" else "")
             types.append(type_name(p.child_by_field_name("type")) if p.type != "identifier" else None)
-        return tuple(names), tuple(types)
+        return _shared(tuple(names)), _shared(tuple(types))
 
     def _returns(self, node, body, refs) -> ValueRef | None:
         """What calling the function gives, when syntax tells (FunctionFact.returns)."""
@@ -357,9 +357,12 @@ class _Builder(ClassFacts, ModuleFacts):
             awaited=is_awaited(node),
             callbacks=tuple(callbacks),
             # No names at all (the common case): one shared empty tuple.
-            arg_names=tuple(arg_names) if any(arg_names) else (),
+            arg_names=_shared(tuple(arg_names)) if any(arg_names) else (),
             is_new=is_new,
         )
+
+
+_NO_TYPE = (None,)  # `x => ...`
 
 
 def extras_of(root, language: str) -> tuple:
@@ -371,7 +374,10 @@ def extras_of(root, language: str) -> tuple:
             extras.append((key, extractor(root, language)))
         except Exception:  # a feature's extractor never breaks the file
             continue
-    return tuple(extras)
+    try:
+        return _shared(tuple(extras))  # files that use no feature hold equal extras
+    except TypeError:  # a value that cannot be hashed is kept as it is
+        return tuple(extras)
 
 
 def extract_facts(tree: tree_sitter.Tree, language: str) -> FileFacts:

@@ -231,6 +231,11 @@ class FileFacts:
         return (self.imports, self.exports, self.reexports, self.star_exports, self.default_export,
                 self.bindings, classes, functions, extras)
 
+    def drop_call_lookups(self) -> None:
+        """Forget the tables of calls (a one-shot check is done with the file)."""
+        for name in ("calls_in_scope", "all_calls", "_calls_by_range", "_calls_asked"):
+            self.__dict__.pop(name, None)
+
     def function(self, fid: str) -> FunctionFact | None:
         return self._functions_by_id.get(fid)
 

@@ -93,8 +93,11 @@ class Index:
 
     def forget_calls(self, path: str) -> None:
         """Drop the per-call memo of a file that will not be asked about
-        again (the CLI checks each file once)."""
+        again (the CLI checks each file once), and the facts' tables of calls."""
         self._calls.pop(path, None)
+        source = self.ws.files.get(path)
+        if source is not None:
+            source.facts.drop_call_lookups()
 
     def files_changed(self) -> None:
         """A file was added or removed: specifiers and names that did not

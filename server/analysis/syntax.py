@@ -99,9 +99,11 @@ def _member_path_walk(node, through_calls: bool) -> tuple[str, ...]:
 _SHARED_TUPLES: dict[tuple, tuple] = {}
 
 
-def _shared(value: tuple) -> tuple:
-    """One copy of each callee path (`("prisma", "user", "findMany")` recurs
-    in thousands of calls)."""
+def _shared(value):
+    """One copy of each equal small fact: callee paths (`("prisma", "user",
+    "findMany")` recurs in thousands of calls), parameter lists (`(None,)`,
+    `("req", "res")`), argument names, locals. The workspace holds them for
+    every file, and a forked check copies every page it reads."""
     if len(_SHARED_TUPLES) > 200_000:
         _SHARED_TUPLES.clear()
     return _SHARED_TUPLES.setdefault(value, value)
