@@ -145,6 +145,27 @@ def test_a_foreign_cache_never_runs_code(backend, checked):
     assert "src/services/stats.ts" in ran and result.findings
 
 
+def test_the_cache_reader_builds_facts_through_their_builders_and_calls_no_other_function():
+    """Facts pickle as calls of their builders (`_build_CallFact`...), which
+    the reader accepts; a perfaudit function that is no builder is refused."""
+    import io
+
+    from perfaudit.server.analysis import workspace
+    from perfaudit.server.analysis.facts import CallFact, FileFacts, FunctionFact
+    from perfaudit.server.cache import _SafeUnpickler
+
+    call = CallFact(10, 30, ("prisma", "user", "findMany"), "findMany", True, (), ())
+    facts = FileFacts(functions=(FunctionFact("list", "list", None, 0, 40, 5, (), (), None, True, (call,)),))
+    assert _SafeUnpickler(io.BytesIO(pickle.dumps(facts))).load() == facts
+
+    class CallsNorm:
+        def __reduce__(self):
+            return (workspace.norm, ("/tmp/x",))
+
+    with pytest.raises(pickle.UnpicklingError):
+        _SafeUnpickler(io.BytesIO(pickle.dumps(CallsNorm()))).load()
+
+
 def test_a_cache_for_another_root_is_not_used(backend, checked, tmp_path_factory):
     checked(backend)
     other = tmp_path_factory.mktemp("moved")

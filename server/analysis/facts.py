@@ -10,35 +10,44 @@ invalidates nothing elsewhere. `extract.py` builds them from a tree.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from dataclasses import dataclass
 from functools import cached_property
 
 
 def fast_pickle(cls):
-    """Pickle a frozen fact as the call that builds it: loads about three
-    times faster than slot-by-slot state, and leaves out the lookup tables
-    cached on it (the parallel load and the cache move thousands of facts)."""
+    """Pickle a frozen fact as the call that builds it, and leave out the
+    lookup tables cached on it: the parallel load and the cache move
+    hundreds of thousands of facts. Facts with slots get `cls.build(*values)`
+    (see `_builder`), which pickles use too: unpickling the facts of 4,000
+    files takes 0.9 s instead of 1.35 s."""
     names = tuple(f.name for f in dataclasses.fields(cls))
+    make = _builder(cls, names) if "__slots__" in cls.__dict__ else cls
 
     def __reduce__(self):
-        return (cls, tuple([getattr(self, name) for name in names]))
+        return (make, tuple([getattr(self, name) for name in names]))
 
     cls.__reduce__ = __reduce__
     return cls
 
 
-def built_directly(cls):
+def _builder(cls, names: tuple[str, ...]):
     """`cls.build(*values)`: an instance from all its field values, in field
     order, set slot by slot: twice as fast as the frozen `__init__`, which
-    goes through `object.__setattr__` for each field. For the facts the
-    splice moves at each keystroke (analysis/splice.py)."""
-    names = [f.name for f in dataclasses.fields(cls)]
+    goes through `object.__setattr__` for each field (the splice moves facts
+    with it at each keystroke). It is a module-level function of the class's
+    module, `_build_<Class>`, so that pickle names it; `builds` says whose
+    builder it is (the cache's unpickler accepts nothing else)."""
     setters = {f"_set_{n}": getattr(cls, n).__set__ for n in names}
     body = "".join(f"    _set_{n}(obj, {n})\n" for n in names)
     namespace = {"_new": object.__new__, "_cls": cls, **setters}
-    exec(f"def build({', '.join(names)}):\n    obj = _new(_cls)\n{body}    return obj\n", namespace)
-    cls.build = staticmethod(namespace["build"])
-    return cls
+    name = f"_build_{cls.__name__}"
+    exec(f"def {name}({', '.join(names)}):\n    obj = _new(_cls)\n{body}    return obj\n", namespace)
+    build = namespace[name]
+    build.__module__, build.__qualname__, build.builds = cls.__module__, name, cls
+    setattr(sys.modules[cls.__module__], name, build)
+    cls.build = staticmethod(build)
+    return build
 
 
 @fast_pickle
@@ -79,7 +88,6 @@ def _lookup(pairs, key):
     return None
 
 
-@built_directly
 @fast_pickle
 @dataclass(frozen=True, slots=True)
 class CallFact:
@@ -93,7 +101,6 @@ class CallFact:
     is_new: bool = False
 
 
-@built_directly
 @fast_pickle
 @dataclass(frozen=True, slots=True)
 class FunctionFact:
