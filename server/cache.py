@@ -34,7 +34,7 @@ log = logging.getLogger("perfaudit")
 CACHE_DIR = ".perfaudit_cache"
 CACHE_FILE = "check.pickle"
 MAGIC = "perfaudit-check-cache"
-FORMAT = 2
+FORMAT = 3  # 3: the facts in a pickle of their own
 _PACKAGE_DIRS = ("server", "rules", "entry")
 
 
@@ -112,9 +112,10 @@ class CheckCache:
 
     # ------------------------------------------------------------ reading
 
-    def load(self, keep_bad: bool = False) -> None:
+    def load(self, keep_bad: bool = False, facts_only: bool = False) -> None:
         """Read the stored cache; one that cannot be trusted is ignored
-        (and removed, unless `keep_bad`)."""
+        (and removed, unless `keep_bad`). With `facts_only` (the server,
+        which checks files itself) the findings and memos are not read."""
         try:
             fh = open(self.file, "rb")
         except OSError:
@@ -125,8 +126,9 @@ class CheckCache:
                 # another root is refused before its body is read.
                 if _SafeUnpickler(fh).load() != self._header():
                     raise ValueError("written by another perfaudit or for another root")
-                stored = _SafeUnpickler(fh).load()  # a fresh memo for the second pickle
-            files, findings, memos = stored["files"], stored["findings"], stored.get("memos", {})
+                files = _SafeUnpickler(fh).load()  # a fresh memo for each pickle
+                stored = {} if facts_only else _SafeUnpickler(fh).load()
+            findings, memos = stored.get("findings", {}), stored.get("memos", {})
             if not isinstance(files, dict) or not isinstance(findings, dict) or not isinstance(memos, dict):
                 raise ValueError("not a cache")
         except Exception as exc:  # noqa: BLE001 - anything wrong with it: start afresh
@@ -265,7 +267,9 @@ class CheckCache:
             fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".check-", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as fh:
+                    # Three pickles: the header, the facts, the rest (which the server skips).
                     pickle.dump(self._header(), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(stored.pop("files"), fh, protocol=pickle.HIGHEST_PROTOCOL)
                     pickle.dump(stored, fh, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(tmp, self.file)
             except BaseException:

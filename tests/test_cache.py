@@ -166,6 +166,21 @@ def test_the_cache_reader_builds_facts_through_their_builders_and_calls_no_other
         _SafeUnpickler(io.BytesIO(pickle.dumps(CallsNorm()))).load()
 
 
+def test_the_server_reads_the_facts_of_the_cache_and_leaves_the_findings_unread(backend, checked):
+    """The server checks files itself: the findings and memos `check` stored
+    would only take memory (and pages the facts then share)."""
+    from perfaudit.server.cache import CheckCache
+    from perfaudit.server.lsp.scan import read_cache
+
+    checked(backend)
+    whole = CheckCache(str(backend))
+    whole.load()
+    assert whole.old_files and whole.old_findings and whole.old_memos
+    server = read_cache(str(backend))
+    assert server.old_files.keys() == whole.old_files.keys()
+    assert not server.old_findings and not server.old_memos
+
+
 def test_a_cache_for_another_root_is_not_used(backend, checked, tmp_path_factory):
     checked(backend)
     other = tmp_path_factory.mktemp("moved")

@@ -182,7 +182,7 @@ def read_cache(path: str) -> CheckCache:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        cache.load(keep_bad=True)  # a bad one is left for the CLI to replace
+        cache.load(keep_bad=True, facts_only=True)  # a bad one is left for the CLI to replace
         gc.freeze()
     finally:
         if collecting:
