@@ -32,7 +32,8 @@ class AnalysisResult:
     warnings: list[tuple[str, str]] = field(default_factory=list)
 
 
-# How many trees of files read (not checked) a one-shot check keeps.
+# How many trees of files that rules parsed to read them (not checked) a
+# one-shot check keeps between two files.
 TREES_READ_KEPT = 16
 
 
@@ -221,24 +222,25 @@ class Engine:
 
     def _check_files(self, paths: list[str], drop_trees: bool = True, report=None) -> list[Finding]:
         findings: list[Finding] = []
-        trees = _TreesRead(self.ws) if drop_trees else None
-        try:
-            for done, path in enumerate(paths, 1):
-                found = self.check_file(path)
-                if drop_trees:  # the tree goes next: what workspace rules read of it, now
-                    self.fill_memos(path)
-                    if self.cache is not None:
-                        self.cache.store_memos(path, self._memo_values(path))
-                findings.extend(found)
+        for done, path in enumerate(paths, 1):
+            found = self.check_file(path)
+            if drop_trees:  # the tree goes next: what workspace rules read of it, now
+                self.fill_memos(path)
                 if self.cache is not None:
-                    self.cache.store_findings(path, found, self.ws.index.read_by(path))
-                if report is not None:
-                    report(done, len(paths))
-                if trees is not None:
-                    trees.checked(path)
-        finally:
-            if trees is not None:
-                trees.end()
+                    self.cache.store_memos(path, self._memo_values(path))
+            findings.extend(found)
+            if self.cache is not None:
+                self.cache.store_findings(path, found, self.ws.index.read_by(path))
+            if report is not None:
+                report(done, len(paths))
+            if drop_trees:
+                self.ws.drop_tree(path)
+                self.ws.index.forget_calls(path)
+                # The files next in line (of the same package) often read
+                # the same services again.
+                self.ws.release_trees(TREES_READ_KEPT)
+        if drop_trees:
+            self.ws.release_trees(0)
         return findings
 
     def _check_forked(self, paths: list[str], workers: int, report) -> list[Finding]:
@@ -323,38 +325,6 @@ class Engine:
                                            f"Unknown rule code `{code}` in a perfaudit suppression comment",
                                            severity, name=UNKNOWN_SUPPRESSION.name))
         return sorted(set(out), key=Finding.sort_key)
-
-
-class _TreesRead:
-    """A one-shot check's trees: the checked file's goes once it is checked,
-    and of the files rules parsed only to read them (the services a route
-    calls), the last TREES_READ_KEPT stay: the files next in line (of the
-    same package) often read them again, but held to the end of the check
-    they added up."""
-
-    def __init__(self, ws: Workspace):
-        self.ws = ws
-        self.recent: dict[str, None] = {}  # least recently read first
-        ws.index.texts_read = set()
-
-    def checked(self, path: str) -> None:
-        index = self.ws.index
-        self.ws.drop_tree(path)
-        index.forget_calls(path)
-        index.texts_read.discard(path)
-        for read in index.texts_read:
-            self.recent.pop(read, None)
-            self.recent[read] = None
-        index.texts_read.clear()
-        while len(self.recent) > TREES_READ_KEPT:
-            oldest = next(iter(self.recent))
-            del self.recent[oldest]
-            self.ws.drop_tree(oldest)
-
-    def end(self) -> None:
-        self.ws.index.texts_read = None
-        for path in self.recent:
-            self.ws.drop_tree(path)
 
 
 def _under(path: str, wanted: set[str]) -> bool:

@@ -85,9 +85,6 @@ class Index:
         self.work = 0
         # Off in one-shot checks, where nothing is edited afterwards.
         self.track_dependencies = True
-        # The files whose text was read (a tree parsed, say), while a
-        # one-shot check collects them to drop their trees again.
-        self.texts_read: set[str] | None = None
 
     # ------------------------------------------------------------ invalidation
 
@@ -185,8 +182,6 @@ class Index:
         """A check read `path`'s text (not only its facts)."""
         if self._active:
             self._touch(path)
-        if self.texts_read is not None:
-            self.texts_read.add(path)
 
     def facts(self, path: str) -> FileFacts | None:
         if self.track_dependencies:

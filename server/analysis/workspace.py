@@ -124,6 +124,9 @@ class SourceFile:
     # Told of every read of the text (the index records what each check
     # depends on: a check that read this text must run again when it changes).
     _on_read: object = field(default=None, repr=False, compare=False)
+    # Told when `ensure_tree` parses the file for a reader (the workspace
+    # lets those trees go again: see `Workspace.release_trees`).
+    _on_parse: object = field(default=None, repr=False, compare=False)
 
     @property
     def data(self) -> bytes:
@@ -163,6 +166,8 @@ class SourceFile:
         if self.tree is None:
             self.tree = parse(self.data, self.language)
             self._nodes = None
+            if self._on_parse is not None:
+                self._on_parse(self.path)
         return self.tree
 
     @contextmanager
@@ -203,7 +208,7 @@ class FunctionView(SourceFile):
         inside = tuple(f for f in source.facts.functions if unit.start_byte <= f.start and f.end <= unit.end_byte)
         facts = dataclasses.replace(source.facts, functions=inside, module_calls=())
         return cls(source.path, source._data, source.language, facts, source.tree, source.version,
-                   source._line_index, None, source._on_read, unit)
+                   source._line_index, None, source._on_read, unit=unit)
 
     def nodes(self, kind: str) -> list:
         if self._nodes is None:
@@ -272,6 +277,9 @@ class Workspace:
         # What wings derive from the side documents (parsed schemas), by key;
         # dropped whenever a side document changes.
         self.derived: dict[str, object] = {}
+        # Files whose tree a reader parsed (not the file's own check), the
+        # one read last at the end.
+        self.trees_read: dict[str, None] = {}
         # Bumped whenever any file's facts or the schemas change: caches over
         # the whole workspace compare it in O(1).
         self.generation = 0
@@ -399,7 +407,7 @@ class Workspace:
                 entry = loaded.get(path)
                 if entry is None:
                     continue
-                self.files[path] = SourceFile(*entry, _on_read=self.index.touch)
+                self.files[path] = SourceFile(*entry, _on_read=self.index.touch, _on_parse=self._parsed_for_reading)
                 if self.facts_cache is not None:
                     self.facts_cache.store_facts(path, self.files[path].raw_data, entry[3])
                 if self.on_read is not None:
@@ -420,7 +428,8 @@ class Workspace:
         facts = self.facts_cache.facts_for(path, data)
         if facts is None:
             return False
-        self.files[path] = SourceFile(path, Packed.of(data), language_for(path) or "typescript", facts, _on_read=self.index.touch)
+        self.files[path] = SourceFile(path, Packed.of(data), language_for(path) or "typescript", facts,
+                                      _on_read=self.index.touch, _on_parse=self._parsed_for_reading)
         if self.on_read is not None:
             self.on_read(path)
         self.generation += 1
@@ -631,7 +640,8 @@ class Workspace:
                 self.facts_cache.store_facts(path, data, facts)
         old = self.files.get(path)
         self.files[path] = SourceFile(path, data, language, facts, tree if keep_tree else None, version,
-                                      _on_read=self.index.touch)
+                                      _on_read=self.index.touch, _on_parse=self._parsed_for_reading)
+        self.trees_read.pop(path, None)
         changed = old is None or old.facts != facts
         if old is None:
             self.index.files_changed()
@@ -657,10 +667,26 @@ class Workspace:
         return {p for p, g in self.structure_changed_at.items() if g > generation}
 
     def drop_tree(self, path: str) -> None:
-        f = self.files.get(norm(path))
+        path = norm(path)
+        self.trees_read.pop(path, None)
+        f = self.files.get(path)
         if f is not None:
             f.tree = None
             f._nodes = None
+
+    def _parsed_for_reading(self, path: str) -> None:
+        self.trees_read.pop(path, None)
+        self.trees_read[path] = None
+
+    def release_trees(self, keep: int, spare=()) -> None:
+        """Let the trees that readers parsed go, but the `keep` read last and
+        those of `spare` (open documents). Call it between checks only: a
+        check may hold nodes of the trees it read."""
+        while len(self.trees_read) > keep:
+            oldest = next(iter(self.trees_read))
+            del self.trees_read[oldest]
+            if oldest not in spare:
+                self.drop_tree(oldest)
 
     def remove(self, path: str) -> None:
         path = norm(path)

@@ -41,6 +41,8 @@ log = logging.getLogger("perfaudit.lsp")
 # Pause before re-checking dependents and running workspace rules after an
 # edit: they cost more than one file and rarely change per keystroke.
 FOLLOW_UP_DELAY = 0.4
+# Trees of closed files that the server keeps after a job, for the next check that reads them.
+TREES_READ_KEPT = 64
 
 # Worker priorities: an edit's analysis cancels (and later redoes) the
 # others; the background scan yields to everything.
@@ -74,6 +76,7 @@ class Session:
         self.settings = EditorSettings()
         self.reports: dict[str, Report] = {}
         self.worker = Worker()
+        self.worker.after_each_job = self._release_trees
         self._dirty: dict[str, Document] = {}  # uri -> document waiting for analysis
         self._draining = False
         self._analysing: str | None = None  # the uri the worker is analysing
@@ -87,6 +90,14 @@ class Session:
         self._follow_roots: dict[str, set[str] | None] = {}  # root -> open paths to re-check (None: all)
         self._rule_errors: set[tuple[str, str]] = set()
         self._config_warnings: set[tuple[str, str]] = set()
+
+    def _release_trees(self) -> None:
+        """Trees that rules parsed to read closed files (the services a
+        route calls) go again, but the last few: kept, they added up to a
+        tree of every file that any check read."""
+        open_paths = {doc.path for doc in self.documents}
+        for root in [*self.roots, *self.loose.values()]:
+            root.ws.release_trees(TREES_READ_KEPT, spare=open_paths)
 
     # ------------------------------------------------------------ roots
 

@@ -15,10 +15,14 @@ which is one reason documents over the size limit are never parsed.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
+from typing import Callable
 
 from perfaudit.server.analysis import checkpoint
+
+log = logging.getLogger("perfaudit.lsp")
 
 SLICE_SECONDS = 0.01
 
@@ -40,6 +44,8 @@ class Worker:
         self._lock: asyncio.Lock | None = None
         self._priority: int | None = None
         self.busy_for: str | None = None  # what the running job is about, for cancelling it
+        # Run in the worker after each job, when no check holds any node.
+        self.after_each_job: Callable[[], None] | None = None
         threading.Thread(target=self._thread, daemon=True, name="perfaudit-analysis").start()
 
     # ------------------------------------------------------------ loop side
@@ -91,6 +97,11 @@ class Worker:
                 self._outcome = (True, fn(*args))
             except BaseException as exc:  # handed to the caller on the loop
                 self._outcome = (False, exc)
+            if self.after_each_job is not None:
+                try:
+                    self.after_each_job()
+                except Exception:  # housekeeping never fails the job
+                    log.exception("after a job")
             self._paused.release()
 
     def _checkpoint(self) -> None:
