@@ -150,6 +150,12 @@ def is_awaited(node) -> bool:
     """Whether a call's result is awaited (`await f(x)`, `await f<T>(x)`)."""
     if node.type == "call_expression" and _through_type_arguments(node.child_by_field_name("function"))[1]:
         return True
+    return awaited_from_outside(node)
+
+
+def awaited_from_outside(node) -> bool:
+    """Whether `await` applies to the node (through wrappers): `is_awaited`
+    without the `await f<T>(x)` that tree-sitter folds into the call."""
     parent = node.parent
     while parent is not None and parent.type in WRAPPERS:
         parent = parent.parent
