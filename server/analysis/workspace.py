@@ -113,7 +113,7 @@ class Packed(bytes):
 class SourceFile:
     path: str
     # The UTF-8 text, the only copy kept (`text` decodes on demand); Packed
-    # for files loaded from disk while no tree is held.
+    # for files read from disk (an open document's text is kept as it is).
     _data: bytes
     language: str
     facts: FileFacts
@@ -148,6 +148,7 @@ class SourceFile:
         return self._data
 
     def pack(self) -> None:
+        """Keep the text compressed (a file read from disk, not open)."""
         if type(self._data) is not Packed:
             self._data = Packed.of(self._data)
 
