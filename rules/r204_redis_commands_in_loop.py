@@ -54,7 +54,7 @@ the batched command or a pipeline.
 
 from __future__ import annotations
 
-from perfaudit.server.analysis.loops import may_loop
+from perfaudit.server.analysis.loops import calls_of_methods, may_loop
 from perfaudit.server.analysis.syntax import FUNCTION_KINDS, LOOP_KINDS, awaited_call, call_function, unwrap
 from perfaudit.server.findings import Related
 from perfaudit.server.analysis.parsing import node_text
@@ -90,8 +90,9 @@ BATCHED = {
 
 def loop_bodies(source):
     """(body node, kind) of the code that runs once per item."""
-    kinds = ("for_statement", "for_in_statement", "while_statement", "do_statement", "call_expression")
-    for node in sorted((n for k in kinds for n in source.nodes(k)), key=lambda n: n.start_byte):
+    kinds = ("for_statement", "for_in_statement", "while_statement", "do_statement")
+    candidates = [n for k in kinds for n in source.nodes(k)] + calls_of_methods(source, ITERATING)
+    for node in sorted(candidates, key=lambda n: n.start_byte):
         if node.type in LOOP_KINDS:
             body = node.child_by_field_name("body")
             iterable = unwrap(node.child_by_field_name("right"))

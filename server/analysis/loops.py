@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from perfaudit.server.analysis.syntax import FUNCTION_KINDS, LOOP_KINDS, awaited_call, call_function, member_path, unwrap
-from perfaudit.server.analysis.parsing import node_text, walk
+from perfaudit.server.analysis.parsing import node_at_span, node_text, position_key, walk
 
 ITERATING_METHODS = {"forEach", "map", "flatMap", "reduce", "reduceRight", "filter", "some", "every", "find", "findIndex"}
 PROMISE_COMBINATORS = {"all", "allSettled"}
@@ -189,7 +189,7 @@ def loop_bodies(source) -> list[LoopBody]:
     """Loop bodies of a `SourceFile`, in source order."""
     out: list[LoopBody] = []
     candidates = [n for kind in ("for_statement", "for_in_statement", "while_statement", "do_statement") for n in source.nodes(kind)]
-    candidates += [n for n in source.nodes("call_expression") if _is_iterating_call(n)]
+    candidates += [n for n in calls_of_methods(source, ITERATING_METHODS) if _is_iterating_call(n)]
     for node in sorted(candidates, key=lambda n: n.start_byte):
         kind = node.type
         if kind in LOOP_KINDS:
@@ -221,6 +221,21 @@ def loop_bodies(source) -> list[LoopBody]:
             fan = consumer[1] if consumer is not None else None
             out.append(LoopBody(node, body, method, fn.child_by_field_name("object"), _callback_item(cb, method), fan, cb))
     return out
+
+
+def calls_of_methods(source, methods) -> list:
+    """The call nodes of a `SourceFile` whose facts' method is one of
+    `methods`: the tree is asked for those only (a long service has
+    thousands of calls, and few `.map(...)`)."""
+    out = []
+    tree = None
+    for call in source.facts.all_calls:
+        if call.method in methods and not call.is_new:
+            tree = tree or source.ensure_tree()
+            node = node_at_span(tree, call.start, call.end)
+            if node is not None:
+                out.append(node)
+    return sorted(out, key=position_key)
 
 
 def _is_iterating_call(node) -> bool:

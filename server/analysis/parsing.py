@@ -141,6 +141,14 @@ def nodes_under(node: tree_sitter.Node, language: str) -> dict[str, list]:
     return captures(_kinds_query(language), node)
 
 
+def node_at_span(tree: tree_sitter.Tree, start: int, end: int, kind: str = "call_expression"):
+    """The node of `kind` spanning exactly [start, end) (a fact's call), or None."""
+    node = tree.root_node.descendant_for_byte_range(start, end)
+    while node is not None and not (node.type == kind and node.start_byte == start and node.end_byte == end):
+        node = node.parent
+    return node
+
+
 def arguments(call_node) -> list:
     """The argument nodes of a call (comments left out)."""
     args = call_node.child_by_field_name("arguments") if call_node is not None else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from perfaudit.server.analysis.parsing import node_at_span
 from perfaudit.server.analysis.syntax import call_function
 from perfaudit.server.prisma.queries import prisma_query
 from perfaudit.server.analysis.objects import ResolvedObject, first_argument_object
@@ -26,10 +27,7 @@ class QuerySite:
 
 
 def find_node(tree, start: int, end: int, kind: str = "call_expression"):
-    node = tree.root_node.descendant_for_byte_range(start, end)
-    while node is not None and not (node.type == kind and node.start_byte == start and node.end_byte == end):
-        node = node.parent
-    return node
+    return node_at_span(tree, start, end, kind)
 
 
 def query_sites(ctx, ops: set[str] | None = None) -> list[QuerySite]:

@@ -34,7 +34,7 @@ from perfaudit.server.analysis.facts import ValueRef
 from perfaudit.server.analysis.syntax import FUNCTION_KINDS, member_path, type_name, unwrap
 from perfaudit.server.analysis.index import register_classifier
 from perfaudit.server.analysis.facts import register_extractor
-from perfaudit.server.analysis.parsing import arguments, node_text
+from perfaudit.server.analysis.parsing import arguments, node_at_span, node_text
 from perfaudit.server.redis import cache_manager
 from perfaudit.server.redis.commands import command_name, is_write_command
 
@@ -487,10 +487,7 @@ register_classifier(_classify)
 
 def find_call(tree, start: int, end: int):
     """The call_expression node spanning exactly [start, end), or None."""
-    node = tree.root_node.descendant_for_byte_range(start, end)
-    while node is not None and not (node.type == "call_expression" and node.start_byte == start and node.end_byte == end):
-        node = node.parent
-    return node
+    return node_at_span(tree, start, end)
 
 
 def key_text(call_node) -> str | None:
