@@ -181,6 +181,22 @@ def test_the_server_reads_the_facts_of_the_cache_and_leaves_the_findings_unread(
     assert not server.old_findings and not server.old_memos
 
 
+def test_facts_written_in_chunks_are_read_back_whole(backend, checked, monkeypatch):
+    """The facts go in pickles of a few files each (unpickling one pickle for
+    every file held its argument tuples to the end: 59 MB on 4,000 files)."""
+    from perfaudit.server import cache as cache_module
+    from perfaudit.server.cache import CheckCache
+
+    monkeypatch.setattr(cache_module, "CHUNK_FILES", 2)
+    checked(backend)
+    stored = CheckCache(str(backend))
+    stored.load()
+    result, ran = checked(backend)
+    assert len(stored.old_files) > 4 and not ran  # every file's facts and findings came back
+    loaded = {p: s.facts for p, s in result.workspace.files.items()}
+    assert {p: v[1] for p, v in stored.old_files.items()} == loaded
+
+
 def test_a_cache_for_another_root_is_not_used(backend, checked, tmp_path_factory):
     checked(backend)
     other = tmp_path_factory.mktemp("moved")
