@@ -99,29 +99,20 @@ def shift(f: Finding, path: str, edit) -> Finding | None:
             return start + delta, end + delta
         return None
 
+    def moved_item(item):
+        """A related range or a fix edit, moved when it lies in `path`; None when the edit touched it."""
+        if item.path != path:
+            return item
+        span = moved(item.start, item.end)
+        return dataclasses.replace(item, start=span[0], end=span[1]) if span is not None else None
+
     span = moved(f.start, f.end) if f.path == path else (f.start, f.end)
     if span is None:
         return None
-    related = []
-    for r in f.related:
-        if r.path != path:
-            related.append(r)
-            continue
-        rs = moved(r.start, r.end)
-        if rs is not None:
-            related.append(dataclasses.replace(r, start=rs[0], end=rs[1]))
+    related = [r for r in map(moved_item, f.related) if r is not None]
     fixes = []
     for fix in f.fixes:
-        edits = []
-        for e in fix.edits:
-            if e.path != path:
-                edits.append(e)
-                continue
-            es = moved(e.start, e.end)
-            if es is None:
-                edits = None
-                break
-            edits.append(dataclasses.replace(e, start=es[0], end=es[1]))
-        if edits is not None:
+        edits = [moved_item(e) for e in fix.edits]
+        if None not in edits:  # a fix with an edit the user's edit touched goes whole
             fixes.append(dataclasses.replace(fix, edits=tuple(edits)))
     return dataclasses.replace(f, start=span[0], end=span[1], related=tuple(related), fixes=tuple(fixes))
