@@ -119,3 +119,14 @@ def test_a_checked_file_forgets_its_tables_of_calls_and_builds_them_again_when_a
     ws.index.forget_calls(path)
     assert not {"calls_in_scope", "all_calls", "_calls_by_range"} & set(facts.__dict__)
     assert [facts.call_at(c.start, c.end) for _, c in pairs] == asked == list(pairs)
+
+
+def test_a_packed_text_with_accents_emoji_and_crlf_comes_back_byte_for_byte(tmp_path):
+    text = "// Café ☕ — réservations 🚀\r\nexport async function list(prisma) {\r\n  return prisma.réservation.findMany(); // 😀\r\n}\r\n"
+    (tmp_path / "reservations.ts").write_bytes(text.encode("utf-8"))
+    ws = Workspace(str(tmp_path))
+    ws.load()
+    (source,) = ws.files.values()
+    assert type(source._data) is Packed
+    assert source.raw_data == text.encode("utf-8") and source.text == text
+    assert source.line_index.line_of(text.encode("utf-8").index(b"return")) == 2
