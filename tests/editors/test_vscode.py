@@ -65,6 +65,9 @@ def test_vscode_extension_in_code_server() -> None:
     assert proc is not None, context
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     result = json.loads(lines[-1]) if lines else {}
+    # What failed and the steps reached first: the logs after them are long.
+    reached = ", ".join(f"{s['name']} ({s['t']:.1f} s)" for s in result.get("steps", []))
+    context = f"{result.get('error', '')}\nsteps: {reached}\n{context}"
     context += f"\n(setup {setup:.0f} s, total {time.monotonic() - started:.0f} s)"
     assert proc.returncode == 0 and result.get("ok") is True, context
     assert any("P104" in p for p in result["problems"]), result["problems"]

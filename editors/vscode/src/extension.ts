@@ -296,7 +296,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('perfaudit.showOutput', () => output.show()),
     vscode.commands.registerCommand('perfaudit.fixAll', fixAll),
     vscode.workspace.onDidChangeConfiguration(async (event) => {
-      if (event.affectsConfiguration('perfaudit.path') || event.affectsConfiguration('perfaudit.interpreter')) {
+      const changed = ['perfaudit.path', 'perfaudit.interpreter'].filter((key) => event.affectsConfiguration(key));
+      if (changed.length) {
+        output.info(`${changed.join(' and ')} changed: restarting the server`);
         await stop();
         await start(context);
       }
