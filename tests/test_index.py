@@ -162,3 +162,62 @@ def test_a_delegate_held_in_a_class_member_is_a_prisma_query(tmp_path):
     sites = {(e.target, e.op) for e in make_workspace(tmp_path, {}).index.effects_of_function(
         str(tmp_path / "src/users.service.ts"), "withComments")}
     assert sites == {("User", "findUnique"), ("Comment", "findMany")}
+
+
+def test_repositories_from_lazy_getters_are_followed_into_their_queries(tmp_path):
+    """`getPostRepository()` builds its repository on first use (`let repo:
+    PostRepository | null = null`), and `posts()` hands out a module
+    singleton: a loop over either runs the repository's query once per item."""
+    files = {
+        "src/db.ts": "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n",
+        "src/posts/post.repository.ts": """\
+            import { prisma } from '../db';
+
+            export class PostRepository {
+              publish(id: string) {
+                return prisma.post.update({ where: { id }, data: { published: true }, select: { id: true } });
+              }
+            }
+
+            let repository: PostRepository | null = null;
+
+            export function getPostRepository(): PostRepository | null {
+              if (!repository) {
+                repository = new PostRepository();
+              }
+              return repository;
+            }
+
+            const shared = new PostRepository();
+            export const posts = () => shared;
+            export const byKey = (key: string) => shared;
+            """,
+        "src/posts/publishing.service.ts": """\
+            import { getPostRepository, posts, byKey } from './post.repository';
+
+            export async function publishAll(ids: string[]) {
+              for (const id of ids) {
+                await getPostRepository()!.publish(id);
+              }
+            }
+
+            export async function publishEach(ids: string[]) {
+              for (const id of ids) {
+                await posts().publish(id);
+              }
+            }
+
+            export async function publishByKey(ids: string[]) {
+              for (const id of ids) {
+                await byKey(id).publish(id);
+              }
+            }
+            """,
+    }
+    findings = run_rules(tmp_path, files, "P104")
+    service = files["src/posts/publishing.service.ts"]
+    assert lines_of(tmp_path, findings) == [
+        ("src/posts/publishing.service.ts", line_containing(service, "getPostRepository()!"), "P104"),
+        ("src/posts/publishing.service.ts", line_containing(service, "await posts()"), "P104"),
+    ]  # an arrow with parameters (`byKey`) is not read as a factory
+    assert all("Post.update via PostRepository.publish" in f.message for f in findings)

@@ -394,6 +394,82 @@ def test_a_delegate_held_in_a_member_follows_its_client(tmp_path):
     assert ws.index.effects_at(path, others.start, others.end) == ()  # cannot tell: not read as a query
 
 
+
+def test_clients_made_by_factories_follow_what_the_factory_returns(tmp_path):
+    """`getStats()`, a lazy `let client: PrismaClient | null`, a static
+    `getInstance()` and a private getter: each query runs against the schema
+    of the client its factory returns; a factory that picks one of two
+    clients at run time ties nothing (both schemas have `User`)."""
+    ws = _two_schemas(tmp_path, {
+        "packages/stats/src/db.ts": """\
+            import { PrismaClient } from '@prisma/client';
+            const globalForStats = globalThis as unknown as { stats?: PrismaClient };
+            export const stats = globalForStats.stats ?? new PrismaClient();
+            export const getStats = () => stats;
+
+            let replica: PrismaClient | null = null;
+            export function getReplica(): PrismaClient {
+              if (!replica) {
+                replica = new PrismaClient({ datasources: { db: { url: process.env.REPLICA_URL } } });
+              }
+              return replica;
+            }
+
+            export class StatsDatabase {
+              private static instance: PrismaClient;
+              static getInstance(): PrismaClient {
+                if (!StatsDatabase.instance) StatsDatabase.instance = new PrismaClient();
+                return StatsDatabase.instance;
+              }
+            }
+            """,
+        "apps/web/package.json": '{"name": "web"}',
+        "apps/web/src/users.service.ts": """\
+            import { PrismaClient as MainClient } from '../../../packages/main/src/generated';
+            import { getStats, getReplica, StatsDatabase, stats } from '../../../packages/stats/src/db';
+
+            const main = new MainClient();
+            const pick = (region: string) => (region === 'eu' ? main : stats);
+
+            export class UsersService {
+              private readonly client = new MainClient();
+
+              private db() {
+                return this.client;
+              }
+
+              async profile(id: number) {
+                return this.db().user.findUnique({ where: { id }, select: { email: true } });
+              }
+
+              async countries() {
+                const rows = await getStats().user.findMany({ select: { country: true } });
+                return rows.map((row) => row.country);
+              }
+
+              async fromReplica() {
+                const replica = getReplica();
+                return replica.user.findMany({ select: { country: true }, take: 50 });
+              }
+
+              async fromSingleton() {
+                return StatsDatabase.getInstance().user.count();
+              }
+
+              async inRegion(region: string) {
+                return pick(region).user.findMany({ take: 10 });
+              }
+            }
+            """,
+    })
+    rel = "apps/web/src/users.service.ts"
+    assert _tie(ws, rel, "this.db().user.findUnique") == "@shop/main"
+    assert _tie(ws, rel, "getStats().user.findMany") == "@shop/stats"
+    assert _tie(ws, rel, "replica.user.findMany") == "@shop/stats"
+    assert _tie(ws, rel, "StatsDatabase.getInstance().user.count") == "@shop/stats"
+    assert _tie(ws, rel, "pick().user.findMany") is None
+
+
 # ---------------------------------------------------------------- two copies under one root
 
 

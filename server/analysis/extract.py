@@ -320,8 +320,11 @@ class _Builder(ClassFacts, ModuleFacts):
     def _returns(self, node, body, refs) -> ValueRef | None:
         """What calling the function gives, when syntax tells (FunctionFact.returns)."""
         if body is not None and body.type != "statement_block":
-            ref = value_ref(body)  # `() => new Client()`; `x => x.id` says nothing useful
-            return ref if ref is not None and ref.kind == "new" else None
+            # `() => new Client()`, and a factory with no parameters: `() => prisma`,
+            # `() => getClient()`. `x => x.id` says nothing useful.
+            ref = value_ref(body)
+            wanted = ("new",) if self._params(node)[0] else ("new", "name", "call")
+            return ref if ref is not None and ref.kind in wanted else None
         if refs and refs[0] is not None and refs[0].kind in ("new", "name", "call") and all(r == refs[0] for r in refs):
             return refs[0]
         declared = returned_type(node.child_by_field_name("return_type"))

@@ -309,6 +309,16 @@ def _chosen(node) -> ValueRef | None:
     return made[0]
 
 
+def _declared_class(annotation) -> ValueRef | None:
+    """The class a variable's annotation names (`: Client`, `: Client | null`);
+    not a promise of one."""
+    inner = annotation.named_children[0] if annotation is not None and annotation.named_children else None
+    if inner is None or "Promise" in node_text(inner):
+        return None
+    declared = returned_type(annotation)
+    return ValueRef("type", declared) if declared else None
+
+
 def _declarator_bindings(decl) -> list[tuple[str, ValueRef | None, object]]:
     """(name, value, value node) for a variable_declarator, destructuring included."""
     name = decl.child_by_field_name("name")
@@ -317,6 +327,8 @@ def _declarator_bindings(decl) -> list[tuple[str, ValueRef | None, object]]:
         return []
     ref = value_ref(value) if value is not None else None
     if name.type == "identifier":
+        if ref is None:  # `let client: PrismaClient | null = null`: the declared class
+            ref = _declared_class(decl.child_by_field_name("type"))
         return [(node_text(name), ref, value)]
     out = []
     if name.type == "object_pattern" and ref is not None:

@@ -3,8 +3,9 @@
 `client_origin` follows a receiver (`prisma`, `this.prisma`, `db`, `tx`)
 to the module that provides its client class: through locals, parameters
 (typed, or the `tx` of `x.$transaction(async (tx) => ...)`), module
-bindings, imports and re-exports, `this.` members, NestJS services that
-`extends PrismaClient`, and `client.$extends(...)`. It stops at the first
+bindings, imports and re-exports, `this.` members and statics, NestJS
+services that `extends PrismaClient`, `client.$extends(...)`, and what a
+workspace function returns (`getPrisma()`, `Db.getInstance()`). It stops at the first
 module the index cannot open (`@prisma/client`, a generated client's
 folder, a workspace package built to `dist/`) and says which file named
 it; or at a workspace file when the client is declared in the workspace
@@ -53,6 +54,8 @@ class _Walk:
     def receiver(self, path: str, fn, parts: tuple[str, ...], depth: int) -> Origin | None:
         if not parts or depth > MAX_DEPTH:
             return None
+        if parts[-1].endswith("()"):  # `getPrisma()`, `Db.getInstance()`
+            return self.returned(path, fn, parts[:-1] + (parts[-1][:-2],), depth + 1)
         if parts[0] == "this":
             cls = fn.class_name if fn is not None else None
             if not cls:
@@ -61,7 +64,7 @@ class _Walk:
                 return self.class_origin(path, cls, depth + 1)
             if len(parts) == 2:
                 return self.member(path, cls, parts[1], depth + 1)
-        elif len(parts) == 1:
+        if len(parts) == 1:
             return self.name(path, fn, parts[0], depth + 1)
         # `this.db.client`, `deps.prisma`, `database.prisma`: the owner through the index.
         owner = self.index.resolve_path(path, parts[:-1], fn)
@@ -71,7 +74,7 @@ class _Walk:
             self.read.add(owner.path)
         if owner.kind == "module":
             return self.exported(owner.path, parts[-1], depth + 1)
-        if owner.kind == "instance":
+        if owner.kind in ("instance", "class"):  # `Db.instance`: a static member
             return self.member(owner.path, owner.name, parts[-1], depth + 1)
         if owner.kind == "object":
             facts = self.facts(owner.path)
@@ -126,7 +129,21 @@ class _Walk:
             return self.receiver(path, fn, parts, depth + 1)
         if ref.kind == "call" and len(parts) >= 2 and parts[-1] == "$extends":
             return self.receiver(path, fn, parts[:-1], depth + 1)  # an extended client queries the same schema
+        if ref.kind == "call":
+            return self.returned(path, fn, parts, depth + 1)
         return None
+
+    def returned(self, path: str, fn, parts: tuple[str, ...], depth: int) -> Origin | None:
+        """The client a workspace function returns (`getPrisma()`, a static
+        `getInstance()`), from what its `return`s or its return type say."""
+        if depth > MAX_DEPTH:
+            return None
+        found = self.index.function(self.index.resolve_path(path, parts, fn))
+        if found is None or found[1].returns is None:
+            return None
+        fpath, fact = found
+        self.read.add(fpath)
+        return self.ref(fpath, fact.returns, fact, depth + 1)
 
     def member(self, path: str, cls_name: str, member: str, depth: int) -> Origin | None:
         facts = self.facts(path)
