@@ -7,6 +7,9 @@ Not reported: a query whose arguments cannot be seen (an opaque parameter,
 an unknown spread: `take` may be there), and a query bounded by its input,
 whose `where` pins a unique field to one value or to a list
 (`where: { id: { in: ids } }`): the caller already bounded the result.
+A query that a GET route's handler runs in the same file, where E304
+reports the route unpaginated, is that one E304 finding (with this fix
+when E304 has none).
 
 ## Why is this bad?
 A list that is small in development grows with the data: the database reads,

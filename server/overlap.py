@@ -8,6 +8,10 @@ the same place, one finding stays.
   P104, which says what to do (batch the items).
 - A401 (independent awaits in sequence) on awaits that an E303 route finding
   lists as its round trips: E303, which gets A401's "Run in parallel" fix.
+- P102 (a `findMany` with no `take`) on the query of a GET route in the same
+  file that E304 reports unpaginated: E304, which says why the list matters,
+  with P102's fix when it has none of its own. A query in a service keeps
+  its P102 there: that is where the service's own fix goes.
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ def merge_overlaps(findings: list[Finding], context: list[Finding] = (), line_of
             merged[p101] = None
     p104_lines = {(f.path, line_of(f.path, f.start)) for f in findings if f.code == "P104"} if line_of else set()
     route_steps = {(r.path, r.start, r.end) for f in list(findings) + list(context) if f.code == "E303" for r in f.related}
+    route_lists = {(r.path, r.start, r.end): f for f in findings if f.code == "E304" for r in f.related if r.path == f.path}
     a401_fixes: dict[Finding, list] = {}
+    p102_fixes: dict[Finding, tuple] = {}
     out: list[Finding] = []
     for f in findings:
         if f in merged:
@@ -47,9 +53,16 @@ def merge_overlaps(findings: list[Finding], context: list[Finding] = (), line_of
         if f.code == "A401" and _covers(route_steps, f):
             a401_fixes[f] = list(f.fixes)
             continue
+        if f.code == "P102":
+            e304 = next((e for step, e in route_lists.items() if _covers((step,), f)), None)
+            if e304 is not None:
+                p102_fixes.setdefault(e304, f.fixes)
+                continue
         out.append(f)
     if a401_fixes:
         out = [_with_a401_fixes(f, a401_fixes) if f.code == "E303" else f for f in out]
+    if p102_fixes:
+        out = [dataclasses.replace(f, fixes=f.fixes or p102_fixes[f]) if f in p102_fixes else f for f in out]
     return out
 
 

@@ -48,3 +48,55 @@ def test_no_select_and_a_whole_include_on_one_call_are_one_p103(tmp_path):
     assert "`owner` (User) whole" in f.message
     assert "nor does the query select its own columns: the code reads 1 of ReadList's 4 columns" in f.message
     assert [fx.title for fx in f.fixes] == ["Select the relation fields the code reads", "Add select (1 field the code reads)"]
+
+
+ITEMS = """\
+    import { Router } from 'express';
+    import { prisma } from '../lib/prisma';
+    import { itemService } from '../services/item.service';
+
+    export const router = Router();
+
+    router.get('/readlists/:id/items', async (req, res) => {
+      const items = await prisma.readListItem.findMany({ where: { readListId: req.params.id } });
+      res.json(items);
+    });
+
+    router.get('/items/recent', async (_req, res) => {
+      res.json(await itemService.recent());
+    });
+"""
+
+ITEM_SERVICE = """\
+    import { prisma } from '../lib/prisma';
+
+    export class ItemService {
+      recent() {
+        return prisma.readListItem.findMany({ orderBy: { addedAt: 'desc' } });
+      }
+    }
+
+    export const itemService = new ItemService();
+"""
+
+
+def test_an_unbounded_list_a_route_returns_from_its_own_handler_is_one_e304(tmp_path):
+    files = {"src/lib/prisma.ts": PRISMA, "src/routes/items.routes.ts": ITEMS, "src/services/item.service.ts": ITEM_SERVICE}
+    found = run_rules(tmp_path, files, ["E304", "P102"])
+    assert lines_of(tmp_path, found) == [
+        ("src/routes/items.routes.ts", line_containing(ITEMS, "'/readlists/:id/items'"), "E304"),
+        ("src/routes/items.routes.ts", line_containing(ITEMS, "'/items/recent'"), "E304"),
+        # The service's query keeps its own finding and fix, where the code changes.
+        ("src/services/item.service.ts", line_containing(ITEM_SERVICE, "findMany"), "P102"),
+    ]
+    inline = next(f for f in found if f.code == "E304" and f.fixes)
+    assert [fx.title for fx in inline.fixes] == ["Paginate with req.query.limit and offset"]
+
+
+def test_p102_alone_still_reports_the_handler_query(tmp_path):
+    files = {"src/lib/prisma.ts": PRISMA, "src/routes/items.routes.ts": ITEMS, "src/services/item.service.ts": ITEM_SERVICE}
+    found = run_rules(tmp_path, files, ["P102"])
+    assert [(path, code) for path, _, code in lines_of(tmp_path, found)] == [
+        ("src/routes/items.routes.ts", "P102"),
+        ("src/services/item.service.ts", "P102"),
+    ]
