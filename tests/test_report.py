@@ -89,7 +89,7 @@ def test_missing_indexes_with_exact_lines(report):
 
 
 def test_routes_and_counts(report):
-    assert len(report["routes"]) == 28
+    assert len(report["routes"]) == 29
     dup = next(r for r in report["routes"] if r["path"] == "/api/readlists/:id/duplicate")
     assert (dup["method"], dup["queries"], dup["sequential"], dup["findings"]) == ("POST", 3, 2, 1)
     assert dup["latency"] is None

@@ -215,7 +215,8 @@ def test_the_example_backend_inventory(capsys):
     got = {(r["method"], r["path"]): r for r in data["routes"]}
     assert sorted(got) == sorted([
         ("DELETE", "/api/readlists/:id"), ("GET", "/api/activity/notifications"), ("GET", "/api/activity/stream"),
-        ("GET", "/api/books"), ("GET", "/api/books/:id"), ("GET", "/api/books/batch"), ("GET", "/api/books/isbn/:isbn"),
+        ("GET", "/api/books"), ("GET", "/api/books/:id"), ("GET", "/api/books/:id/comments"), ("GET", "/api/books/batch"),
+        ("GET", "/api/books/isbn/:isbn"),
         ("GET", "/api/readlists"), ("GET", "/api/readlists/:id"), ("GET", "/api/readlists/:id/export"),
         ("GET", "/api/readlists/:id/export/json"), ("GET", "/api/readlists/public"), ("GET", "/api/reports/activity"),
         ("GET", "/api/stats/overview"), ("GET", "/api/stats/popular"), ("GET", "/api/stats/sessions"),

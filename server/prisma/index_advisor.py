@@ -98,6 +98,11 @@ class SiteUsage:
     opaque: bool  # the `where` could not be seen
     limited: bool = False  # `take`, `cursor` or findFirst: the read stops early
     sort: tuple[tuple[str, str], ...] = ()  # (field, "asc" | "desc") of a seen orderBy
+    # (model, foreign key) the query reads rows through: relations loaded or
+    # counted from the referenced side (`include: { posts: true }` on User),
+    # and filters through a relation from the referring side
+    # (`where: { author: { email } }` on Post).
+    joins: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def weight(self) -> float:
@@ -186,6 +191,7 @@ class _Reader:
         self.uses: list[FieldUse] = []
         self.sort: list[tuple[str, str]] = []
         self.related: list[tuple[str, _Branch]] = []  # (model, branch) from relation filters
+        self.joins: list[tuple[str, tuple[str, ...]]] = []  # SiteUsage.joins
 
     def where(self, value, model, depth: int = 0) -> list[_Branch] | None:
         """The disjunction of conjunctions a where expresses; None when opaque."""
@@ -284,9 +290,40 @@ class _Reader:
         inner = self.where(inner_value, related, depth + 1)
         if inner is None:
             return
+        if f.relation_fields:  # `comment.findMany({ where: { article: { slug } } })` joins through Comment's key
+            self.joins.append((model.name, f.relation_fields))
         fk = () if f.relation_fields else self._back_reference(f, model, related)
         for b in inner:
             self.related.append((related.name, _Branch(fk).merge(b)))
+
+    def loads(self, args, model, depth: int = 0) -> None:
+        """The relations `include`/`select` (and their `_count`) read from the
+        referenced side, nested ones too (SiteUsage.joins)."""
+        if args is None or depth > 8:
+            return
+        for key in ("include", "select"):
+            value = args.values.get(key)
+            chosen = resolve_object(value) if value is not None else None
+            for name, val in (chosen.values.items() if chosen is not None else ()):
+                node = unwrap(val)
+                if node is None or node.type == "false":
+                    continue
+                if name == "_count":  # `_count: { select: { posts: true } }`
+                    counted = resolve_object(val) if node.type == "object" else None
+                    select = counted.values.get("select") if counted is not None else None
+                    if select is not None:
+                        self.loads(ResolvedObject({"select": select}), model, depth + 1)
+                    continue
+                f = model.field(name)
+                related = self.schema.models.get(f.type) if f is not None else None
+                if related is None:
+                    continue
+                if not f.relation_fields:  # the referenced side: the key is on `related`
+                    fk = self._back_reference(f, model, related)
+                    if fk:
+                        self.joins.append((related.name, fk))
+                if node.type == "object":
+                    self.loads(resolve_object(val), related, depth + 1)
 
     def order_by(self, value, model) -> tuple[str, ...]:
         """Sort fields in order; stops at the first one it cannot see."""
@@ -369,8 +406,10 @@ def read_site(path: str, node, op: str, model, schema) -> SiteUsage:
     reader = _Reader(schema)
     anchors: list[tuple[str, int, int]] = []
     requirements: list[Requirement] = []
+    reader.loads(args, model)
     if args is None or op in NO_WHERE_OPS:
-        return SiteUsage(path, node.start_byte, callee_end, op, model.name, (), (), (), args is None)
+        return SiteUsage(path, node.start_byte, callee_end, op, model.name, (), (), (), args is None,
+                         joins=tuple(dict.fromkeys(reader.joins)))
     for key in ("where", "orderBy"):
         rng = _key_range(args.values.get(key))
         if rng is not None:
@@ -400,7 +439,7 @@ def read_site(path: str, node, op: str, model, schema) -> SiteUsage:
                 requirements.append(req)
     return SiteUsage(path, node.start_byte, callee_end, op, model.name, tuple(anchors),
                      tuple(dict.fromkeys(reader.uses)), tuple(dict.fromkeys(requirements)), opaque,
-                     limited, tuple(reader.sort))
+                     limited, tuple(reader.sort), tuple(dict.fromkeys(reader.joins)))
 
 
 def file_sites(source, schema, ties: frozenset | None = None) -> tuple[SiteUsage, ...]:

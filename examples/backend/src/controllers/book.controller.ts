@@ -24,6 +24,10 @@ class BookController extends BaseController {
   show = async (req: Request, res: Response) => {
     res.json(await bookService.findById(req.params.id));
   };
+
+  comments = async (req: Request, res: Response) => {
+    res.json(await bookService.discussion(req.params.id));
+  };
 }
 
 export const bookController = new BookController();

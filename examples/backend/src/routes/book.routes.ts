@@ -7,3 +7,4 @@ bookRouter.get('/', c.list);
 bookRouter.get('/batch', c.batch);
 bookRouter.get('/isbn/:isbn', c.byIsbn);
 bookRouter.get('/:id', c.show);
+bookRouter.get('/:id/comments', c.comments);

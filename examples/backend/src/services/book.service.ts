@@ -82,6 +82,23 @@ export class BookService {
     }
     await pipeline.exec();
   }
+
+  /** The book page's discussion: its latest visible comments. */
+  async discussion(id: string) {
+    const book = await prisma.book.findUnique({
+      where: { id },
+      select: {
+        comments: {
+          where: { deletedAt: null },
+          select: { id: true, body: true, createdAt: true },
+          orderBy: { createdAt: 'desc' },
+          take: 20,
+        },
+      },
+    });
+    if (!book) throw new NotFoundError('Book');
+    return book.comments;
+  }
 }
 
 export const bookService = new BookService();
