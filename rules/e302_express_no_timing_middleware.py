@@ -7,7 +7,9 @@ and also an interceptor that reads a clock around `next.handle()`
 (`app.useGlobalInterceptors(...)` or an `APP_INTERCEPTOR` provider),
 middleware applied with `consumer.apply(...)`, and `nestjs-pino`. A Fastify
 app counts its built-in logger (`logger: true`) and `onResponse` hooks. Helpers the app is handed to are looked into; an app that goes
-where the analyzer cannot see, or a project that loads an APM agent
+where the analyzer cannot see, a file setting the app up that imports a
+request logger it uses through a shim the analyzer does not follow
+(`(mod as any).default ?? mod`), or a project that loads an APM agent
 (`dd-trace`, `newrelic`, OpenTelemetry), is left alone.
 
 ## Why is this bad?
@@ -88,6 +90,8 @@ def check(ctx):
             refs += model.nest_globals  # interceptors and middleware every Nest app runs
         if any(ref_modules(model, p, a) & TIMING_MODULES or ref_times_requests(model, p, a) for p, a in refs):
             continue
+        if _imports_a_request_logger(ctx.index, {ctx.file.path} | {p for p, _ in uses}):
+            continue
         if app.framework == "fastify":
             yield ctx.report(app.start, app.end,
                              "Fastify app without request timing: slow endpoints go unnoticed "
@@ -97,6 +101,21 @@ def check(ctx):
                          f"{app_label(app)} app without request timing: slow endpoints go unnoticed "
                          "(add pino-http, morgan or a slow-request logger)",
                          fixes=_fix(ctx, app))
+
+
+def _imports_a_request_logger(index, paths) -> bool:
+    """A file that sets the app up imports a request logger: it is used
+    through something the analyzer does not follow (`const pinoHttp =
+    (mod as any).default ?? mod`), so the app is taken as timed."""
+    for path in paths:
+        facts = index.facts(path)
+        if facts is None:
+            continue
+        if any(imp.module in TIMING_MODULES for imp in facts.imports):
+            return True
+        if any(ref.kind == "require" and ref.name in TIMING_MODULES for _, ref in facts.bindings):
+            return True
+    return False
 
 
 def _logger(source) -> str:

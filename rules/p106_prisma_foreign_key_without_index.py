@@ -78,17 +78,6 @@ model Post {
 }
 ```
 
-```ts
-import { prisma } from './lib/prisma';
-
-export async function authorPage(id: string) {
-  return prisma.user.findUnique({
-    where: { id },
-    select: { id: true, posts: { select: { id: true, title: true }, take: 20 } },
-  });
-}
-```
-
 ## Fix safety
 "Add @@index([authorId])" inserts the index into the model; it is safe (an
 index changes no result). Then create the migration with

@@ -12,6 +12,7 @@ import sys
 import tree_sitter
 
 from perfaudit.server.analysis.checkpoint import checkpoint
+from perfaudit.server.analysis.loops import ITERATING_METHODS
 from perfaudit.server.analysis.extract_classes import ClassFacts
 from perfaudit.server.analysis.extract_module import ModuleFacts
 from perfaudit.server.analysis.facts import EXTRA_EXTRACTORS, CallFact, ClassFact, FileFacts, FunctionFact, ObjectFact, ValueRef
@@ -255,7 +256,7 @@ class _Builder(ClassFacts, ModuleFacts):
             return ref
         if value_node.type in ("arrow_function", "function_expression", "function"):
             return ValueRef("function", fn_id_by_range.get((value_node.start_byte, value_node.end_byte), ""))
-        if value_node.type == "call_expression":
+        if value_node.type == "call_expression" and _may_wrap(value_node):
             args = value_node.child_by_field_name("arguments")
             inline = [unwrap(a) for a in (args.named_children if args is not None else ())]
             inline = [a for a in inline if a is not None and a.type in ("arrow_function", "function_expression", "function")]
@@ -395,3 +396,21 @@ def extras_of(root, language: str) -> tuple:
 
 def extract_facts(tree: tree_sitter.Tree, language: str) -> FileFacts:
     return _Builder(tree, language).build()
+
+
+# Calls that take a function and return something else: the element
+# `candidates.find(c => ...)` finds, a timer's id.
+_NOT_WRAPPERS = {"setTimeout", "setInterval", "setImmediate", "queueMicrotask"}
+
+
+def _may_wrap(call) -> bool:
+    """Whether `const x = call(inlineFn)` may hold the function (a
+    `catchAsync(async (req, res) => ...)` wrapper), rather than what an
+    array method or a timer gives back."""
+    fn = unwrap(call.child_by_field_name("function"))
+    if fn is None:
+        return False
+    if fn.type == "identifier":
+        return node_text(fn) not in _NOT_WRAPPERS
+    prop = fn.child_by_field_name("property") if fn.type == "member_expression" else None
+    return prop is None or node_text(prop) not in ITERATING_METHODS

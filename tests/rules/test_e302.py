@@ -104,3 +104,26 @@ def test_morgan_built_in_a_config_module_and_used_through_its_default_object(tmp
         """,
     }
     assert run_rules(tmp_path, files, "E302") == []
+
+
+def test_a_request_logger_through_an_interop_shim_counts_as_timed(tmp_path):
+    """ESM/CommonJS interop: `pinoHttp` is whichever of the namespace or its
+    default is the function. The analyzer does not follow the shim; the
+    import is enough to stay silent."""
+    app = """
+        import express from 'express';
+        import * as pinoHttpModule from 'pino-http';
+        import { logger } from './logger';
+
+        const pinoHttp = ((pinoHttpModule as any).default ?? pinoHttpModule) as typeof import('pino-http').default;
+
+        const app = express();
+        app.use(express.json({ limit: '1mb' }));
+        app.use(pinoHttp({ logger }));
+        app.get('/health', (_req, res) => res.json({ ok: true }));
+        app.listen(3000, () => logger.info('up'));
+    """
+    files = {"src/app.ts": app, "src/logger.ts": LOGGER}
+    assert run_rules(tmp_path, files, "E302") == []
+    files["src/app.ts"] = "\n".join(line for line in app.splitlines() if "pinoHttp" not in line)
+    assert [c for _, _, c in lines_of(tmp_path, run_rules(tmp_path, files, "E302"))] == ["E302"]

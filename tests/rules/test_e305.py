@@ -71,3 +71,36 @@ def test_a_check_that_reuses_the_route_walk_still_records_the_routes_it_rests_on
     assert [f.code for f in second if f.code == "E305"] == [f.code for f in first if f.code == "E305"] == ["E305"]
     assert str(tmp_path / "src/routes.ts") in ws.index.read_by(service)
     assert ws.index.read_by(service) == read_first
+
+
+SPA = """
+    import express from 'express';
+    import { existsSync, readFileSync } from 'fs';
+    import path from 'path';
+
+    export const app = express();
+
+    // At start-up: find the built frontend once, then serve it.
+    function serveFrontend(app: express.Express) {
+      const candidates = [path.resolve(process.cwd(), '../web/dist'), path.resolve(process.cwd(), 'web/dist')];
+      const distPath = candidates.find((candidate) => existsSync(path.join(candidate, 'index.html')));
+      if (!distPath) return;
+      const timer = setTimeout(() => readFileSync(path.join(distPath, 'index.html')), 0);
+      app.use(express.static(distPath, { index: false, maxAge: '1h' }));
+      app.get('*', (req, res, next) => {
+        if (req.path.startsWith('/api')) return next();
+        clearTimeout(timer);
+        res.sendFile(path.join(distPath, 'index.html'));
+      });
+    }
+
+    serveFrontend(app);
+"""
+
+
+def test_what_an_array_method_or_a_timer_gives_back_is_not_the_callback(tmp_path):
+    """`distPath` holds the element `find` returns and `timer` a timer's id,
+    not the callbacks: the handler that uses them runs neither."""
+    assert run_rules(tmp_path, {"src/app.ts": SPA}, "E305") == []
+    wrapped = SPA.replace("app.get('*', (req, res, next) => {", "app.get('*', (req, res, next) => {\n        existsSync(distPath);")
+    assert [c for _, _, c in lines_of(tmp_path, run_rules(tmp_path, {"src/app.ts": wrapped}, "E305"))] == ["E305"]
