@@ -2,7 +2,9 @@
 Finds a GET route whose handler reaches an expensive read (`aggregate`,
 `groupBy`, `count`, `$queryRaw`, or a `findMany` with neither `where` nor
 `take`, so over the whole table) and no cache read on the way: no Redis
-`get`, no workspace cache helper such as `getOrSet(key, fetcher, ttl)`.
+`get`, no workspace cache helper such as `getOrSet(key, fetcher, ttl)`, no
+cache-manager `wrap(key, fetcher, ttl)` (on `@Inject(CACHE_MANAGER)`'s
+`Cache`, or a cache from `caching(...)`/`createCache(...)`, whatever store).
 
 ## Why is this bad?
 Aggregates scan many rows; their answer changes slowly, yet every request

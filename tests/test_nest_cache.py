@@ -92,3 +92,56 @@ def test_an_app_interceptor_provider_is_part_of_the_module_structure():
     with_facts = extract_facts(parse(text, "typescript"), "typescript")
     without_facts = extract_facts(parse(without, "typescript"), "typescript")
     assert with_facts.structure != without_facts.structure
+
+
+COUNTS_SERVICE = """\
+  /** The catalogue size: cache-manager answers from its store for a minute. */
+  async productCount() {
+    return this.cacheManager.wrap('catalog:count', () => this.prisma.product.count(), 60_000);
+  }
+
+  /** The same count, recomputed on every request. */
+  async liveProductCount() {
+    return this.prisma.product.count();
+  }
+
+  async forget(id: string) {"""
+
+COUNTS_CONTROLLER = """\
+  @Get('count')
+  count() {
+    return this.catalog.productCount();
+  }
+
+  @Get('count/live')
+  liveCount() {
+    return this.catalog.liveProductCount();
+  }
+
+  @Post('basket/price')"""
+
+
+def _with_counts(root: Path) -> None:
+    for rel, anchor, text in (("src/catalog/catalog.service.ts", "  async forget(id: string) {", COUNTS_SERVICE),
+                              ("src/catalog/catalog.controller.ts", "  @Post('basket/price')", COUNTS_CONTROLLER)):
+        source = (root / rel).read_text(encoding="utf-8")
+        assert source.count(anchor) == 1
+        (root / rel).write_text(source.replace(anchor, text), encoding="utf-8")
+
+
+def test_a_count_behind_cache_manager_wrap_is_cached(tmp_path):
+    """`wrap(key, fetcher, ttl)` reads the store before it runs the fetcher:
+    R205 stays silent on that route, whatever the store, and still reports
+    the route that recounts on every request."""
+    root = tmp_path / "app"
+    shutil.copytree(FIXTURE, root)
+    _with_counts(root)
+    controller = "src/catalog/catalog.controller.ts"
+    found, _ = _found(root)
+    assert [(rel, line) for rel, line, code in found if code == "R205"] == [(controller, _line(root, controller, "@Get('count/live')"))]
+    module = (root / MODULE).read_text(encoding="utf-8")
+    start = module.index("    CacheModule.registerAsync({")
+    end = module.index("    }),\n  ],") + len("    }),\n")
+    (root / MODULE).write_text(module[:start] + "    CacheModule.register({ isGlobal: true }),\n" + module[end:], encoding="utf-8")
+    found, _ = _found(root)  # an in-memory store is a cache in front all the same
+    assert [(rel, line) for rel, line, code in found if code == "R205"] == [(controller, _line(root, controller, "@Get('count/live')"))]

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import re
 
+from perfaudit.server.analysis.effects import Effect
 from perfaudit.server.analysis.facts import register_extractor
+from perfaudit.server.analysis.index import register_classifier
 from perfaudit.server.analysis.parsing import arguments, node_text
 from perfaudit.server.analysis.syntax import call_function, member_path, string_value, unwrap
 
@@ -88,3 +90,46 @@ def set_expires(call_node, default_ttl: bool) -> bool | None:
     if text == "0" or (ttl is not None and ttl.type == "object" and re.search(r"\bttl\s*:\s*0\b", text)):
         return False  # 0: no expiry
     return True
+
+
+# ---------------------------------------------------------------- wrap
+
+# cache-manager's factories: `await caching('memory')`, `createCache({ stores })`.
+_FACTORIES = {"caching", "multiCaching", "createCache"}
+
+
+def _wrap_classifier(index, path: str, fn, call):
+    """`cache.wrap(key, () => fetch(), ttl)`: cache-manager answers from its
+    store before it runs the fetcher, so the call is a cache read, whatever
+    the store (Redis or memory)."""
+    if call.method != "wrap" or len(call.callee) < 2 or not (call.callbacks or any(call.arg_names)):
+        return ()
+    if not _is_cache_manager(index, path, fn, call.callee[:-1]):
+        return ()
+    return (Effect("cache", "read", "cache-manager.wrap", path, call.start, call.end),)
+
+
+def _is_cache_manager(index, path: str, fn, receiver: tuple[str, ...]) -> bool:
+    """A `Cache` of cache-manager (`@Inject(CACHE_MANAGER) cache: Cache`, a
+    typed parameter), or what one of its factories made."""
+    facts = index.facts(path)
+    if facts is None:
+        return False
+    ref = None
+    if len(receiver) == 2 and receiver[0] == "this" and fn is not None and fn.class_name:
+        cls = facts.klass(fn.class_name)
+        ref = cls.member(receiver[1]) if cls is not None else None
+    elif len(receiver) == 1:  # a local, a typed parameter, a module binding
+        found = facts.name_in_scope(fn, receiver[0])
+        ref = found.ref if found is not None else None
+    if ref is None or ref.kind not in ("type", "call"):
+        return False
+    head = ref.name.split(".")[0]
+    imp = facts.import_of(head)
+    if imp is None or imp.module not in CACHE_MODULES:
+        return False
+    last = ref.name.split(".")[-1] if imp.imported == "*" else imp.imported
+    return last in ("Cache", "MultiCache") if ref.kind == "type" else last in _FACTORIES
+
+
+register_classifier(_wrap_classifier)

@@ -164,3 +164,41 @@ HEALTH = """
 def test_a_raw_query_that_reads_no_table_is_a_probe_not_an_expensive_read(tmp_path):
     findings = run_rules(tmp_path, {"src/prisma.ts": PRISMA, "src/health.ts": HEALTH}, "R205")
     assert lines_of(tmp_path, findings) == [("src/health.ts", line_containing(HEALTH, "health.get('/busiest'"), "R205")]
+
+
+def test_cache_manager_wrap_from_its_factory_is_a_cache_in_front(tmp_path):
+    """cache-manager without Nest: a memory store from `caching(...)`, and
+    a typed parameter; a `wrap` on something else (a Map-like helper of
+    the same name the index cannot see) is no cache."""
+    stats = """
+        import { caching, type Cache } from 'cache-manager';
+        import { prisma } from './prisma';
+
+        const memory = await caching('memory', { max: 100, ttl: 60_000 });
+
+        export async function overview() {
+          return memory.wrap('stats:overview', () => prisma.user.groupBy({ by: ['role'], _count: { _all: true } }));
+        }
+
+        export async function overviewVia(cache: Cache) {
+          return cache.wrap('stats:overview', () => prisma.user.groupBy({ by: ['role'], _count: { _all: true } }));
+        }
+
+        export async function overviewUnknown(store: any) {
+          return store.wrap('stats:overview', () => prisma.user.groupBy({ by: ['role'], _count: { _all: true } }));
+        }
+    """
+    routes = """
+        import { Router } from 'express';
+        import { caching } from 'cache-manager';
+        import { overview, overviewVia, overviewUnknown } from './stats.service';
+
+        export const router = Router();
+        const shared = await caching('memory');
+
+        router.get('/stats', async (_req, res) => res.json(await overview()));
+        router.get('/stats/via', async (_req, res) => res.json(await overviewVia(shared)));
+        router.get('/stats/unknown', async (_req, res) => res.json(await overviewUnknown(shared)));
+    """
+    findings = run_rules(tmp_path, {"src/prisma.ts": PRISMA, "src/stats.service.ts": stats, "src/routes.ts": routes}, "R205")
+    assert [f.message.split(" recomputes")[0] for f in findings] == ["GET /stats/unknown"]
