@@ -111,3 +111,59 @@ CHANNEL = """\
 def test_a402_a_method_that_forwards_listeners_is_not_a_leak(tmp_path):
     found = run_rules(tmp_path, {"src/lib/channel.ts": CHANNEL}, "A402", schema=False)
     assert [line for _, line, _ in lines_of(tmp_path, found)] == [line_containing(CHANNEL, "subscriber.on('message'")]
+
+
+QUERY_BUILDER_ROUTES = """\
+    import express, { Request, Response, Router } from 'express';
+    import { Prisma } from '@prisma/client';
+    import { prisma } from '../lib/prisma';
+
+    export const router: Router = express.Router();
+
+    // The client picks the columns and the filter: args is built up before the query.
+    router.get('/posts', async (req: Request, res: Response) => {
+      const args: Prisma.PostFindManyArgs = {};
+      const { select, where } = req.query;
+      if (select) {
+        args.select = JSON.parse(select as string);
+      }
+      if (where) {
+        args.where = JSON.parse(where as string);
+      }
+      res.json(await prisma.post.findMany(args));
+    });
+
+    // Built the same way, then paginated by a helper that may add any key.
+    router.get('/posts/page', async (req: Request, res: Response) => {
+      const args = { where: { published: true } } as Prisma.PostFindManyArgs;
+      Object.assign(args, paging(req.query));
+      res.json(await prisma.post.findMany(args));
+    });
+
+    // Nothing changes `args` before the query: every column leaves, every row.
+    router.get('/posts/all', async (_req: Request, res: Response) => {
+      const args: Prisma.PostFindManyArgs = {};
+      const rows = await prisma.post.findMany(args);
+      args.take = 10;  // after the query: changes nothing it sent
+      res.json(rows);
+    });
+
+    function paging(query: any) {
+      return { take: Number(query.limit) || 20, skip: Number(query.offset) || 0 };
+    }
+"""
+
+
+def test_p101_p102_an_arguments_object_built_up_before_the_query(tmp_path):
+    files = {"src/lib/prisma.ts": "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n",
+             "src/routes/posts.ts": QUERY_BUILDER_ROUTES}
+    found = lines_of(tmp_path, run_rules(tmp_path, files, ["P101", "P102"]))
+    first, paged, whole = (line_containing(QUERY_BUILDER_ROUTES, "res.json(await prisma.post.findMany(args))"),
+                           line_containing(QUERY_BUILDER_ROUTES, "Object.assign(args") + 1,
+                           line_containing(QUERY_BUILDER_ROUTES, "const rows = await prisma.post.findMany(args)"))
+    assert found == [
+        ("src/routes/posts.ts", first, "P102"),  # `select` may be set; `take` never is
+        ("src/routes/posts.ts", whole, "P101"),
+        ("src/routes/posts.ts", whole, "P102"),
+    ]
+    assert paged not in {line for _, line, _ in found}

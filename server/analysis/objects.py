@@ -271,10 +271,68 @@ def resolve_object(node, depth: int = 0) -> ResolvedObject | None:
         value = resolve_expression(node, depth + 1)
         if value is None or value is node:
             return None
-        return resolve_object(value, depth + 1)
+        obj = resolve_object(value, depth + 1)
+        if obj is not None and node.type != "member_expression":
+            return _with_changes(obj, node_text(node), value, node)
+        return obj
     if node.type == "ternary_expression":
         return None
     return None
+
+
+_WRAPPERS = {"parenthesized_expression", "as_expression", "satisfies_expression", "type_assertion", "non_null_expression"}
+
+
+def _with_changes(obj: ResolvedObject, name: str, value, use) -> ResolvedObject | None:
+    """`obj`, the object literal `name` was declared with, as the code has
+    changed it before `use`: `args.select = ...` adds a key (present, perhaps
+    only on one branch); `args[key] = ...`, `Object.assign(args, ...)` or a
+    change deeper down (`args.where.id = ...`) may add any; a new value
+    for `name` itself hides what it holds (None)."""
+    declarator = value.parent
+    while declarator is not None and declarator.type in _WRAPPERS:  # `{} as Prisma.UserFindManyArgs`
+        declarator = declarator.parent
+    if declarator is None or declarator.type != "variable_declarator" or declarator.parent is None:
+        return obj
+    named = declarator.child_by_field_name("name")
+    block = declarator.parent.parent
+    if block is None or named is None or node_text(named) != name or not use.start_byte > declarator.end_byte:
+        return obj
+    start, end = declarator.end_byte - block.start_byte, use.start_byte - block.start_byte
+    segment = (block.text or b"")[start:end]
+    if name.encode() not in segment:
+        return obj  # the common case: no statement in between names it
+    changed = ResolvedObject(dict(obj.values), obj.complete, obj.node)
+    for n in _nodes_between(block, declarator.end_byte, use.start_byte):
+        if n.type in ("assignment_expression", "augmented_assignment_expression"):
+            left = unwrap(n.child_by_field_name("left"))
+            path = member_path(left) if left is not None else ()
+            if left is not None and left.type == "identifier" and node_text(left) == name:
+                return None
+            if left is not None and left.type == "subscript_expression" and member_path(left.child_by_field_name("object")) == (name,):
+                changed.complete = False
+            elif len(path) == 2 and path[0] == name:
+                changed.values[path[1]] = n.child_by_field_name("right")
+            elif len(path) > 2 and path[0] == name:
+                changed.complete = False
+        elif n.type == "call_expression" and member_path(call_function(n) or n) == ("Object", "assign"):
+            args = call_arguments(n)
+            if args and member_path(unwrap(args[0]) or args[0]) == (name,):
+                changed.complete = False
+    return changed
+
+
+def _nodes_between(root, start: int, end: int):
+    """The nodes under `root` that start in [start, end), without walking
+    the subtrees that lie outside it."""
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.end_byte <= start or n.start_byte >= end:
+            continue
+        if n.start_byte >= start:
+            yield n
+        stack.extend(n.children)
 
 
 def call_arguments(call) -> list:
