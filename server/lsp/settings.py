@@ -37,6 +37,9 @@ class EditorSettings:
     # Request logs for measured route latency (`perfaudit routes --logs`).
     logs: list[str] | None = None
     log_pattern: str | None = None
+    # File roles, as `[roles]` of perfaudit.toml: {"script": ["tools/**"],
+    # "reportNonServing": false}; globs add to the project's.
+    roles: dict[str, Any] | None = None
 
 
 def _strict(kind):
@@ -54,7 +57,7 @@ for _kind in (bool, int, str):
 
 _FIELDS = {f.name: f for f in attrs.fields(attrs.resolve_types(EditorSettings))}
 # Keys the project config validates too (rule codes, severities, options).
-_CONFIG_KEYS = {"select", "ignore", "exclude", "severity", "rules", "unsafe_fixes"}
+_CONFIG_KEYS = {"select", "ignore", "exclude", "severity", "rules", "unsafe_fixes", "roles"}
 
 
 def _snake(key: str) -> str:
@@ -124,6 +127,8 @@ def parse_settings(raw: Any) -> tuple[EditorSettings, list[str]]:
         if name == "debounce_ms" and not 0 <= value <= 5000:
             problems.append(f"{where}: expected 0 to 5000 milliseconds, got {value!r}")
             continue
+        if name == "roles":  # `reportNonServing` as an editor spells it; `report-non-serving` in perfaudit.toml
+            value = {_snake(str(k)).replace("_", "-"): v for k, v in value.items()}
         if name in _CONFIG_KEYS:
             try:
                 config_from_dict({name.replace("_", "-"): value}, SOURCE, "perfaudit.")
@@ -143,9 +148,10 @@ def _describe(exc: Exception) -> str:
 
 def apply_settings(base: Config, settings: EditorSettings) -> Config:
     """The project config with the editor's settings on top."""
-    given = {k: getattr(settings, k) for k in ("select", "ignore", "exclude", "severity", "rules")}
+    given = {k: getattr(settings, k) for k in ("select", "ignore", "exclude", "severity", "rules", "roles")}
     given = {k: v for k, v in given.items() if v is not None}
     editor = config_from_dict({k: v for k, v in given.items()}, SOURCE, "perfaudit.") if given else Config()
+    roles = given.get("roles", {})
     return base.merged(
         select=editor.select if "select" in given else None,
         ignore=editor.ignore if "ignore" in given else None,
@@ -153,4 +159,6 @@ def apply_settings(base: Config, settings: EditorSettings) -> Config:
         severity=editor.severity if "severity" in given else None,
         options=editor.options if "rules" in given else None,
         unsafe_fixes=True if settings.unsafe_fixes else None,
+        roles=editor.roles if editor.roles else None,
+        report_non_serving=editor.report_non_serving if "report-non-serving" in roles else None,
     )

@@ -102,3 +102,24 @@ def test_an_empty_lua_table_is_no_settings() -> None:
         assert parse_settings(raw) == (EditorSettings(), []), raw
     assert parse_settings(["P104"])[1] == ["perfaudit: expected an object of settings, got ['P104']"]
     assert layered([], {"perfaudit": {"trace": "verbose"}}) == {"trace": "verbose"}
+
+
+async def test_file_roles_from_the_editor_settings(client, tmp_path):
+    """`perfaudit.roles` as perfaudit.toml's `[roles]`: a script folder's
+    request-path findings go, and `reportNonServing` brings them back."""
+    root = copy_backend(tmp_path)
+    await initialize(client, root, options={"roles": {"script": ["src/services/**"]}})
+    doc = Editor(client, root / "src/services/user.service.ts")
+    await diagnostics(client, doc.uri)
+    assert codes(client.diagnostics[doc.uri], "P101") == []
+    client.set_configuration({"roles": {"script": ["src/services/**"], "reportNonServing": True}}, section="perfaudit")
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    await diagnostics(client, doc.uri, has("P101"))
+    client.set_configuration({"roles": {"script": ["src/services/**"]}}, section="perfaudit")
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    await diagnostics(client, doc.uri, lacks("P101"))
+    # A misspelt role is shown with its key; the roles setting is then ignored whole.
+    client.set_configuration({"roles": {"scripts": ["src/services/**"]}}, section="perfaudit")
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    await diagnostics(client, doc.uri, has("P101"))
+    assert any("perfaudit.roles.scripts" in m.message and "unknown role setting" in m.message for m in client.messages)

@@ -27,7 +27,8 @@ const CLIENT_ONLY = new Set(['path', 'interpreter']);
 
 // The settings the server reads (server/lsp/settings.py).
 const SERVER_KEYS = [
-  'enable', 'select', 'ignore', 'exclude', 'severity', 'rules', 'unsafeFixes', 'trace', 'debounceMs', 'logs', 'logPattern',
+  'enable', 'select', 'ignore', 'exclude', 'severity', 'rules', 'roles', 'unsafeFixes', 'trace', 'debounceMs', 'logs',
+  'logPattern',
 ];
 
 let client: LanguageClient | undefined;
