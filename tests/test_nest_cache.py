@@ -57,14 +57,19 @@ def test_a_default_ttl_in_the_store_registration_expires_every_set(tmp_path):
     assert sorted(code for _, _, code in found) == ["P104", "R203", "R204", "R204"]
 
 
-def test_an_in_memory_cache_manager_is_no_redis(tmp_path):
-    root = tmp_path / "app"
-    shutil.copytree(FIXTURE, root)
+def _in_memory_store(root: Path) -> None:
+    """The app module registers cache-manager's default in-memory store instead of Redis."""
     module = (root / MODULE).read_text(encoding="utf-8")
     module = module.replace("import { redisStore } from 'cache-manager-redis-yet';\n", "")
     start = module.index("    CacheModule.registerAsync({")
     end = module.index("    }),\n  ],") + len("    }),\n")
     (root / MODULE).write_text(module[:start] + "    CacheModule.register({ isGlobal: true }),\n" + module[end:], encoding="utf-8")
+
+
+def test_an_in_memory_cache_manager_is_no_redis(tmp_path):
+    root = tmp_path / "app"
+    shutil.copytree(FIXTURE, root)
+    _in_memory_store(root)
     found, _ = _found(root)
     assert found == [("src/pricing/pricing.service.ts", _line(root, "src/pricing/pricing.service.ts", "await this.loadPrice(sku)"), "P104")]
 
@@ -139,9 +144,6 @@ def test_a_count_behind_cache_manager_wrap_is_cached(tmp_path):
     controller = "src/catalog/catalog.controller.ts"
     found, _ = _found(root)
     assert [(rel, line) for rel, line, code in found if code == "R205"] == [(controller, _line(root, controller, "@Get('count/live')"))]
-    module = (root / MODULE).read_text(encoding="utf-8")
-    start = module.index("    CacheModule.registerAsync({")
-    end = module.index("    }),\n  ],") + len("    }),\n")
-    (root / MODULE).write_text(module[:start] + "    CacheModule.register({ isGlobal: true }),\n" + module[end:], encoding="utf-8")
+    _in_memory_store(root)
     found, _ = _found(root)  # an in-memory store is a cache in front all the same
     assert [(rel, line) for rel, line, code in found if code == "R205"] == [(controller, _line(root, controller, "@Get('count/live')"))]
