@@ -48,11 +48,12 @@ Prisma reads, `prisma.$transaction([...])` is offered too, which also reads
 one snapshot.
 """
 
+from perfaudit.server.analysis.dataflow import bound_names, uses_any
 from perfaudit.server.analysis.layout import indent_unit, reindent
 from perfaudit.server.prisma import prisma_query, schema_for_call
 from perfaudit.server.analysis.syntax import FUNCTION_KINDS, awaited_call, call_function, call_text, member_path, unwrap
 from perfaudit.server.findings import Applicability, Edit, Fix, Severity
-from perfaudit.server.analysis.parsing import node_text, walk
+from perfaudit.server.analysis.parsing import node_text
 from perfaudit.server.rule import FixAvailability, Rule
 
 RULE = Rule(
@@ -78,9 +79,7 @@ class _Step:
 
     @property
     def bound_names(self) -> set[str]:
-        if self.pattern is None:
-            return set()
-        return {node_text(n) for n in walk(self.pattern) if n.type in ("identifier", "shorthand_property_identifier_pattern")}
+        return bound_names(self.pattern)
 
 
 
@@ -113,21 +112,11 @@ def _runs(ctx, block):
             yield from _emit(run)
             run = []
             continue
-        if run and _uses_any(step.stmt, set().union(*(s.bound_names for s in run))):
+        if run and uses_any(step.stmt, set().union(*(s.bound_names for s in run))):
             yield from _emit(run)
             run = []
         run.append(step)
     yield from _emit(run)
-
-
-def _uses_any(stmt, names: set[str]) -> bool:
-    """Does the statement read one of `names` (also inside closures)?"""
-    if not names:
-        return False
-    text = node_text(stmt)
-    if not any(name in text for name in names):
-        return False  # cheap: a name that is not in the text is not used
-    return any(node_text(n) in names for n in walk(stmt) if n.type in ("identifier", "shorthand_property_identifier"))
 
 
 def _emit(run):

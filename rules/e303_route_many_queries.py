@@ -47,11 +47,14 @@ router.get('/users/:id/profile', async (req, res) => {
 ## Fix safety
 No fix: the message lists the queries in order, so you can see which are
 independent (run them with `Promise.all`) or can be merged into one query
-with `include`/`select`.
+with `include`/`select`. When each query reads what the one before returned
+(in one function), the message says so and suggests merging instead.
 """
 
 from __future__ import annotations
 
+from perfaudit.server.analysis.dataflow import needs_result_of
+from perfaudit.server.express.route_edits import node_at
 from perfaudit.server.findings import Related
 from perfaudit.server.express.routes import _effect_label, routes_in, step_label
 from perfaudit.server.rule import Rule
@@ -75,9 +78,27 @@ def check(ctx):
         listed = ", ".join(step_label(step, ctx.workspace) for step in steps)
         related = [Related(e.path, e.start, e.end, f"round trip {i}: {_effect_label(e, ctx.workspace)}")
                    for i, step in enumerate(steps, 1) for e in step]
+        advice = (_CHAIN_ADVICE if _each_needs_the_last(ctx.workspace, steps)
+                  else "run the independent ones together with Promise.all or merge them")
         yield ctx.report(
             route.start, route.head_end,
-            f"{route.title} awaits {len(steps)} database round trips one after another ({listed}); "
-            "run the independent ones together with Promise.all or merge them",
+            f"{route.title} awaits {len(steps)} database round trips one after another ({listed}); {advice}",
             related=related,
         )
+
+
+_CHAIN_ADVICE = ("each reads what the one before returned: merge them into fewer queries "
+                 "(a nested `select`/`include`, a relation filter), or start one from a value the request already has")
+
+
+def _each_needs_the_last(ws, steps) -> bool:
+    """Every round trip, in one function with the one before, reads a value
+    the one before returned (`const { fgId } = await a(); await b({ where:
+    { fgId } })`). A batch (`Promise.all`, `$transaction([...])`) is one
+    statement: its first query stands for it."""
+    nodes = []
+    for step in steps:
+        if step[0].path not in ws.files:
+            return False
+        nodes.append(node_at(ws.files[step[0].path], step[0].start, step[0].end, ("call_expression",)))
+    return all(a is not None and b is not None and needs_result_of(a, b) for a, b in zip(nodes, nodes[1:]))

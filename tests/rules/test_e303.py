@@ -205,3 +205,15 @@ def test_an_interactive_transaction_is_one_step_promise_all_cannot_overlap_its_q
 def test_the_arms_of_a_conditional_are_one_round_trip(tmp_path):
     findings = run_rules(tmp_path, {"src/routes/lists.ts": ARMS}, "E303")
     assert [line for _, line, _ in lines_of(tmp_path, findings)] == [line_containing(ARMS, "'/lists/:id/summary'")]
+
+
+def test_a_chain_where_each_query_reads_the_last_ones_result_is_told_to_merge(tmp_path):
+    files = {"src/routes.ts": ROUTES, "src/dashboard.service.ts": SERVICE, "src/prisma.ts": PRISMA}
+    (independent,) = run_rules(tmp_path, files, "E303")  # posts needs the user, not the lists
+    assert independent.message.endswith("run the independent ones together with Promise.all or merge them")
+    chain = SERVICE.replace(
+        "const posts = await prisma.post.findMany({ where: { authorId: user.id }, take: 10 });",
+        "const listIds = lists.map((list) => list.id);\n"
+        "        const posts = await prisma.readListItem.findMany({ where: { readListId: { in: listIds } }, take: 50 });")
+    (chained,) = run_rules(tmp_path, {**files, "src/dashboard.service.ts": chain}, "E303")
+    assert "each reads what the one before returned: merge them into fewer queries" in chained.message
