@@ -5,6 +5,9 @@ Finds a GET route whose handler reaches an expensive read (`aggregate`,
 `get`, no workspace cache helper such as `getOrSet(key, fetcher, ttl)`, no
 cache-manager `wrap(key, fetcher, ttl)` (on `@Inject(CACHE_MANAGER)`'s
 `Cache`, or a cache from `caching(...)`/`createCache(...)`, whatever store).
+A `count` run beside a `findMany` of the same model that reads one page
+(`take`, `cursor`) is that page's total, not reported: a cached total
+would go stale with every filter and write.
 
 ## Why is this bad?
 Aggregates scan many rows; their answer changes slowly, yet every request
@@ -77,6 +80,8 @@ RULE = Rule(
     local=True,  # see Rule.local; tests/test_local_rules.py
 )
 EXPENSIVE = {"aggregate", "groupBy", "count", "$queryRaw", "$queryRawUnsafe"}
+# A `count` beside a `findMany` of the same model that reads one page: the page's total.
+PAGE_KEYS = {"take", "cursor"}
 TTL = 300
 REQUEST_PARAMS = {"req", "request", "res", "response", "ctx", "context", "next"}
 
@@ -86,7 +91,8 @@ def check(ctx):
     for route in routes_in(ws, ctx.file.path):
         if route.method != "GET" or route.cached:
             continue
-        expensive = [q for q in route.queries if _expensive(ws, q)]
+        paged = {q.target for q in route.queries if q.op == "findMany" and (query_arg_keys(ws, q) or set()) & PAGE_KEYS}
+        expensive = [q for q in route.queries if _expensive(ws, q) and not (q.op == "count" and q.target in paged)]
         if not expensive:
             continue
         names = ", ".join(dict.fromkeys(_effect_label(q, ws) for q in expensive))

@@ -202,3 +202,40 @@ def test_cache_manager_wrap_from_its_factory_is_a_cache_in_front(tmp_path):
     """
     findings = run_rules(tmp_path, {"src/prisma.ts": PRISMA, "src/stats.service.ts": stats, "src/routes.ts": routes}, "R205")
     assert [f.message.split(" recomputes")[0] for f in findings] == ["GET /stats/unknown"]
+
+
+def test_a_count_that_totals_a_page_is_not_an_expensive_read(tmp_path):
+    """`Promise.all([findMany({ where, skip, take }), count({ where })])`: the
+    count is the page's total. A count alone, or beside a findMany of another
+    model, is still reported."""
+    service = """
+        import { prisma } from './prisma';
+
+        export async function postsPage(page: number, pageSize = 20) {
+          const where = { published: true };
+          const [data, total] = await Promise.all([
+            prisma.post.findMany({ where, skip: (page - 1) * pageSize, take: pageSize, select: { id: true, title: true } }),
+            prisma.post.count({ where }),
+          ]);
+          return { data, total, page, pageSize };
+        }
+
+        export async function postsWithUserCount(page: number) {
+          const [data, users] = await Promise.all([
+            prisma.post.findMany({ skip: page * 20, take: 20, select: { id: true } }),
+            prisma.user.count(),
+          ]);
+          return { data, users };
+        }
+    """
+    routes = """
+        import { Router } from 'express';
+        import { postsPage, postsWithUserCount } from './posts.service';
+
+        export const router = Router();
+
+        router.get('/posts', async (req, res) => res.json(await postsPage(Number(req.query.page) || 1)));
+        router.get('/posts/with-users', async (req, res) => res.json(await postsWithUserCount(Number(req.query.page) || 0)));
+    """
+    findings = run_rules(tmp_path, {"src/prisma.ts": PRISMA, "src/posts.service.ts": service, "src/routes.ts": routes}, "R205")
+    assert [f.message.split(" recomputes")[0] for f in findings] == ["GET /posts/with-users"]
