@@ -7,7 +7,10 @@ column costs something:
   `const { id, email } = await ...`, `user.email`) and leaves out a heavy
   column (Json, Bytes, `@db.Text`, arrays) or half the columns or more: the
   message names the columns that come back unused, heavy ones first; a read
-  only tested for existence uses no column at all;
+  only tested for existence uses no column at all. A single-row read
+  (`findUnique`, `findFirst`) is reported only when a heavy column is among
+  those it leaves unused: a few small columns of one row cost nothing next
+  to the round trip;
 - a route sends the row as it is (`res.json(row)`, `res.json({ user: row })`):
   every column, password hashes included, goes to the client.
 
@@ -88,6 +91,8 @@ from perfaudit.server.prisma.select_fields import (
     selectable_scalars,
 )
 
+MANY_ROWS = {"findMany"}
+
 RULE = Rule(
     code="P101",
     name="prisma-no-select",
@@ -144,6 +149,8 @@ def _finding(ctx, site, scalars):
     unused = unused_columns(scalars, set(picked))
     if not unused or not worth_reporting(unused, scalars):
         return None  # two timestamps left out of eight columns cost nothing worth a line
+    if site.op not in MANY_ROWS and not any(is_heavy(f) for f in scalars if f.name in unused):
+        return None  # one row of small columns: nothing worth a line next to the round trip
     message = f"`{callee}` has no `select`: the code {what}; {describe_columns(unused, scalars)} come back unused"
     fix = _fix(ctx, site, picked)
     if has_include and fix is None:

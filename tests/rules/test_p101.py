@@ -59,12 +59,24 @@ USER_SERVICE = """\
 """
 
 
+# One heavy column each on User and Post: single-row reads report only
+# heavy columns left unused (a row of small ones costs nothing worth a line).
+SCHEMA = APP_SCHEMA.replace("  role      Role       @default(USER)\n",
+                            "  role      Role       @default(USER)\n  bio       String?    @db.Text\n", 1) \
+                   .replace("  body        String\n", "  body        String    @db.Text\n", 1)
+assert SCHEMA.count("@db.Text") == 2
+
+
+def p101(tmp_path, files: dict[str, str]):
+    return run_rules(tmp_path, {"prisma/schema.prisma": SCHEMA, **files}, "P101")
+
+
 def has_errors(text: str) -> bool:
     return parse(text.encode(), "typescript").root_node.has_error
 
 
 def test_reads_without_select_fire_on_the_query_line(tmp_path):
-    findings = run_rules(tmp_path, {"src/services/user.service.ts": USER_SERVICE}, "P101")
+    findings = p101(tmp_path, {"src/services/user.service.ts": USER_SERVICE})
     expected = [
         line_containing(USER_SERVICE, "role: 'USER' }, take: 50"),
         line_containing(USER_SERVICE, "findUniqueOrThrow({ where: { id } })"),
@@ -74,12 +86,12 @@ def test_reads_without_select_fire_on_the_query_line(tmp_path):
 
 
 def test_fix_selects_the_fields_the_code_reads(tmp_path):
-    findings = run_rules(tmp_path, {"src/services/user.service.ts": USER_SERVICE}, "P101")
+    findings = p101(tmp_path, {"src/services/user.service.ts": USER_SERVICE})
     findings.sort(key=lambda f: f.start)
     names, contact, exists = findings
     assert names.message == (
-        "`prisma.user.findMany` has no `select`: the code reads 1 of User's 5 columns; "
-        "`id`, `email`, `role`, `createdAt` come back unused"
+        "`prisma.user.findMany` has no `select`: the code reads 1 of User's 6 columns; "
+        "`bio` (heavy), `id`, `email`, `role` and 1 more come back unused"
     )
     assert "only checks that a row exists" in exists.message
     assert names.fixes[0].title == "Add select (1 field the code reads)"
@@ -106,7 +118,7 @@ PROFILE = """\
 
 
 def test_include_becomes_the_select(tmp_path):
-    [profile] = run_rules(tmp_path, {"src/services/profile.service.ts": PROFILE}, "P101")
+    [profile] = p101(tmp_path, {"src/services/profile.service.ts": PROFILE})
     fixed = apply_fix(profile)
     # The fields read, and the relation keeps its options.
     assert "    select: { name: true, posts: { select: { id: true, title: true } } }," in fixed
@@ -186,7 +198,7 @@ def test_include_through_a_member_has_no_fix_and_says_so(tmp_path):
             }
         """,
     }
-    [finding] = run_rules(tmp_path, files, "P101")
+    [finding] = p101(tmp_path, files)
     assert finding.fixes == ()
     assert "cannot be siblings" in finding.message
 
@@ -226,8 +238,8 @@ def test_transaction_client_and_js_and_tsx(tmp_path):
 
             export async function copyList(id: string) {
               return prisma.$transaction(async (tx) => {
-                const list = await tx.readList.findUniqueOrThrow({ where: { id } });
-                return tx.readList.create({ data: { name: list.name, ownerId: list.ownerId }, select: { id: true } });
+                const lists = await tx.readList.findMany({ where: { ownerId: id }, take: 20 });
+                return tx.readList.createMany({ data: lists.map((list) => ({ name: list.name, ownerId: list.ownerId })) });
               });
             }
         """,
@@ -296,7 +308,7 @@ def test_half_typed_code_does_not_crash_and_still_reports(tmp_path):
             }
         """,
     }
-    findings = run_rules(tmp_path, files, "P101")
+    findings = p101(tmp_path, files)
     assert ("src/services/draft.ts", 9, "P101") in lines_of(tmp_path, findings)
 
 
@@ -451,6 +463,32 @@ def test_an_existence_check_in_an_if_selects_the_key(tmp_path):
             });
         """,
     }
-    [finding] = run_rules(tmp_path, files, "P101")
+    [finding] = p101(tmp_path, files)
     assert "only checks that a row exists" in finding.message
     assert "findUnique({ select: { id: true }, where: { email: req.body.email } })" in apply_fix(finding)
+
+
+def test_one_row_of_small_columns_is_not_worth_a_select(tmp_path):
+    """A single-row read reports the columns it leaves unused only when one
+    is heavy (Json, Bytes, `@db.Text`, arrays): a few small columns of one
+    row cost nothing next to the round trip. Many rows are another matter."""
+    files = {
+        "src/services/user.service.ts": """\
+            import { prisma } from '../lib/prisma';
+
+            export async function exists(email: string) {
+              const user = await prisma.user.findUnique({ where: { email } });
+              return user !== null;
+            }
+
+            export async function names() {
+              const users = await prisma.user.findMany({ where: { role: 'USER' }, take: 50 });
+              return users.map((u) => u.name);
+            }
+        """,
+    }
+    code = files["src/services/user.service.ts"]
+    small = run_rules(tmp_path, files, "P101")  # the app schema: User has no heavy column
+    assert [line for _, line, _ in lines_of(tmp_path, small)] == [line_containing(code, "findMany")]
+    heavy = p101(tmp_path, files)  # User.bio is `@db.Text`
+    assert [line for _, line, _ in lines_of(tmp_path, heavy)] == [line_containing(code, "findUnique"), line_containing(code, "findMany")]
