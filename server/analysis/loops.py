@@ -121,9 +121,12 @@ def _callback_item(cb, method: str) -> str | None:
 
 
 def _consuming_call(expr):
-    """The call that `expr` is an argument of, looking through parentheses."""
+    """The call that `expr` is an argument of, looking through parentheses,
+    casts, spreads and an `await` of the array (`$transaction([...(await
+    items.map(...))])` still hands the batch its lazy queries)."""
     parent = expr.parent
-    while parent is not None and parent.type in ("parenthesized_expression", "as_expression", "non_null_expression", "array", "spread_element"):
+    while parent is not None and parent.type in ("parenthesized_expression", "as_expression", "non_null_expression", "array",
+                                                 "spread_element", "await_expression", "satisfies_expression"):
         parent = parent.parent
     if parent is None or parent.type != "arguments":
         return None

@@ -185,6 +185,11 @@ def test_loops_that_must_not_fire(tmp_path):
                 await Promise.all(pending);
                 // Lazy queries handed to one $transaction batch.
                 await prisma.$transaction(userIds.map((id) => prisma.user.update({ where: { id }, data: { name: 'x' } })));
+                // The same, spread into the batch after an (idle) await of the array.
+                await prisma.$transaction([
+                  prisma.comment.deleteMany({ where: { userId: { in: userIds } } }),
+                  ...(await userIds.map((id) => prisma.user.update({ where: { id }, data: { name: 'y' } }))),
+                ]);
                 return { names, posts, total: await prisma.post.count() };
               }
             }
