@@ -409,7 +409,7 @@ def test_clients_made_by_factories_follow_what_the_factory_returns(tmp_path):
             export const stats = globalForStats.stats ?? new PrismaClient();
             export const getStats = () => stats;
 
-            let replica: PrismaClient | null = null;
+            let replica: PrismaClient | null | undefined = null;
             export function getReplica(): PrismaClient {
               if (!replica) {
                 replica = new PrismaClient({ datasources: { db: { url: process.env.REPLICA_URL } } });

@@ -211,7 +211,7 @@ def returned_type(type_node) -> str | None:
         return None
     node = type_node.named_children[0] if type_node.type == "type_annotation" and type_node.named_children else type_node
     if node.type == "union_type":
-        members = [m for m in node.named_children if node_text(m) not in ("null", "undefined")]
+        members = [m for m in union_members(node) if node_text(m) not in ("null", "undefined")]
         if len(members) != 1:
             return None
         node = members[0]
@@ -222,6 +222,14 @@ def returned_type(type_node) -> str | None:
     if node.type == "generic_type" or node.type in ("type_identifier", "nested_type_identifier"):
         return type_name(node)
     return None
+
+
+def union_members(node) -> list:
+    """The members of `A | null | undefined`, which parses as unions of unions."""
+    out = []
+    for child in node.named_children:
+        out.extend(union_members(child) if child.type == "union_type" else [child])
+    return out
 
 
 def string_value(node) -> str | None:

@@ -31,7 +31,7 @@ import re
 
 from perfaudit.server.analysis.facts import ValueRef
 
-from perfaudit.server.analysis.syntax import FUNCTION_KINDS, member_path, type_name, unwrap
+from perfaudit.server.analysis.syntax import FUNCTION_KINDS, member_path, returned_type, unwrap
 from perfaudit.server.analysis.index import register_classifier
 from perfaudit.server.analysis.facts import register_extractor
 from perfaudit.server.analysis.parsing import arguments, node_at_span, node_text
@@ -118,30 +118,6 @@ def mentions_redis(text: bytes) -> bool:
     return b"edis" in text and (b"redis" in text or b"Redis" in text) or b"REDIS" in text
 
 
-def _annotated_type(type_node) -> str | None:
-    """`: RedisClientType`, `: RedisClientType | null`, `: Promise<Redis>` -> the type name."""
-    if type_node is None:
-        return None
-    node = type_node.named_children[0] if type_node.type == "type_annotation" and type_node.named_children else type_node
-    if node.type == "union_type":
-        members = [m for m in _union_members(node) if node_text(m) not in ("null", "undefined")]
-        if len(members) != 1:
-            return None
-        node = members[0]
-    if node.type == "generic_type" and node_text(node.child_by_field_name("name") or node) == "Promise":
-        args = node.child_by_field_name("type_arguments")
-        inner = args.named_children if args is not None else []
-        return _annotated_type(inner[0]) if len(inner) == 1 else None
-    return type_name(node)
-
-
-def _union_members(node) -> list:
-    out = []
-    for child in node.named_children:
-        out.extend(_union_members(child) if child.type == "union_type" else [child])
-    return out
-
-
 def _returned_names(fn_node) -> tuple[str, ...]:
     body = fn_node.child_by_field_name("body")
     if body is None:
@@ -190,7 +166,7 @@ def _getters(root, language: str = "typescript"):
                 if value is not None and value.type in ("arrow_function", "function_expression"):
                     functions.append((node_text(name), value))
                 elif value is None or value.type in ("null", "undefined"):
-                    t = _annotated_type(decl.child_by_field_name("type"))
+                    t = returned_type(decl.child_by_field_name("type"))
                     if t:
                         typed.append((node_text(name), t))
         elif node.type == "class_declaration":
@@ -204,7 +180,7 @@ def _getters(root, language: str = "typescript"):
                     functions.append((f"{node_text(cls)}.{node_text(name)}", member))
     out = []
     for fid, fn_node in functions:
-        rtype = _annotated_type(fn_node.child_by_field_name("return_type"))
+        rtype = returned_type(fn_node.child_by_field_name("return_type"))
         names = _returned_names(fn_node)
         if rtype or any(names):
             out.append((fid, rtype, names))
