@@ -34,3 +34,22 @@ async def test_add_index_fix_at_the_schema_field_and_hover_at_the_query(client, 
     assert "@@index([" in schema.text
     await diagnostics(client, schema.uri, lacks("P105"))
     assert ts.text == ts_before
+
+
+async def test_p106_follows_the_code_that_relies_on_the_foreign_key(client, tmp_path):
+    """`Post.authorId` has no index. The author page loads posts through it,
+    so P106 reports it; the page's edit that stops loading them clears the
+    finding, and putting the relation back (as an `include`) brings it back."""
+    root = copy_backend(tmp_path)
+    await initialize(client, root)
+    ts = Editor(client, root / "src/services/post.service.ts")
+    schema = Editor(client, root / "prisma/schema.prisma", language="prisma")
+    (p106,) = [d for d in await diagnostics(client, schema.uri, has("P106")) if d.code == "P106"]
+    assert "loading `Post` rows through it" in p106.message
+    line = ts.line_of("posts: { select: { id: true, title: true }, take: 10 }")
+    text = ts.text.splitlines()[line]
+    ts.replace(types.Position(line, 0), types.Position(line, len(text)), "    select: { id: true, name: true },")
+    await diagnostics(client, schema.uri, lacks("P106"))
+    ts.replace(types.Position(line, 0), types.Position(line, len("    select: { id: true, name: true },")),
+               "    include: { posts: { take: 10 } },")
+    await diagnostics(client, schema.uri, has("P106"))
