@@ -91,8 +91,10 @@ def check(ctx):
     for route in routes_in(ws, ctx.file.path):
         if route.method != "GET" or route.cached:
             continue
-        paged = {q.target for q in route.queries if q.op == "findMany" and (query_arg_keys(ws, q) or set()) & PAGE_KEYS}
-        expensive = [q for q in route.queries if _expensive(ws, q) and not (q.op == "count" and q.target in paged)]
+        expensive = [q for q in route.queries if _expensive(ws, q)]
+        if any(q.op == "count" for q in expensive):
+            paged = {q.target for q in route.queries if q.op == "findMany" and (query_arg_keys(ws, q) or set()) & PAGE_KEYS}
+            expensive = [q for q in expensive if not (q.op == "count" and q.target in paged)]
         if not expensive:
             continue
         names = ", ".join(dict.fromkeys(_effect_label(q, ws) for q in expensive))

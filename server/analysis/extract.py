@@ -241,7 +241,7 @@ class _Builder(ClassFacts, ModuleFacts):
                     is_async=is_async,
                     calls=tuple(calls_by_fn.get(fid, ())),
                     locals=_shared(tuple(locals_by_fn.get(fid, ()))),
-                    returns=self._returns(node, body, returns_by_fn.get(fid)),
+                    returns=self._returns(node, body, params, returns_by_fn.get(fid)),
                 )
             )
 
@@ -318,13 +318,13 @@ class _Builder(ClassFacts, ModuleFacts):
             types.append(type_name(p.child_by_field_name("type")) if p.type != "identifier" else None)
         return _shared(tuple(names)), _shared(tuple(types))
 
-    def _returns(self, node, body, refs) -> ValueRef | None:
+    def _returns(self, node, body, params, refs) -> ValueRef | None:
         """What calling the function gives, when syntax tells (FunctionFact.returns)."""
         if body is not None and body.type != "statement_block":
             # `() => new Client()`, and a factory with no parameters: `() => prisma`,
             # `() => getClient()`. `x => x.id` says nothing useful.
             ref = value_ref(body)
-            wanted = ("new",) if self._params(node)[0] else ("new", "name", "call")
+            wanted = ("new",) if params else ("new", "name", "call")
             return ref if ref is not None and ref.kind in wanted else None
         if refs and refs[0] is not None and refs[0].kind in ("new", "name", "call") and all(r == refs[0] for r in refs):
             return refs[0]
