@@ -7,9 +7,9 @@ and also an interceptor that reads a clock around `next.handle()`
 (`app.useGlobalInterceptors(...)` or an `APP_INTERCEPTOR` provider),
 middleware applied with `consumer.apply(...)`, and `nestjs-pino`. A Fastify
 app counts its built-in logger (`logger: true`) and `onResponse` hooks. Helpers the app is handed to are looked into; an app that goes
-where the analyzer cannot see, a file setting the app up that imports a
-request logger it uses through a shim the analyzer does not follow
-(`(mod as any).default ?? mod`), or a project that loads an APM agent
+where the analyzer cannot see, an app whose setup files import a request
+logger (it may be used through a shim the analyzer does not follow, such as
+`(mod as any).default ?? mod`), or a project that loads an APM agent
 (`dd-trace`, `newrelic`, OpenTelemetry), is left alone.
 
 ## Why is this bad?
