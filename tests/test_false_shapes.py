@@ -1,7 +1,7 @@
 """Shapes that look like the problem a rule names but are not (issue 14),
 each next to the shape that is."""
 
-from helpers import line_containing, lines_of, run_rules
+from helpers import line_containing, lines_of, run_rules, with_schema, write_files
 
 MEMBERSHIP_SCHEMA = """\
 datasource db {
@@ -167,3 +167,17 @@ def test_p101_p102_an_arguments_object_built_up_before_the_query(tmp_path):
         ("src/routes/posts.ts", whole, "P102"),
     ]
     assert paged not in {line for _, line, _ in found}
+
+
+def test_an_arguments_object_typed_half_way_does_not_stop_the_check(tmp_path):
+    """Mid-keystroke: `args.sel` with no value yet, then the query."""
+    half = QUERY_BUILDER_ROUTES.replace("args.select = JSON.parse(select as string);", "args.sel", 1)
+    files = {"src/lib/prisma.ts": "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n",
+             "src/routes/posts.ts": half}
+    from perfaudit.server.engine import analyze
+
+    write_files(tmp_path, with_schema(files))
+    result = analyze(str(tmp_path))
+    assert result.errors == []
+    whole = line_containing(half, "const rows = await prisma.post.findMany(args)")
+    assert ("src/routes/posts.ts", whole, "P101") in lines_of(tmp_path, result.findings)
